@@ -1,0 +1,24 @@
+//! Test support: give a test its own IPC namespace, so it can use the lab's fixed keys without
+//! touching (or being disturbed by) the segments of the machine or of a parallel test run.
+
+use nix::sched::{CloneFlags, unshare};
+
+/// Moves the calling thread into a new, empty IPC namespace.
+///
+/// Namespaces belong to threads, and `cargo test` runs each test on a thread of its own, so
+/// this isolates exactly the calling test: every segment it or the processes it spawns create
+/// lives in the new namespace and is destroyed with it when the test's thread and children end.
+///
+/// # Panics
+/// Where the kernel refuses (`unshare(CLONE_NEWIPC)` needs root, or a process that is root in
+/// its own user namespace), with a message that says how to run the tests instead.
+pub fn private_ipc_namespace() {
+    if let Err(errno) = unshare(CloneFlags::CLONE_NEWIPC) {
+        panic!(
+            "cannot make a private IPC namespace for this test: unshare(CLONE_NEWIPC): {errno}\n\
+             The tests use the lab's fixed keys, so each runs in its own IPC namespace. Run \
+             them as root, or as yourself inside a user namespace:\n    \
+             unshare --user --map-root-user --ipc cargo test --workspace"
+        );
+    }
+}
