@@ -122,7 +122,11 @@ pub fn shmat(id: ShmId, flags: ShmatFlag) -> nix::Result<Attachment> {
     }
     let addr = NonNull::new(addr.cast::<u8>()).ok_or(Errno::EFAULT)?;
     let read_only = flags.contains(ShmatFlag::SHM_RDONLY);
-    Ok(Attachment { addr, len, read_only })
+    Ok(Attachment {
+        addr,
+        len,
+        read_only,
+    })
 }
 
 /// Detaches an attachment: `shmdt(addr)`. It consumes the attachment, so it cannot be used after.
@@ -254,7 +258,10 @@ impl Attachment {
     /// If `offset + bytes.len()` is past the end of the segment (writing past the end is what
     /// corrupts memory in C; here it stops the program), or the attachment is read-only.
     pub fn write(&self, offset: usize, bytes: &[u8]) {
-        assert!(!self.read_only, "write through a read-only (SHM_RDONLY) attachment");
+        assert!(
+            !self.read_only,
+            "write through a read-only (SHM_RDONLY) attachment"
+        );
         self.check_bounds(offset, bytes.len());
         // SAFETY: the range is inside the mapping (checked above) and the source is a slice of
         // our own memory, which cannot overlap the segment.
@@ -270,7 +277,9 @@ impl Attachment {
     pub fn read(&self, offset: usize, buf: &mut [u8]) {
         self.check_bounds(offset, buf.len());
         // SAFETY: the range is inside the mapping (checked above); buf is our own memory.
-        unsafe { std::ptr::copy_nonoverlapping(self.as_ptr().add(offset), buf.as_mut_ptr(), buf.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.as_ptr().add(offset), buf.as_mut_ptr(), buf.len())
+        };
     }
 
     /// Reads a C string: the bytes from `offset` up to (not including) the first NUL, or to the
@@ -297,7 +306,10 @@ impl Attachment {
     pub fn atomic_u32(&self, offset: usize) -> &AtomicU32 {
         self.check_bounds(offset, 4);
         let ptr = self.as_ptr().wrapping_add(offset);
-        assert!(ptr.cast::<AtomicU32>().is_aligned(), "atomic_u32 at an unaligned offset {offset}");
+        assert!(
+            ptr.cast::<AtomicU32>().is_aligned(),
+            "atomic_u32 at an unaligned offset {offset}"
+        );
         // SAFETY: in bounds and aligned (checked above); the mapping lives as long as `self`
         // (detaching consumes the Attachment), and atomics are sound under concurrent access.
         unsafe { AtomicU32::from_ptr(ptr.cast::<u32>()) }

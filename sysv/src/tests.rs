@@ -11,7 +11,10 @@ fn rw() -> Mode {
 
 #[test]
 fn size_zero_is_einval() {
-    assert_eq!(shmget(IPC_PRIVATE, 0, ShmgetFlag::IPC_CREAT, rw()), Err(Errno::EINVAL));
+    assert_eq!(
+        shmget(IPC_PRIVATE, 0, ShmgetFlag::IPC_CREAT, rw()),
+        Err(Errno::EINVAL)
+    );
 }
 
 #[test]
@@ -27,14 +30,20 @@ fn create_twice_returns_the_same_id_and_exclusive_fails_with_eexist() {
 #[test]
 fn access_without_create_and_no_segment_is_enoent() {
     private_ipc_namespace();
-    assert_eq!(shmget(KEY, 0, ShmgetFlag::empty(), Mode::empty()), Err(Errno::ENOENT));
+    assert_eq!(
+        shmget(KEY, 0, ShmgetFlag::empty(), Mode::empty()),
+        Err(Errno::ENOENT)
+    );
 }
 
 #[test]
 fn access_with_a_larger_size_than_the_segment_is_einval() {
     private_ipc_namespace();
     let id = shmget(KEY, 16, ShmgetFlag::IPC_CREAT, rw()).expect("create");
-    assert_eq!(shmget(KEY, 17, ShmgetFlag::empty(), Mode::empty()), Err(Errno::EINVAL));
+    assert_eq!(
+        shmget(KEY, 17, ShmgetFlag::empty(), Mode::empty()),
+        Err(Errno::EINVAL)
+    );
     assert_eq!(shmget(KEY, 0, ShmgetFlag::empty(), Mode::empty()), Ok(id));
     shmctl_rmid(id).expect("remove");
 }
@@ -49,8 +58,13 @@ fn bad_id_is_einval() {
 
 #[test]
 fn stat_reports_what_shmget_was_given() {
-    let id = shmget(IPC_PRIVATE, 100, ShmgetFlag::IPC_CREAT, Mode::from_bits_truncate(0o640))
-        .expect("create");
+    let id = shmget(
+        IPC_PRIVATE,
+        100,
+        ShmgetFlag::IPC_CREAT,
+        Mode::from_bits_truncate(0o640),
+    )
+    .expect("create");
     let ds = shmctl_stat(id).expect("stat");
     shmctl_rmid(id).expect("remove");
     assert_eq!((ds.size, ds.permissions(), ds.nattch), (100, 0o640, 0));
@@ -74,7 +88,10 @@ fn contents_are_shared_between_attachments_and_new_memory_is_zero() {
     assert_eq!(reader.read_c_string(0), b"");
     writer.write(0, b"hello\0");
     assert_eq!(reader.read_c_string(0), b"hello");
-    assert_eq!((writer.len(), shmctl_stat(id).map(|ds| ds.nattch)), (64, Ok(2)));
+    assert_eq!(
+        (writer.len(), shmctl_stat(id).map(|ds| ds.nattch)),
+        (64, Ok(2))
+    );
     shmdt(writer).expect("detach");
     shmdt(reader).expect("detach");
     shmctl_rmid(id).expect("remove");
@@ -94,10 +111,17 @@ fn rmid_while_attached_marks_for_destruction_and_frees_the_key() {
     attachment.write(0, b"still here\0");
     assert_eq!(attachment.read_c_string(0), b"still here");
     // ...but the key is free: finding it now fails.
-    assert_eq!(shmget(KEY, 0, ShmgetFlag::empty(), Mode::empty()), Err(Errno::ENOENT));
+    assert_eq!(
+        shmget(KEY, 0, ShmgetFlag::empty(), Mode::empty()),
+        Err(Errno::ENOENT)
+    );
 
     shmdt(attachment).expect("detach");
-    assert_eq!(shmctl_stat(id), Err(Errno::EINVAL), "gone after the last detach");
+    assert_eq!(
+        shmctl_stat(id),
+        Err(Errno::EINVAL),
+        "gone after the last detach"
+    );
 }
 
 #[test]
