@@ -21,6 +21,22 @@
 //!   bounds-checked and cannot touch memory outside the segment.
 //! - [`shmdt`] consumes the [`Attachment`], so the compiler stops any use after detaching.
 //!   Dropping an attachment does *not* detach it (as in C, the kernel detaches at exit).
+//!
+//! # Example
+//!
+//! The five operations, on a private segment (key `IPC_PRIVATE`, so nothing else can find it):
+//!
+//! ```
+//! use sysv::{IPC_PRIVATE, Mode, ShmatFlag, ShmgetFlag, shmat, shmctl_rmid, shmdt, shmget};
+//!
+//! let id = shmget(IPC_PRIVATE, 64, ShmgetFlag::IPC_CREAT, Mode::from_bits_truncate(0o600))?;
+//! let segment = shmat(id, ShmatFlag::empty())?;
+//! segment.write(0, b"hello\0");
+//! assert_eq!(segment.read_c_string(0), b"hello");
+//! shmdt(segment)?;
+//! shmctl_rmid(id)?; // without this the segment would outlive the program
+//! # Ok::<(), sysv::Errno>(())
+//! ```
 
 use std::ffi::c_void;
 use std::ptr::NonNull;
