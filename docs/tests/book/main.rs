@@ -1,0 +1,262 @@
+//! Tests of the shmlab book (`docs/`): that it is complete, that it holds together, and that its
+//! code compiles.
+//!
+//! - Completeness: every exercise of `info.toml` has its chapter, in the lab's order, and every
+//!   page is reachable from `SUMMARY.md`.
+//! - Links: every relative link points at a page that exists, and every `#anchor` at a heading
+//!   of the rendered page (checked in mdBook's HTML, so the ids are mdBook's own).
+//! - Code: every fenced block names its language (mdBook treats a bare block as Rust), and every
+//!   ```` ```rust ```` block not marked `ignore` compiles against the lab's `sysv` crate.
+//! - Rendering: `mdbook build` succeeds and writes an HTML page for every chapter.
+//!
+//! Nothing here touches System V IPC: the snippets are compiled, never run.
+
+mod markdown;
+mod render;
+mod snippets;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+
+use markdown::Page;
+
+/// `docs/`.
+fn docs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `docs/src/`.
+fn src() -> PathBuf {
+    docs().join("src")
+}
+
+/// The workspace root (`info.toml`, `sysv/`, `Cargo.lock`).
+fn workspace() -> PathBuf {
+    docs()
+        .parent()
+        .expect("docs/ is inside the workspace")
+        .to_path_buf()
+}
+
+fn pages() -> Vec<Page> {
+    markdown::read_pages(&src())
+}
+
+fn summary_chapters() -> Vec<PathBuf> {
+    let summary = fs::read_to_string(src().join("SUMMARY.md")).expect("reading SUMMARY.md");
+    markdown::summary_chapters(&summary)
+}
+
+#[derive(Deserialize)]
+struct Info {
+    exercises: Vec<Exercise>,
+}
+
+#[derive(Deserialize)]
+struct Exercise {
+    name: String,
+    dir: String,
+}
+
+fn exercises() -> Vec<Exercise> {
+    let text = fs::read_to_string(workspace().join("info.toml")).expect("reading info.toml");
+    toml::from_str::<Info>(&text)
+        .expect("parsing info.toml")
+        .exercises
+}
+
+/// `dir/../a.md` -> `a.md`, so paths can be compared.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[test]
+fn every_exercise_has_its_chapter_in_the_labs_order() {
+    let chapters = summary_chapters();
+    let exercise_chapters: Vec<PathBuf> = chapters
+        .iter()
+        .filter(|chapter| chapter.starts_with("exercises"))
+        .cloned()
+        .collect();
+    let expected: Vec<PathBuf> = exercises()
+        .iter()
+        .map(|exercise| PathBuf::from(format!("exercises/{}.md", exercise.dir)))
+        .collect();
+    assert_eq!(
+        exercise_chapters, expected,
+        "SUMMARY.md must list one chapter per exercise of info.toml, as exercises/DIR.md, in the same order"
+    );
+    for (exercise, chapter) in exercises().iter().zip(&expected) {
+        let text = fs::read_to_string(src().join(chapter)).unwrap_or_else(|e| {
+            panic!(
+                "the chapter of `{}`, {}: {e}",
+                exercise.name,
+                chapter.display()
+            )
+        });
+        let title = text.lines().next().unwrap_or("");
+        assert!(
+            title.starts_with("# ") && title.contains(&exercise.name),
+            "{}: the first line should be the title, naming the exercise `{}`; it is {title:?}",
+            chapter.display(),
+            exercise.name
+        );
+    }
+}
+
+#[test]
+fn every_summary_entry_exists_and_every_page_is_listed() {
+    let listed: BTreeSet<PathBuf> = summary_chapters().into_iter().collect();
+    for chapter in &listed {
+        assert!(
+            src().join(chapter).is_file(),
+            "SUMMARY.md lists {}, which does not exist",
+            chapter.display()
+        );
+    }
+    for page in pages() {
+        if page.path != Path::new("SUMMARY.md") {
+            assert!(
+                listed.contains(&page.path),
+                "{} is not in SUMMARY.md, so no reader can reach it",
+                page.path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_internal_link_points_at_an_existing_page() {
+    let mut broken = Vec::new();
+    for page in pages() {
+        for link in markdown::links(&page.text)
+            .into_iter()
+            .filter(|l| markdown::is_internal(&l.target))
+        {
+            let (file, _) = markdown::split_anchor(&link.target);
+            if file.is_empty() {
+                continue; // `#anchor` in the same page: see every_anchor_exists
+            }
+            let base = page.path.parent().unwrap_or(Path::new(""));
+            let target = normalize(&base.join(file));
+            if !src().join(&target).is_file() {
+                broken.push(format!(
+                    "{}:{}: {} (no file {})",
+                    page.path.display(),
+                    link.line,
+                    link.target,
+                    target.display()
+                ));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn every_anchor_in_a_link_exists_in_the_rendered_page() {
+    let book = render::book(&docs());
+    let mut broken = Vec::new();
+    for page in pages()
+        .iter()
+        .filter(|page| page.path != Path::new("SUMMARY.md"))
+    {
+        for link in markdown::links(&page.text)
+            .into_iter()
+            .filter(|l| markdown::is_internal(&l.target))
+        {
+            let (file, Some(anchor)) = markdown::split_anchor(&link.target) else {
+                continue;
+            };
+            let target = if file.is_empty() {
+                page.path.clone()
+            } else {
+                normalize(&page.path.parent().unwrap_or(Path::new("")).join(file))
+            };
+            let is_page = target.extension().is_some_and(|ext| ext == "md");
+            if !is_page || !src().join(&target).is_file() {
+                continue; // reported by every_internal_link_points_at_an_existing_page
+            }
+            if !book.anchors(&target).contains(anchor) {
+                broken.push(format!(
+                    "{}:{}: {} (no heading with id {anchor:?} in {})",
+                    page.path.display(),
+                    link.line,
+                    link.target,
+                    target.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "links to missing anchors:\n{}",
+        broken.join("\n")
+    );
+}
+
+#[test]
+fn the_book_renders_every_chapter() {
+    let book = render::book(&docs());
+    for chapter in summary_chapters() {
+        let html = book.html_path(&chapter);
+        let text = fs::read_to_string(&html).unwrap_or_else(|e| {
+            panic!(
+                "{} was not rendered ({}): {e}",
+                chapter.display(),
+                html.display()
+            )
+        });
+        assert!(text.contains("<main>"), "{} has no content", html.display());
+    }
+}
+
+#[test]
+fn every_code_block_names_its_language() {
+    const LANGUAGES: [&str; 8] = ["rust", "c", "text", "console", "sh", "json", "toml", "yaml"];
+    let mut unnamed = Vec::new();
+    for page in pages() {
+        for block in markdown::code_blocks(&page.text) {
+            if !LANGUAGES.contains(&block.language()) {
+                unnamed.push(format!(
+                    "{}:{}: ```{}",
+                    page.path.display(),
+                    block.line,
+                    block.info
+                ));
+            }
+        }
+    }
+    assert!(
+        unnamed.is_empty(),
+        "code blocks must name one of {LANGUAGES:?} (mdBook treats a bare block as Rust):\n{}",
+        unnamed.join("\n")
+    );
+}
+
+#[test]
+fn rust_snippets_compile_against_sysv() {
+    let snippets = snippets::collect(&pages());
+    assert!(
+        !snippets.is_empty(),
+        "the book should have compiled Rust snippets; found none"
+    );
+    if let Err(report) = snippets::check_all(&workspace(), &snippets) {
+        panic!(
+            "some of the book's Rust snippets do not compile (mark fragments ```rust,ignore):\n{report}"
+        );
+    }
+}
