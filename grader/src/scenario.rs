@@ -30,6 +30,11 @@ pub struct Scenario {
     pub pin_cpu: Option<usize>,
     /// How many times to run the whole scenario, each time in a fresh namespace.
     pub repeat: u32,
+    /// Every key the program may use (the exercise's fixed keys; setup keys need not be
+    /// repeated). Only host mode needs them: it refuses to run if one of them already names a
+    /// segment on the machine, as the program would then use (and might remove) someone else's.
+    #[serde(default)]
+    pub keys: Vec<i32>,
 }
 
 /// A segment made by the grader before the program runs.

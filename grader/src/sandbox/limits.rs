@@ -1,0 +1,136 @@
+//! Resource limits: what stops a runaway program from hurting the machine.
+//!
+//! - `RLIMIT_AS` (address space), `RLIMIT_FSIZE` (file size) and `RLIMIT_CORE` (no core files)
+//!   are set on every program. `RLIMIT_AS` does not touch `shmget` (the kernel answers a
+//!   request for 10^18 bytes before any mapping), only what the program maps.
+//! - Process count: `RLIMIT_NPROC` caps the tasks of the program's real user, but the kernel
+//!   exempts the real root user. So as root the run goes into a `pids` cgroup with `pids.max`,
+//!   when one can be made (cgroup v1 `pids` hierarchy, or v2 with the `pids` controller).
+//!   Together with the step timeout, a fork bomb ends quickly and cannot use up the machine's
+//!   pids.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use nix::sys::resource::{Resource, setrlimit};
+
+/// Most processes (threads included) a run may have at once, the grader's own included.
+pub const MAX_TASKS: u64 = 64;
+const ADDRESS_SPACE: u64 = 1 << 30;
+const FILE_SIZE: u64 = 1 << 20;
+
+/// The limits given to every program, decided before forking.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// `RLIMIT_NPROC`, when the run's real user is not root (root ignores it).
+    pub tasks: Option<u64>,
+}
+
+impl Limits {
+    /// For a run by real user `uid` (in the machine's user namespace).
+    pub fn for_user(uid: u32) -> Self {
+        if uid == 0 {
+            return Limits { tasks: None };
+        }
+        // RLIMIT_NPROC counts the user's tasks; on kernels before 5.14 all of them on the
+        // machine, since then those of the user namespace. Allowing the current count plus a
+        // margin is right for both: the program gets its margin, the machine keeps its pids.
+        Limits {
+            tasks: Some(super::procs::tasks_of_user(uid) + MAX_TASKS),
+        }
+    }
+
+    /// Applies the limits to the calling process (a forked child, before `exec`). Soft and
+    /// hard limits alike, so the program cannot raise them again.
+    pub fn apply(&self) -> nix::Result<()> {
+        let lower = |resource, limit: u64| -> nix::Result<()> {
+            let (_, hard) = nix::sys::resource::getrlimit(resource)?;
+            let limit = limit.min(hard);
+            setrlimit(resource, limit, limit)
+        };
+        lower(Resource::RLIMIT_AS, ADDRESS_SPACE)?;
+        lower(Resource::RLIMIT_FSIZE, FILE_SIZE)?;
+        lower(Resource::RLIMIT_CORE, 0)?;
+        if let Some(tasks) = self.tasks {
+            lower(Resource::RLIMIT_NPROC, tasks)?;
+        }
+        Ok(())
+    }
+}
+
+/// A `pids` cgroup holding the sandbox process (and so everything it starts), removed on drop.
+#[derive(Debug)]
+pub struct PidsCgroup {
+    dir: PathBuf,
+    /// Where the sandbox was before, to go back to so the cgroup can be removed.
+    home: PathBuf,
+}
+
+impl PidsCgroup {
+    /// Makes a cgroup next to the caller's, limited to [`MAX_TASKS`], and moves the caller in.
+    pub fn enter() -> Result<Self> {
+        let (hierarchy, own) = find_pids_hierarchy()?;
+        let home = hierarchy.join(own.trim_start_matches('/'));
+        let dir = home.join(format!("shmlab-sandbox-{}", std::process::id()));
+        std::fs::create_dir(&dir).with_context(|| format!("Failed to create {}", dir.display()))?;
+        let cgroup = PidsCgroup { dir, home };
+        write(&cgroup.dir.join("pids.max"), &MAX_TASKS.to_string())?;
+        write(
+            &cgroup.dir.join("cgroup.procs"),
+            &std::process::id().to_string(),
+        )?;
+        Ok(cgroup)
+    }
+}
+
+impl Drop for PidsCgroup {
+    fn drop(&mut self) {
+        // Every process of the runs has been reaped by now; only the sandbox is left inside.
+        let _ = write(
+            &self.home.join("cgroup.procs"),
+            &std::process::id().to_string(),
+        );
+        // The kernel may still be releasing the last exited tasks: a few bounded retries.
+        for _ in 0..100 {
+            match std::fs::remove_dir(&self.dir) {
+                Err(error) if error.raw_os_error() == Some(libc::EBUSY) => std::thread::yield_now(),
+                _ => break,
+            }
+        }
+    }
+}
+
+/// The `pids` hierarchy's mount point and the caller's cgroup path in it.
+fn find_pids_hierarchy() -> Result<(PathBuf, String)> {
+    let membership =
+        std::fs::read_to_string("/proc/self/cgroup").context("Failed to read /proc/self/cgroup")?;
+    for line in membership.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        if controllers.split(',').any(|c| c == "pids") {
+            let mount = Path::new("/sys/fs/cgroup/pids");
+            if mount.join("cgroup.procs").exists() {
+                return Ok((mount.to_path_buf(), path.to_owned()));
+            }
+        }
+        if controllers.is_empty() {
+            // cgroup v2: usable when our cgroup hands the pids controller to its children.
+            let mount = Path::new("/sys/fs/cgroup");
+            let own = mount.join(path.trim_start_matches('/'));
+            let delegated = std::fs::read_to_string(own.join("cgroup.subtree_control"))
+                .is_ok_and(|c| c.split_whitespace().any(|c| c == "pids"));
+            if delegated {
+                return Ok((mount.to_path_buf(), path.to_owned()));
+            }
+        }
+    }
+    bail!("no writable pids cgroup hierarchy")
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text)
+        .with_context(|| format!("Failed to write {text} to {}", path.display()))
+}

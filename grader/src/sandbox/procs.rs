@@ -1,0 +1,114 @@
+//! Which processes belong to the run, read from `/proc`.
+//!
+//! The sandbox does not mount a `/proc` of its own (that would need a mount namespace, and is
+//! refused in some containers), so it reads the machine's: there, pids are the machine's, and a
+//! process belongs to the run when its `ns/pid` link names the run's PID namespace. Its pid as
+//! the run sees it (what `getpid`, `waitpid` and the kernel's `cpid` show inside) is the last
+//! number of the `NSpid` line of its `status`. In host mode there is no PID namespace; the run
+//! is then the sandbox's descendants, found by following `PPid` (orphans stay descendants,
+//! since the sandbox is their subreaper).
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+
+/// A process as `/proc/PID/status` describes it.
+#[derive(Clone, Debug)]
+pub struct Process {
+    /// The pid as the run sees it.
+    pub pid: i32,
+    /// The pid in the namespace of the mounted `/proc`.
+    pub proc_pid: i32,
+    pub parent: i32,
+    pub name: String,
+    pub zombie: bool,
+}
+
+/// The processes in the caller's PID namespace, the caller excepted.
+pub fn in_my_pid_namespace() -> Vec<Process> {
+    let Ok(mine) = std::fs::metadata("/proc/self/ns/pid") else {
+        return Vec::new();
+    };
+    let me = std::process::id() as i32;
+    let mut processes = all();
+    processes.retain(|process| {
+        std::fs::metadata(format!("/proc/{}/ns/pid", process.proc_pid))
+            .is_ok_and(|ns| ns.ino() == mine.ino() && ns.dev() == mine.dev())
+            && process.pid != me
+            && process.pid != 1
+    });
+    processes
+}
+
+/// The caller's descendants (no PID namespace: pids are the machine's).
+pub fn my_descendants() -> Vec<Process> {
+    let me = std::process::id() as i32;
+    let processes = all();
+    let parents: HashMap<i32, i32> = processes.iter().map(|p| (p.proc_pid, p.parent)).collect();
+    let count = processes.len();
+    let descends = |mut pid: i32| {
+        // Bounded walk: a pid table has no cycles, but a racy read could make one.
+        for _ in 0..count {
+            match parents.get(&pid) {
+                Some(&parent) if parent == me => return true,
+                Some(&parent) if parent > 1 => pid = parent,
+                _ => return false,
+            }
+        }
+        false
+    };
+    processes
+        .into_iter()
+        .filter(|p| p.proc_pid != me && descends(p.proc_pid))
+        .collect()
+}
+
+/// How many tasks (threads included: that is what `RLIMIT_NPROC` counts) have this real uid.
+pub fn tasks_of_user(uid: u32) -> u64 {
+    let mut count = 0;
+    for pid in pids() {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        let real_uid = field(&status, "Uid:").and_then(|uids| uids.split_whitespace().next());
+        if real_uid == Some(uid.to_string().as_str()) {
+            count += field(&status, "Threads:")
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(1);
+        }
+    }
+    count
+}
+
+fn all() -> Vec<Process> {
+    pids()
+        .filter_map(|proc_pid| {
+            // The process may end while we read: then it is simply not listed.
+            let status = std::fs::read_to_string(format!("/proc/{proc_pid}/status")).ok()?;
+            let name = field(&status, "Name:").unwrap_or("").trim().to_owned();
+            let zombie = field(&status, "State:").is_some_and(|s| s.trim_start().starts_with('Z'));
+            let parent = field(&status, "PPid:")?.trim().parse().ok()?;
+            let pid = field(&status, "NSpid:")
+                .and_then(|pids| pids.split_whitespace().last())
+                .and_then(|pid| pid.parse().ok())
+                .unwrap_or(proc_pid);
+            Some(Process {
+                pid,
+                proc_pid,
+                parent,
+                name,
+                zombie,
+            })
+        })
+        .collect()
+}
+
+fn pids() -> impl Iterator<Item = i32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+}
+
+fn field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
+    status.lines().find_map(|line| line.strip_prefix(name))
+}

@@ -1,0 +1,624 @@
+//! One repeat of a scenario, run by the process that reaps everything: the PID namespace's
+//! init (pid 1), or in host mode the sandbox's worker marked as child subreaper.
+//!
+//! It makes the setup segments, runs the steps one after the other (capturing output, answering
+//! a dialog, enforcing the timeout), notes every process that outlived or was abandoned by its
+//! parent, then reads the kernel's segment table and the segments' first bytes.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::termios::{self, LocalFlags, OutputFlags, SetArg, SpecialCharacterIndices};
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
+use nix::unistd::{Pid, pipe2};
+use sysv::{Attachment, Mode, ShmId, ShmatFlag, ShmgetFlag};
+
+use super::capture::Capture;
+use super::host::HostRun;
+use super::limits::Limits;
+use super::procs;
+use super::spawn::{self, Stdio};
+use crate::proc_shm::{self, ShmEntry};
+use crate::scenario::{
+    Exit, Input, Isolation, Observation, ProcessInfo, Scenario, SegmentState, Step, StepOutcome,
+};
+
+/// Bytes of each segment copied into the observation.
+pub const CONTENTS_BYTES: usize = 4096;
+/// At most this many processes are listed per step and kind (a fork bomb makes thousands).
+const MAX_LISTED: usize = 64;
+
+/// Where the run's processes live, which decides how to find and kill them.
+pub enum Scope {
+    /// A PID namespace of which the caller is init.
+    Namespace,
+    /// The machine's namespaces; the caller is the run's subreaper.
+    Host(HostRun),
+}
+
+pub struct Runner<'a> {
+    scenario: &'a Scenario,
+    scope: Scope,
+    limits: Limits,
+    /// SIGCHLD, read as data: the event loop waits for output and child exits in one `poll`.
+    child_events: SignalFd,
+}
+
+impl<'a> Runner<'a> {
+    pub fn new(scenario: &'a Scenario, scope: Scope, limits: Limits) -> Result<Self> {
+        let mut sigchld = SigSet::empty();
+        sigchld.add(Signal::SIGCHLD);
+        sigprocmask(SigmaskHow::SIG_BLOCK, Some(&sigchld), None)
+            .context("Failed to block SIGCHLD")?;
+        let child_events =
+            SignalFd::with_flags(&sigchld, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+                .context("Failed to create a signalfd for SIGCHLD")?;
+        Ok(Runner {
+            scenario,
+            scope,
+            limits,
+            child_events,
+        })
+    }
+
+    /// Runs the whole scenario once. Failures of the sandbox itself go to `error`.
+    pub fn observe(mut self, isolation: Isolation) -> Observation {
+        let mut observation = Observation {
+            isolation,
+            setup_ids: Vec::new(),
+            steps: Vec::new(),
+            segments: Vec::new(),
+            error: None,
+        };
+        let mut held = Vec::new();
+        let mut errors = Vec::new();
+        match self.setup(&mut observation.setup_ids, &mut held) {
+            Ok(()) => {
+                for step in &self.scenario.steps {
+                    match self.run_step(step) {
+                        Ok(outcome) => observation.steps.push(outcome),
+                        Err(error) => {
+                            errors.push(format!("{error:#}"));
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(error) => errors.push(format!("{error:#}")),
+        }
+        match self.segments(&held) {
+            Ok(segments) => observation.segments = segments,
+            Err(error) => errors.push(format!("{error:#}")),
+        }
+        if let Scope::Host(host) = &mut self.scope
+            && let Err(error) = host.clean_up(held, &observation.segments)
+        {
+            errors.push(format!("{error:#}"));
+        }
+        if !errors.is_empty() {
+            observation.error = Some(errors.join("; "));
+        }
+        observation
+    }
+
+    fn setup(&mut self, ids: &mut Vec<i32>, held: &mut Vec<(ShmId, Attachment)>) -> Result<()> {
+        for segment in &self.scenario.setup {
+            let failed = || {
+                format!(
+                    "Failed to create the setup segment with key {:#x} ({} bytes, mode {:o})",
+                    segment.key, segment.size, segment.mode
+                )
+            };
+            let mode = Mode::from_bits_truncate(segment.mode);
+            let flags = ShmgetFlag::IPC_CREAT | ShmgetFlag::IPC_EXCL;
+            let id = sysv::shmget(segment.key, segment.size, flags, mode).with_context(failed)?;
+            ids.push(id.as_raw());
+            if let Scope::Host(host) = &mut self.scope {
+                host.created_setup_segment(id);
+            }
+            if !segment.contents.is_empty() {
+                if segment.contents.len() > segment.size {
+                    bail!(
+                        "{}: {} bytes of contents do not fit",
+                        failed(),
+                        segment.contents.len()
+                    );
+                }
+                let attachment = sysv::shmat(id, ShmatFlag::empty()).with_context(failed)?;
+                attachment.write(0, &segment.contents);
+                sysv::shmdt(attachment).with_context(failed)?;
+            }
+            if segment.hold_attached {
+                let attachment = sysv::shmat(id, ShmatFlag::SHM_RDONLY).with_context(failed)?;
+                // A forked program would inherit the attachment and detach it at exec, which
+                // sets the segment's lpid and times as if the program had used it.
+                keep_from_children(&attachment).with_context(failed)?;
+                held.push((id, attachment));
+            }
+        }
+        Ok(())
+    }
+
+    fn run_step(&mut self, step: &Step) -> Result<StepOutcome> {
+        let started = Instant::now();
+        let deadline = started + self.scenario.timeout;
+        let mut streams = Streams::open(&step.input)?;
+        let pid = spawn::spawn(
+            &self.scenario.program,
+            &step.args,
+            streams.child_side(),
+            &self.limits,
+            self.scenario.pin_cpu,
+        )?;
+        streams.close_child_side();
+        if let Scope::Host(host) = &mut self.scope {
+            host.note_pid(pid.as_raw());
+        }
+
+        let mut exit = None;
+        let mut duration = None;
+        let mut not_waited_for = Vec::new();
+        loop {
+            self.reap(pid, &mut exit, &mut not_waited_for);
+            if exit.is_some() {
+                duration = Some(started.elapsed());
+                break;
+            }
+            let Some(left) = deadline
+                .checked_duration_since(Instant::now())
+                .filter(|d| !d.is_zero())
+            else {
+                break;
+            };
+            streams.wait(&self.child_events, left)?;
+            self.drain_child_events();
+        }
+
+        let mut left_running = Vec::new();
+        match exit {
+            None => {
+                self.kill_others();
+                exit = Some(Exit::TimedOut);
+            }
+            Some(_) => {
+                // Orphans that ended with the program were reaped above; anything still alive
+                // was left running by the program.
+                self.reap(pid, &mut exit, &mut not_waited_for);
+                if self.others_alive() {
+                    left_running = self
+                        .others()
+                        .into_iter()
+                        .filter(|process| !process.zombie)
+                        .take(MAX_LISTED)
+                        .map(|process| ProcessInfo {
+                            pid: process.pid,
+                            name: process.name,
+                        })
+                        .collect();
+                    self.kill_others();
+                }
+            }
+        }
+        // Every writer is gone now: what is left in the pipes is the end of the output.
+        streams.drain();
+        let (stdout, stderr) = streams.finish();
+        Ok(StepOutcome {
+            pid: pid.as_raw(),
+            exit: exit.unwrap_or(Exit::TimedOut),
+            stdout,
+            stderr,
+            duration: duration.unwrap_or_else(|| started.elapsed()),
+            left_running,
+            not_waited_for,
+        })
+    }
+
+    fn drain_child_events(&self) {
+        while let Ok(Some(_)) = self.child_events.read_signal() {}
+    }
+
+    /// Reaps every ended child: the program (its exit goes to `exit`) and orphans given to us,
+    /// which their parent did not wait for.
+    fn reap(&mut self, program: Pid, exit: &mut Option<Exit>, orphans: &mut Vec<ProcessInfo>) {
+        loop {
+            // Peek first (WNOWAIT): an orphan's name can be read only while it exists.
+            let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+            let Ok(status) = waitid(Id::All, flags) else {
+                return;
+            };
+            let Some(pid) = status.pid() else { return };
+            if pid == program {
+                *exit = match status {
+                    WaitStatus::Exited(_, code) => Some(Exit::Code(code)),
+                    WaitStatus::Signaled(_, signal, _) => {
+                        Some(Exit::Signal(signal as i32, signal.as_str().to_owned()))
+                    }
+                    _ => None,
+                };
+            } else if orphans.len() < MAX_LISTED {
+                let name = self.name_of(pid);
+                orphans.push(ProcessInfo {
+                    pid: pid.as_raw(),
+                    name,
+                });
+            }
+            // Now reap it for real.
+            let _ = waitpid(pid, Some(WaitPidFlag::WNOHANG));
+        }
+    }
+
+    fn name_of(&mut self, pid: Pid) -> String {
+        match &mut self.scope {
+            Scope::Namespace => procs::in_my_pid_namespace()
+                .into_iter()
+                .find(|process| process.pid == pid.as_raw())
+                .map(|process| process.name)
+                .unwrap_or_default(),
+            Scope::Host(host) => {
+                host.note_pid(pid.as_raw());
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .map(|name| name.trim_end().to_owned())
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    fn others_alive(&self) -> bool {
+        match self.scope {
+            // kill(-1) from a namespace's init reaches every other process in it.
+            Scope::Namespace => kill(Pid::from_raw(-1), None).is_ok(),
+            Scope::Host(_) => !procs::my_descendants().is_empty(),
+        }
+    }
+
+    fn others(&mut self) -> Vec<procs::Process> {
+        match &mut self.scope {
+            Scope::Namespace => procs::in_my_pid_namespace(),
+            Scope::Host(host) => {
+                let processes = procs::my_descendants();
+                processes
+                    .iter()
+                    .for_each(|process| host.note_pid(process.pid));
+                processes
+            }
+        }
+    }
+
+    /// Kills every other process of the run and reaps them all. Bounded: each round kills
+    /// everything visible, and what a fork bomb makes meanwhile is capped by the limits.
+    fn kill_others(&mut self) {
+        for _ in 0..10_000 {
+            match &mut self.scope {
+                Scope::Namespace => {
+                    if kill(Pid::from_raw(-1), Signal::SIGKILL) == Err(Errno::ESRCH) {
+                        return;
+                    }
+                }
+                Scope::Host(host) => {
+                    let processes = procs::my_descendants();
+                    if processes.is_empty() {
+                        while let Ok(status) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                            if status == WaitStatus::StillAlive {
+                                break;
+                            }
+                        }
+                        return;
+                    }
+                    for process in processes {
+                        host.note_pid(process.pid);
+                        let _ = kill(Pid::from_raw(process.proc_pid), Signal::SIGKILL);
+                    }
+                }
+            }
+            // Killed processes become zombies, and their children our orphans: reap one (the
+            // wait ends as soon as any child ends), then look again.
+            if waitpid(None, None) == Err(Errno::ECHILD) {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// The segments left, with their first bytes. In host mode, only the run's own.
+    fn segments(&mut self, held: &[(ShmId, Attachment)]) -> Result<Vec<SegmentState>> {
+        let mut entries: Vec<ShmEntry> = proc_shm::read()?;
+        if let Scope::Host(host) = &self.scope {
+            entries.retain(|entry| host.created_by_run(entry));
+        }
+        entries.sort_by_key(|entry| entry.shmid);
+        Ok(entries
+            .into_iter()
+            .map(|entry| {
+                let held_here = held.iter().find(|(id, _)| id.as_raw() == entry.shmid);
+                let contents = match held_here {
+                    Some((_, attachment)) => first_bytes(attachment),
+                    None => read_contents(ShmId::from_raw(entry.shmid)),
+                };
+                SegmentState {
+                    entry,
+                    contents,
+                    held_by_grader: held_here.is_some(),
+                }
+            })
+            .collect())
+    }
+}
+
+/// `madvise(MADV_DONTFORK)`: children forked later do not get this mapping.
+fn keep_from_children(attachment: &Attachment) -> Result<()> {
+    let page = 4096;
+    let len = attachment.len().div_ceil(page) * page;
+    // SAFETY: the range is exactly the attachment's mapping (shmat maps whole pages); the
+    // advice changes only what fork copies, not the mapping itself.
+    Errno::result(unsafe { libc::madvise(attachment.as_ptr().cast(), len, libc::MADV_DONTFORK) })
+        .map(drop)
+        .context("madvise(MADV_DONTFORK) on the held attachment")
+}
+
+fn first_bytes(attachment: &Attachment) -> Vec<u8> {
+    let mut bytes = vec![0; attachment.len().min(CONTENTS_BYTES)];
+    attachment.read(0, &mut bytes);
+    bytes
+}
+
+/// A segment's first bytes through a short read-only attachment; empty if it cannot be attached.
+fn read_contents(id: ShmId) -> Vec<u8> {
+    let Ok(attachment) = sysv::shmat(id, ShmatFlag::SHM_RDONLY) else {
+        return Vec::new();
+    };
+    let bytes = first_bytes(&attachment);
+    let _ = sysv::shmdt(attachment);
+    bytes
+}
+
+/// One step's standard streams: our ends, the child's ends (until it has them), the captures.
+struct Streams {
+    /// Read ends (the terminal's master for a dialog); `None` once at end of file.
+    stdout: Option<OwnedFd>,
+    stderr: Option<OwnedFd>,
+    stdout_capture: Capture,
+    stderr_capture: Capture,
+    child: ChildSide,
+    dialog: Option<Dialog>,
+}
+
+enum ChildSide {
+    Pipes {
+        stdin: OwnedFd,
+        stdout: OwnedFd,
+        stderr: OwnedFd,
+    },
+    Terminal {
+        slave: OwnedFd,
+    },
+    Closed,
+}
+
+struct Dialog {
+    prompt: Vec<u8>,
+    /// What to type: the reply, then end of file (VEOF) when the reply has no final newline.
+    keys: Vec<u8>,
+    sent: bool,
+    /// The output so far, to look for the prompt in.
+    seen: Vec<u8>,
+}
+
+impl Streams {
+    fn open(input: &Input) -> Result<Self> {
+        match input {
+            Input::Closed => {
+                let (stdin, stdin_writer) =
+                    pipe2(OFlag::O_CLOEXEC).context("Failed to create a pipe")?;
+                drop(stdin_writer); // the program reads end of file at once
+                let (stdout_reader, stdout) =
+                    pipe2(OFlag::O_CLOEXEC).context("Failed to create a pipe")?;
+                let (stderr_reader, stderr) =
+                    pipe2(OFlag::O_CLOEXEC).context("Failed to create a pipe")?;
+                set_nonblocking(&stdout_reader)?;
+                set_nonblocking(&stderr_reader)?;
+                Ok(Streams {
+                    stdout: Some(stdout_reader),
+                    stderr: Some(stderr_reader),
+                    stdout_capture: Capture::default(),
+                    stderr_capture: Capture::default(),
+                    child: ChildSide::Pipes {
+                        stdin,
+                        stdout,
+                        stderr,
+                    },
+                    dialog: None,
+                })
+            }
+            Input::Dialog { prompt, reply } => {
+                let pty =
+                    nix::pty::openpty(None, None).context("Failed to open a pseudo-terminal")?;
+                for fd in [&pty.master, &pty.slave] {
+                    fcntl(fd, FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC))
+                        .context("Failed to set FD_CLOEXEC on the pseudo-terminal")?;
+                }
+                // No echo and no "\n" -> "\r\n": the transcript is exactly what the program
+                // wrote, as the spec's expected stdout is written.
+                let mut settings = termios::tcgetattr(&pty.slave)
+                    .context("Failed to read the terminal's settings")?;
+                settings.local_flags.remove(
+                    LocalFlags::ECHO
+                        | LocalFlags::ECHOE
+                        | LocalFlags::ECHOK
+                        | LocalFlags::ECHONL
+                        | LocalFlags::ECHOCTL,
+                );
+                settings.output_flags.remove(OutputFlags::ONLCR);
+                termios::tcsetattr(&pty.slave, SetArg::TCSANOW, &settings)
+                    .context("Failed to set the terminal's settings")?;
+                let end_of_file = settings.control_chars[SpecialCharacterIndices::VEOF as usize];
+                let mut keys = reply.as_bytes().to_vec();
+                if !reply.ends_with('\n') {
+                    // In canonical mode VEOF hands over a partial line; a second one, at the
+                    // start of a line, is end of file.
+                    if !reply.is_empty() {
+                        keys.push(end_of_file);
+                    }
+                    keys.push(end_of_file);
+                }
+                set_nonblocking(&pty.master)?;
+                Ok(Streams {
+                    stdout: Some(pty.master),
+                    stderr: None,
+                    stdout_capture: Capture::default(),
+                    stderr_capture: Capture::default(),
+                    child: ChildSide::Terminal { slave: pty.slave },
+                    dialog: Some(Dialog {
+                        prompt: prompt.as_bytes().to_vec(),
+                        keys,
+                        sent: false,
+                        seen: Vec::new(),
+                    }),
+                })
+            }
+        }
+    }
+
+    fn child_side(&self) -> Stdio<'_> {
+        match &self.child {
+            ChildSide::Pipes {
+                stdin,
+                stdout,
+                stderr,
+            } => Stdio::Pipes {
+                stdin,
+                stdout,
+                stderr,
+            },
+            ChildSide::Terminal { slave } => Stdio::Terminal { slave },
+            ChildSide::Closed => unreachable!("the child side is used once, before it is closed"),
+        }
+    }
+
+    /// Our copies of the child's ends must go, or we would never see end of file.
+    fn close_child_side(&mut self) {
+        self.child = ChildSide::Closed;
+    }
+
+    /// Waits up to `timeout` for output or a child event, and takes in the output.
+    fn wait(&mut self, child_events: &SignalFd, timeout: std::time::Duration) -> Result<()> {
+        let millis = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
+        let mut fds = vec![PollFd::new(child_events.as_fd(), PollFlags::POLLIN)];
+        for fd in [&self.stdout, &self.stderr].into_iter().flatten() {
+            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
+        }
+        match poll(
+            &mut fds,
+            PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
+        ) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(errno) => bail!("Failed to poll the program's output: {errno}"),
+        }
+        drop(fds);
+        self.read_available();
+        Ok(())
+    }
+
+    fn read_available(&mut self) {
+        let mut buffer = vec![0u8; 64 * 1024];
+        if let Some(got) = read_some(&mut self.stdout, &mut buffer) {
+            self.stdout_capture.push(got);
+            if let Some(dialog) = &mut self.dialog {
+                dialog.seen.extend_from_slice(got);
+            }
+        }
+        if let Some(got) = read_some(&mut self.stderr, &mut buffer) {
+            self.stderr_capture.push(got);
+        }
+        if let (Some(dialog), Some(master)) = (&mut self.dialog, &self.stdout)
+            && !dialog.sent
+            && contains(&dialog.seen, &dialog.prompt)
+        {
+            dialog.sent = true;
+            dialog.seen = Vec::new();
+            type_keys(master, &dialog.keys);
+        }
+        if let Some(dialog) = &mut self.dialog {
+            // Only a prompt that straddles two reads needs older bytes.
+            let keep = if dialog.sent { 0 } else { dialog.prompt.len() };
+            let cut = dialog.seen.len().saturating_sub(keep);
+            dialog.seen.drain(..cut);
+        }
+    }
+
+    /// Reads what is left; called once every writer has ended.
+    fn drain(&mut self) {
+        for _ in 0..1024 {
+            if self.stdout.is_none() && self.stderr.is_none() {
+                break;
+            }
+            let before = self.stdout_capture.total_bytes() + self.stderr_capture.total_bytes();
+            let open_before = (self.stdout.is_some(), self.stderr.is_some());
+            self.read_available();
+            let after = self.stdout_capture.total_bytes() + self.stderr_capture.total_bytes();
+            if after == before && open_before == (self.stdout.is_some(), self.stderr.is_some()) {
+                break; // nothing more now (a writer we could not kill): stop rather than spin
+            }
+        }
+    }
+
+    fn finish(self) -> (crate::scenario::Captured, crate::scenario::Captured) {
+        (self.stdout_capture.finish(), self.stderr_capture.finish())
+    }
+}
+
+/// One non-blocking read; closes the stream at end of file (or EIO: a terminal whose other
+/// side is closed by everyone).
+fn read_some<'b>(stream: &mut Option<OwnedFd>, buffer: &'b mut [u8]) -> Option<&'b [u8]> {
+    let fd = stream.as_ref()?;
+    match nix::unistd::read(fd, buffer) {
+        Ok(0) | Err(Errno::EIO) => {
+            *stream = None;
+            None
+        }
+        Ok(n) => Some(&buffer[..n]),
+        Err(Errno::EAGAIN) | Err(Errno::EINTR) => None,
+        Err(_) => {
+            *stream = None;
+            None
+        }
+    }
+}
+
+/// Types `keys` on the terminal. Short replies fit the terminal's input buffer at once; a
+/// longer one is cut off rather than blocking the event loop.
+fn type_keys(master: &OwnedFd, mut keys: &[u8]) {
+    for _ in 0..100 {
+        if keys.is_empty() {
+            return;
+        }
+        match nix::unistd::write(master, keys) {
+            Ok(n) => keys = &keys[n..],
+            Err(Errno::EINTR) => {}
+            Err(Errno::EAGAIN) => {
+                let mut fds = [PollFd::new(master.as_fd(), PollFlags::POLLOUT)];
+                let _ = poll(&mut fds, PollTimeout::from(100u8));
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+}
+
+fn set_nonblocking(fd: &OwnedFd) -> Result<()> {
+    let flags =
+        OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL).context("Failed to read fd flags")?);
+    fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))
+        .context("Failed to make a pipe non-blocking")?;
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Starting the program under test: fork, set its limits and standard streams, exec.
+//!
+//! Done by hand rather than with `std::process::Command` because the sandbox's init must reap
+//! *every* child with `waitpid(-1)` (orphans included), which `Command`'s own bookkeeping does
+//! not allow, and because the child needs a few calls `Command` does not offer in the right
+//! order (a controlling terminal, CPU affinity, rlimits). The caller is single-threaded, so
+//! the child may allocate between fork and exec.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sched::{CpuSet, sched_setaffinity};
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal, sigprocmask};
+use nix::unistd::{ForkResult, Pid, fork, pipe2};
+
+use super::limits::Limits;
+
+/// The program's standard streams, as the child must see them.
+pub enum Stdio<'a> {
+    /// stdin at end of file; stdout and stderr to these pipes.
+    Pipes {
+        stdin: &'a OwnedFd,
+        stdout: &'a OwnedFd,
+        stderr: &'a OwnedFd,
+    },
+    /// All three on this terminal, which becomes the program's controlling terminal.
+    Terminal { slave: &'a OwnedFd },
+}
+
+/// Where starting failed, sent from the child to the parent with the errno.
+const STAGES: [&str; 5] = [
+    "setting up its standard streams",
+    "setting its resource limits",
+    "pinning it to a CPU",
+    "running it (exec)",
+    "preparing",
+];
+
+/// Forks and execs `program args`; returns its pid once `exec` has succeeded.
+pub fn spawn(
+    program: &Path,
+    args: &[String],
+    stdio: Stdio<'_>,
+    limits: &Limits,
+    pin_cpu: Option<usize>,
+) -> Result<Pid> {
+    let path = CString::new(program.as_os_str().as_bytes())
+        .with_context(|| format!("the program path {} contains a NUL byte", program.display()))?;
+    let mut argv = vec![path.clone()];
+    for arg in args {
+        argv.push(
+            CString::new(arg.as_str())
+                .with_context(|| format!("argument {arg:?} contains a NUL byte"))?,
+        );
+    }
+    let cpus = match pin_cpu {
+        Some(cpu) => {
+            let mut set = CpuSet::new();
+            set.set(cpu)
+                .with_context(|| format!("CPU {cpu} is out of range"))?;
+            Some(set)
+        }
+        None => None,
+    };
+    // The child reports a failure before or at exec through this pipe; exec closes it
+    // (O_CLOEXEC), so end of file means the program is running.
+    let (report_read, report_write) = pipe2(OFlag::O_CLOEXEC).context("Failed to create a pipe")?;
+    // SAFETY: the caller is single-threaded, so the child may do anything the parent could.
+    match unsafe { fork() }.context("Failed to fork the program")? {
+        ForkResult::Child => {
+            drop(report_read);
+            let Err((stage, errno)) = exec_child(&path, &argv, &stdio, limits, cpus.as_ref());
+            let mut message = [0u8; 5];
+            message[0] = stage;
+            message[1..].copy_from_slice(&(errno as i32).to_ne_bytes());
+            let _ = nix::unistd::write(&report_write, &message);
+            // SAFETY: _exit ends the child without running the parent's atexit handlers or
+            // flushing its buffers (the sandbox's stdout is the grader's JSON channel).
+            unsafe { libc::_exit(127) }
+        }
+        ForkResult::Parent { child } => {
+            drop(report_write);
+            let mut message = [0u8; 5];
+            let mut got = 0;
+            while got < message.len() {
+                match nix::unistd::read(&report_read, &mut message[got..]) {
+                    Ok(0) => break,
+                    Ok(n) => got += n,
+                    Err(Errno::EINTR) => continue,
+                    Err(errno) => bail!("Failed to read from the program's start pipe: {errno}"),
+                }
+            }
+            if got == 0 {
+                return Ok(child);
+            }
+            let _ = nix::sys::wait::waitpid(child, None);
+            let stage = STAGES
+                .get(usize::from(message[0]))
+                .unwrap_or(&"starting it");
+            let errno = Errno::from_raw(i32::from_ne_bytes([
+                message[1], message[2], message[3], message[4],
+            ]));
+            bail!(
+                "Failed to start {} ({stage}): {} ({errno})",
+                program.display(),
+                errno.desc()
+            )
+        }
+    }
+}
+
+/// In the child: only returns on failure, with the stage and errno.
+fn exec_child(
+    path: &CString,
+    argv: &[CString],
+    stdio: &Stdio<'_>,
+    limits: &Limits,
+    cpus: Option<&CpuSet>,
+) -> Result<std::convert::Infallible, (u8, Errno)> {
+    // The sandbox blocks SIGCHLD (it reads it from a signalfd) and Rust ignores SIGPIPE: a
+    // program must start with the defaults, as from a shell.
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).map_err(|e| (4, e))?;
+    // SAFETY: setting a default disposition installs no handler.
+    unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) }.map_err(|e| (4, e))?;
+    match stdio {
+        Stdio::Pipes {
+            stdin,
+            stdout,
+            stderr,
+        } => {
+            redirect(stdin.as_raw_fd(), 0).map_err(|e| (0, e))?;
+            redirect(stdout.as_raw_fd(), 1).map_err(|e| (0, e))?;
+            redirect(stderr.as_raw_fd(), 2).map_err(|e| (0, e))?;
+        }
+        Stdio::Terminal { slave } => {
+            nix::unistd::setsid().map_err(|e| (0, e))?;
+            // SAFETY: TIOCSCTTY takes an int argument, no pointer.
+            Errno::result(unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) })
+                .map_err(|e| (0, e))?;
+            for target in 0..3 {
+                redirect(slave.as_raw_fd(), target).map_err(|e| (0, e))?;
+            }
+        }
+    }
+    limits.apply().map_err(|e| (1, e))?;
+    if let Some(cpus) = cpus {
+        sched_setaffinity(Pid::from_raw(0), cpus).map_err(|e| (2, e))?;
+    }
+    let Err(errno) = nix::unistd::execv(path, argv);
+    Err((3, errno))
+}
+
+/// `dup2(from, to)`; the copy does not have `O_CLOEXEC`, so it survives exec.
+fn redirect(from: RawFd, to: RawFd) -> nix::Result<()> {
+    if from == to {
+        // dup2 would do nothing, leaving O_CLOEXEC set: clear it instead.
+        // SAFETY: F_SETFD on a descriptor number; no pointers.
+        return Errno::result(unsafe { libc::fcntl(from, libc::F_SETFD, 0) }).map(drop);
+    }
+    // SAFETY: plain descriptor numbers; `to` is one of 0, 1, 2, which the child owns.
+    Errno::result(unsafe { libc::dup2(from, to) }).map(drop)
+}
