@@ -1,5 +1,56 @@
-//! The shmlab grader. (Crate docs: to be written with the design.)
+//! The shmlab grader: `cargo grade`.
+//!
+//! It answers one question per exercise, "does this program do what the spec says?", by
+//! running the program and looking at two things: what it printed, and what it left in the
+//! kernel (`/proc/sysvipc/shm` and the segments' bytes). A program that prints the right
+//! sentence without writing it into the segment fails; so does one that leaks its segment,
+//! forgets to wait for its child, or wins a race only by luck.
+//!
+//! # How a grading run flows
+//!
+//! 1. [`cli`] parses the command line (clap derive; the doc comments are `--help`).
+//! 2. [`app`] picks the exercises ([`info`]: `info.toml`, compiled in) and builds their
+//!    programs with one cargo invocation ([`build`]): executables and compiler errors are read
+//!    from cargo's JSON messages, so a broken exercise is "did not compile" and the others are
+//!    still graded.
+//! 3. [`grade`] turns each [`checks::Test`] into a [`scenario::Scenario`] and hands it to
+//!    [`sandbox::run`], which runs it in fresh private IPC and PID namespaces (so the machine's
+//!    own segments are never seen nor touched) and returns [`scenario::Observation`]s: exit
+//!    status, output, the segments left with their contents, processes left behind. Tests run
+//!    in parallel; race tests run `--repeat` times pinned to one CPU.
+//! 4. Each [`checks::Check`] of the test scores the observations: all runs must pass.
+//! 5. [`report`] renders the [`report::Report`] for people ([`report::human`]), for scripts
+//!    ([`report::json`]) or for Gradescope ([`report::gradescope`]).
+//!
+//! # Where things are
+//!
+//! - What "correct" means lives in one place, the table of [`exercises`]: per exercise, its
+//!   tests (setup segments, runs, inputs) and its checks (points, name, advice, a Rust function
+//!   over an observation). The checks are written with the helpers of [`checks::Run`], which
+//!   produce failures that say what was expected, what happened, and what to try next.
+//! - The sandbox ([`sandbox`], with [`proc_shm`] reading the kernel's table) knows nothing of
+//!   exercises: it runs scenarios. The two halves share only the plain data of [`scenario`].
+//! - Nothing in grading prints. Grading returns data ([`report::ExerciseResult`]) and reports
+//!   progress through a callback, so other front ends (a watch loop, a progress file) reuse
+//!   [`grade::grade_exercises`] and the renderers as they are.
+//!
+//! # Statuses and exit codes
+//!
+//! An exercise is `passed` (every check), `failed` (some check; partial credit), `not started`
+//! (no points, and the program stopped at the stub's `todo!()`: exit 101 with
+//! `not yet implemented`), `did not compile`, or `grader error` (the sandbox could not run a
+//! test: not the student's fault). `cargo grade` exits 0 on full marks, 1 when some check
+//! failed, 2 when the grader itself could not run ([`app::exit_status`]).
 
+pub mod app;
+pub mod build;
+pub mod checks;
+pub mod cli;
+pub mod diff;
+pub mod exercises;
+pub mod grade;
+pub mod info;
 pub mod proc_shm;
+pub mod report;
 pub mod sandbox;
 pub mod scenario;

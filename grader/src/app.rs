@@ -1,0 +1,281 @@
+//! The commands: what `cargo grade` does with its parsed command line.
+//!
+//! Grading is three steps, each a reusable function: [`build_programs`] (cargo), then
+//! [`crate::grade::grade_exercises`] (the sandbox and the checks), then
+//! [`crate::report::render`]. [`run`] strings them together for the command line, adding
+//! the progress line and the incremental `--output` file.
+
+use std::io::{IsTerminal, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::build::{BuildRequest, Built, build, lab_root};
+use crate::cli::{Cli, Command};
+use crate::exercises::{self, Exercise};
+use crate::grade::{Options, Program, Progress, grade_exercises};
+use crate::report::{
+    ExerciseResult, ExerciseStatus, Report, Source, human, render, write_atomically,
+};
+
+/// Exit status: every graded exercise passed.
+pub const EXIT_FULL_MARKS: u8 = 0;
+/// Exit status: some check failed (or an exercise did not compile, or is not started).
+pub const EXIT_CHECKS_FAILED: u8 = 1;
+/// Exit status: the grader could not do its job (usage, cargo, sandbox).
+pub const EXIT_GRADER_ERROR: u8 = 2;
+
+/// Runs the command line.
+pub fn run(cli: &Cli) -> Result<ExitCode> {
+    let exercises = exercises::all()?;
+    match &cli.command {
+        Some(Command::Hint { name }) => {
+            let exercise = exercises::select(&exercises, std::slice::from_ref(name))?.remove(0);
+            println!(
+                "Hint for {} (exercises/{}/README.md has the whole task):\n",
+                exercise.name(),
+                exercise.info.dir
+            );
+            println!("{}", exercise.info.hint.trim());
+            Ok(ExitCode::from(EXIT_FULL_MARKS))
+        }
+        Some(Command::List) => {
+            let selected = exercises::select(&exercises, &[])?;
+            let report = grade_command(cli, &selected, false)?;
+            print!("{}", render_list(&report));
+            Ok(ExitCode::from(if report.grader_error() {
+                EXIT_GRADER_ERROR
+            } else {
+                EXIT_FULL_MARKS
+            }))
+        }
+        None => {
+            let selected = exercises::select(&exercises, &cli.names)?;
+            let report = grade_command(cli, &selected, true)?;
+            let text = render(&report, cli.format, color_stdout());
+            match &cli.output {
+                Some(path) => {
+                    write_atomically(path, &text)?;
+                    print!("{}", human::render(&report, color_stdout()));
+                }
+                None => print!("{text}"),
+            }
+            std::io::stdout()
+                .flush()
+                .context("Failed to write the report to stdout")?;
+            Ok(ExitCode::from(exit_status(&report)))
+        }
+    }
+}
+
+/// 0, 1 or 2, as documented in `--help`.
+pub fn exit_status(report: &Report) -> u8 {
+    if report.grader_error() {
+        EXIT_GRADER_ERROR
+    } else if report.full_marks() {
+        EXIT_FULL_MARKS
+    } else {
+        EXIT_CHECKS_FAILED
+    }
+}
+
+/// What to grade: whose checkout, which folder, and where cargo builds it.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub source: Source,
+    /// The workspace root holding `exercises/` (or `solutions/`).
+    pub root: PathBuf,
+    pub target_dir: Option<PathBuf>,
+}
+
+impl Target {
+    pub fn from_cli(cli: &Cli) -> Result<Target> {
+        if let Some(dir) = &cli.submission {
+            let root = dir
+                .canonicalize()
+                .with_context(|| format!("Failed to find the submission {}", dir.display()))?;
+            if !root.join("Cargo.toml").is_file() || !root.join("exercises").is_dir() {
+                bail!(
+                    "{} is not a shmlab checkout (no Cargo.toml and exercises/ there); pass the folder you cloned",
+                    root.display()
+                );
+            }
+            let target_dir = Some(root.join("target"));
+            return Ok(Target {
+                source: Source::Submission,
+                root,
+                target_dir,
+            });
+        }
+        let source = if cli.solutions {
+            Source::Solutions
+        } else {
+            Source::Exercises
+        };
+        Ok(Target {
+            source,
+            root: lab_root(),
+            target_dir: None,
+        })
+    }
+
+    /// The package holding `exercise` here.
+    pub fn package(&self, exercise: &Exercise) -> String {
+        exercise.info.package(self.source == Source::Solutions)
+    }
+}
+
+/// Builds the programs of `exercises` in `target`, in one cargo run.
+pub fn build_programs(
+    target: &Target,
+    exercises: &[&Exercise],
+) -> Result<(Vec<Program>, std::time::Duration)> {
+    let packages: Vec<String> = exercises
+        .iter()
+        .map(|exercise| target.package(exercise))
+        .collect();
+    let request = BuildRequest {
+        workspace: target.root.clone(),
+        target_dir: target.target_dir.clone(),
+        packages,
+    };
+    let builds = build(&request)?;
+    let programs = request
+        .packages
+        .iter()
+        .map(|package| match builds.packages.get(package) {
+            Some(Built::Binary(path)) => Program::Binary(path.clone()),
+            Some(Built::DidNotCompile(messages)) => Program::DidNotCompile(messages.clone()),
+            None => Program::DidNotCompile(format!("cargo said nothing about package {package}")),
+        })
+        .collect();
+    Ok((programs, builds.duration))
+}
+
+/// Builds and grades `exercises` as the command line says, with progress on stderr and the
+/// `--output` file rewritten after each exercise when `write_output`.
+pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> Result<Report> {
+    let target = Target::from_cli(cli)?;
+    let show_progress = std::io::stderr().is_terminal();
+    if show_progress {
+        eprint!("building {} program(s)…\r", exercises.len());
+    }
+    let (programs, build_time) = build_programs(&target, exercises)?;
+    let mut options = Options::new(
+        std::env::current_exe().context("Failed to find the grader's own executable")?,
+    );
+    options.repeat = cli.repeat;
+    if !(cli.timeout > 0.0 && cli.timeout.is_finite()) {
+        bail!(
+            "--timeout must be a positive number of seconds, not {}",
+            cli.timeout
+        );
+    }
+    options.timeout = std::time::Duration::from_secs_f64(cli.timeout);
+    if let Some(jobs) = cli.jobs {
+        options.jobs = jobs.max(1);
+    }
+
+    let mut report = Report {
+        source: target.source,
+        root: target.root.display().to_string(),
+        exercises: Vec::new(),
+        build_time,
+        grade_time: std::time::Duration::ZERO,
+        isolation: "none".to_string(),
+    };
+    let work: Vec<(&Exercise, Program)> = exercises.iter().copied().zip(programs).collect();
+    let started = Instant::now();
+    let mut finished: Vec<Option<ExerciseResult>> = vec![None; work.len()];
+    let mut output_error = None;
+    let results = grade_exercises(&options, &work, |progress| match progress {
+        Progress::Started { index, total, name } => {
+            if show_progress {
+                eprint!("\x1b[2Kgrading {index}/{total} {name}…\r");
+            }
+        }
+        Progress::Finished { result, .. } => {
+            if let Some(slot) = work
+                .iter()
+                .position(|(exercise, _)| exercise.name() == result.name)
+            {
+                finished[slot] = Some(result.clone());
+            }
+            if let (true, Some(path)) = (write_output, &cli.output) {
+                let mut partial = report.clone();
+                partial.exercises = finished.iter().flatten().cloned().collect();
+                partial.grade_time = started.elapsed();
+                partial.isolation = isolation_of(&partial.exercises);
+                if let Err(error) = write_atomically(path, &render(&partial, cli.format, false)) {
+                    output_error.get_or_insert(error);
+                }
+            }
+        }
+    });
+    if show_progress {
+        eprint!("\x1b[2K");
+    }
+    if let Some(error) = output_error {
+        return Err(error);
+    }
+    report.grade_time = started.elapsed();
+    report.isolation = isolation_of(&results);
+    report.exercises = results;
+    Ok(report)
+}
+
+fn isolation_of(results: &[ExerciseResult]) -> String {
+    let mut kinds: Vec<&str> = results
+        .iter()
+        .filter_map(|result| result.isolation.as_deref())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    match kinds.as_slice() {
+        [] => "none".to_string(),
+        [one] => one.to_string(),
+        _ if kinds.contains(&"host") => "host".to_string(),
+        _ => kinds.join(", "),
+    }
+}
+
+/// `cargo grade list`: number, name, state, points.
+pub fn render_list(report: &Report) -> String {
+    let width = report
+        .exercises
+        .iter()
+        .map(|exercise| exercise.name.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let mut text = format!("   #  {:<width$}  {:<15}  points\n", "exercise", "state");
+    for (index, exercise) in report.exercises.iter().enumerate() {
+        let state = match exercise.status {
+            ExerciseStatus::Passed => "done",
+            ExerciseStatus::Failed => "in progress",
+            other => other.label(),
+        };
+        text.push_str(&format!(
+            "  {:>2}  {:<width$}  {state:<15}  {:>3}/{}\n",
+            index + 1,
+            exercise.name,
+            human::number(exercise.points),
+            human::number(exercise.max)
+        ));
+    }
+    text.push_str(&format!(
+        "\nScore: {}/{}\n",
+        human::number(report.score()),
+        human::number(report.max_score())
+    ));
+    text
+}
+
+/// Colour on stdout: a terminal, and `NO_COLOR` unset or empty (no-color.org).
+pub fn color_stdout() -> bool {
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+}

@@ -1,0 +1,204 @@
+//! Building the programs to grade, with cargo.
+//!
+//! One `cargo build --keep-going --message-format=json` builds every chosen package; the JSON
+//! messages say where each executable is (`compiler-artifact`) and which package each compiler
+//! error belongs to (`compiler-message`), so one broken exercise does not stop the others from
+//! being graded. Only when cargo fails before compiling anything it can attribute (a package
+//! missing from a submission, a broken manifest) are the remaining packages built one by one,
+//! each failure then reported against its own package.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// What building one package gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Built {
+    /// The executable to run.
+    Binary(PathBuf),
+    /// The compiler's (or cargo's) messages, as cargo renders them.
+    DidNotCompile(String),
+}
+
+/// Every package asked for, by name, and how long cargo took.
+#[derive(Clone, Debug)]
+pub struct Builds {
+    pub packages: BTreeMap<String, Built>,
+    pub duration: Duration,
+}
+
+/// Where and what to build.
+#[derive(Clone, Debug)]
+pub struct BuildRequest {
+    /// The workspace root (the folder with the `Cargo.toml` listing the packages).
+    pub workspace: PathBuf,
+    /// `--target-dir`, or cargo's default for the workspace.
+    pub target_dir: Option<PathBuf>,
+    /// Package names; each has a binary of the same name.
+    pub packages: Vec<String>,
+}
+
+/// Builds the packages. Errs only when cargo cannot be started at all.
+pub fn build(request: &BuildRequest) -> Result<Builds> {
+    let started = Instant::now();
+    let mut packages = BTreeMap::new();
+    if request.packages.is_empty() {
+        return Ok(Builds {
+            packages,
+            duration: started.elapsed(),
+        });
+    }
+    let together = run_cargo(request, &request.packages)?;
+    let mut unexplained = Vec::new();
+    for package in &request.packages {
+        match together.outcome(package) {
+            Some(built) => {
+                packages.insert(package.clone(), built);
+            }
+            None => unexplained.push(package.clone()),
+        }
+    }
+    // Cargo stopped before it could say anything about these: build each alone, so that the
+    // error (often "no such package") lands on the package that caused it.
+    for package in unexplained {
+        let alone = run_cargo(request, std::slice::from_ref(&package))?;
+        let built = alone
+            .outcome(&package)
+            .unwrap_or_else(|| Built::DidNotCompile(alone.cargo_stderr.trim().to_string()));
+        packages.insert(package, built);
+    }
+    Ok(Builds {
+        packages,
+        duration: started.elapsed(),
+    })
+}
+
+/// What one cargo invocation reported.
+struct CargoRun {
+    executables: BTreeMap<String, PathBuf>,
+    errors: BTreeMap<String, String>,
+    success: bool,
+    cargo_stderr: String,
+}
+
+impl CargoRun {
+    fn outcome(&self, package: &str) -> Option<Built> {
+        if let Some(path) = self.executables.get(package) {
+            return Some(Built::Binary(path.clone()));
+        }
+        if let Some(errors) = self.errors.get(package) {
+            return Some(Built::DidNotCompile(errors.trim_end().to_string()));
+        }
+        if self.success {
+            return Some(Built::DidNotCompile(format!(
+                "cargo built package {package} but reported no executable named {package}"
+            )));
+        }
+        None
+    }
+}
+
+fn cargo() -> OsString {
+    // Under `cargo run` (hence `cargo grade`) CARGO names the cargo that runs us.
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+fn run_cargo(request: &BuildRequest, packages: &[String]) -> Result<CargoRun> {
+    let mut command = Command::new(cargo());
+    command
+        .arg("build")
+        .arg("--message-format=json")
+        .arg("--keep-going")
+        .arg("--manifest-path")
+        .arg(request.workspace.join("Cargo.toml"))
+        .current_dir(&request.workspace)
+        .stdin(Stdio::null());
+    if let Some(target_dir) = &request.target_dir {
+        command.arg("--target-dir").arg(target_dir);
+    }
+    for package in packages {
+        command.arg("--package").arg(package);
+    }
+    let output = command.output().with_context(|| {
+        format!(
+            "Failed to run `{}` (is cargo installed?)",
+            cargo().to_string_lossy()
+        )
+    })?;
+    let mut run = CargoRun {
+        executables: BTreeMap::new(),
+        errors: BTreeMap::new(),
+        success: output.status.success(),
+        cargo_stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        // Lines that are not cargo's JSON (a build script's output) are not ours to read.
+        let Ok(message) = serde_json::from_str::<Message>(line) else {
+            continue;
+        };
+        let Some(target) = message.target else {
+            continue;
+        };
+        match message.reason.as_str() {
+            "compiler-artifact" if target.kind.iter().any(|kind| kind == "bin") => {
+                if let Some(executable) = message.executable {
+                    run.executables.insert(target.name, executable);
+                }
+            }
+            "compiler-message" => {
+                let Some(diagnostic) = message.message else {
+                    continue;
+                };
+                if diagnostic.level == "error" || diagnostic.level.starts_with("error:") {
+                    let errors = run.errors.entry(target.name).or_default();
+                    errors.push_str(
+                        diagnostic
+                            .rendered
+                            .as_deref()
+                            .unwrap_or(&diagnostic.message),
+                    );
+                    if !errors.ends_with('\n') {
+                        errors.push('\n');
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(run)
+}
+
+/// The parts of cargo's JSON messages used here (`cargo help build`, "JSON messages").
+#[derive(Deserialize)]
+struct Message {
+    reason: String,
+    target: Option<Target>,
+    executable: Option<PathBuf>,
+    message: Option<Diagnostic>,
+}
+
+#[derive(Deserialize)]
+struct Target {
+    name: String,
+    kind: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Diagnostic {
+    level: String,
+    message: String,
+    rendered: Option<String>,
+}
+
+/// The packages of the exercises, as found in `root/exercises` (or `root/solutions`).
+pub fn lab_root() -> PathBuf {
+    // The grader belongs to the checkout it was built in: its manifest's parent is the root.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}

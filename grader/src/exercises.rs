@@ -1,0 +1,157 @@
+//! The exercise table: for each exercise of `info.toml`, the tests that grade it.
+//!
+//! This is the one place that says what "correct" means. Each exercise has a module with a
+//! `tests()` function returning its [`Test`]s (scenarios and scored checks, written with the
+//! helpers of [`crate::checks`]); [`TABLE`] maps exercise names to those functions. A new exercise
+//! adds an `info.toml` entry, a module here and a line in [`TABLE`]; the unit tests below check
+//! that the two agree and that each exercise's check points sum to its points in `info.toml`.
+
+mod attach;
+mod create;
+mod parent_child;
+mod ping_pong;
+mod remove;
+mod sized;
+
+use anyhow::{Context, Result, bail};
+
+use crate::checks::Test;
+use crate::info::{ExerciseInfo, Info};
+
+/// Makes the tests of one exercise.
+pub type TestsFn = fn() -> Vec<Test>;
+
+/// Exercise name → its tests.
+pub const TABLE: &[(&str, TestsFn)] = &[
+    ("create", create::tests),
+    ("attach", attach::tests),
+    ("parent-child", parent_child::tests),
+    ("ping-pong", ping_pong::tests),
+    ("sized", sized::tests),
+    ("remove", remove::tests),
+];
+
+/// An exercise with its metadata and its tests.
+pub struct Exercise {
+    pub info: ExerciseInfo,
+    pub tests: Vec<Test>,
+}
+
+impl Exercise {
+    pub fn name(&self) -> &str {
+        &self.info.name
+    }
+
+    /// The sum of its checks' weights (equal to `info.points`; see the unit tests).
+    pub fn weight(&self) -> u32 {
+        self.tests.iter().map(Test::points).sum()
+    }
+}
+
+/// Every exercise of the built-in `info.toml`, in order, with its tests.
+pub fn all() -> Result<Vec<Exercise>> {
+    let info = Info::builtin()?;
+    info.exercises
+        .into_iter()
+        .map(|info| {
+            let tests = TABLE
+                .iter()
+                .find(|(name, _)| *name == info.name)
+                .map(|(_, tests)| tests())
+                .with_context(|| {
+                    format!(
+                        "info.toml lists exercise {:?}, which the grader has no tests for",
+                        info.name
+                    )
+                })?;
+            Ok(Exercise { info, tests })
+        })
+        .collect()
+}
+
+/// The exercises named in `names` (all of them if `names` is empty), in the lab's order.
+pub fn select<'a>(exercises: &'a [Exercise], names: &[String]) -> Result<Vec<&'a Exercise>> {
+    for name in names {
+        if !exercises.iter().any(|exercise| exercise.name() == name) {
+            let known: Vec<&str> = exercises.iter().map(Exercise::name).collect();
+            bail!(
+                "there is no exercise {name:?}; the exercises are: {}",
+                known.join(", ")
+            );
+        }
+    }
+    Ok(exercises
+        .iter()
+        .filter(|exercise| names.is_empty() || names.iter().any(|name| name == exercise.name()))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_exercise_has_tests_and_its_checks_sum_to_its_points() {
+        let exercises = all().expect("every info.toml exercise is in the table");
+        assert_eq!(
+            exercises.len(),
+            TABLE.len(),
+            "the table has an exercise info.toml does not list"
+        );
+        for exercise in &exercises {
+            assert_eq!(
+                exercise.weight(),
+                exercise.info.points,
+                "check points of {}",
+                exercise.name()
+            );
+            for test in &exercise.tests {
+                assert!(
+                    !test.steps.is_empty(),
+                    "{}: test {:?} runs nothing",
+                    exercise.name(),
+                    test.name
+                );
+                assert!(
+                    !test.checks.is_empty(),
+                    "{}: test {:?} checks nothing",
+                    exercise.name(),
+                    test.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn check_names_are_unique_within_an_exercise() {
+        for exercise in all().expect("table") {
+            let mut names: Vec<(&str, &str)> = exercise
+                .tests
+                .iter()
+                .flat_map(|test| test.checks.iter().map(move |check| (test.name, check.name)))
+                .collect();
+            let count = names.len();
+            names.sort();
+            names.dedup();
+            assert_eq!(
+                names.len(),
+                count,
+                "{}: two checks share a name",
+                exercise.name()
+            );
+        }
+    }
+
+    #[test]
+    fn select_keeps_the_lab_order_and_rejects_unknown_names() {
+        let exercises = all().expect("table");
+        let chosen = select(&exercises, &["remove".into(), "create".into()]).expect("known names");
+        let names: Vec<&str> = chosen.iter().map(|exercise| exercise.name()).collect();
+        assert_eq!(names, ["create", "remove"]);
+        let error = select(&exercises, &["crate".into()])
+            .err()
+            .expect("unknown name")
+            .to_string();
+        assert!(error.contains("there is no exercise \"crate\""), "{error}");
+    }
+}

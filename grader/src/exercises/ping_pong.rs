@@ -1,0 +1,77 @@
+//! 04 ping-pong: two children take turns through a flag in key 1001, without sleep.
+
+use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
+
+const KEY: i32 = 1001;
+
+fn question(id: i64) -> String {
+    format!("Is this the shared memory ID: {id}?")
+}
+
+fn answer(id: i64) -> String {
+    format!("Yes, this is shared memory ID: {id}.")
+}
+
+/// The four lines, in the only order causality allows.
+fn expected_lines(id: i64) -> Vec<String> {
+    vec![
+        format!("child 1 wrote: {}", question(id)),
+        format!("child 2 read: {}", question(id)),
+        format!("child 2 wrote: {}", answer(id)),
+        format!("child 1 read: {}", answer(id)),
+    ]
+}
+
+/// A segment left by an earlier run: turn 2 and an old answer. The parent must reset the turn.
+fn stale_contents() -> Vec<u8> {
+    let mut contents = 2u32.to_ne_bytes().to_vec();
+    contents.extend_from_slice(b"Yes, this is shared memory ID: -1.\0");
+    contents
+}
+
+pub fn tests() -> Vec<Test> {
+    vec![
+        Test::new("the children take turns", &[KEY])
+            .held(KEY, 512, 0o666, &stale_contents())
+            .run(&[])
+            .race()
+            .check(2, "exits with status 0", "check what it printed on stderr: every error path exits 1", |run| run.exited(0, 0))
+            .check(5, "prints the four lines in causal order, with the real id", "print before you pass the turn: child 1 prints `wrote` before storing 1, child 2 prints `wrote` before storing 2; and reset the turn to 0 before forking", |run| {
+                let id = i64::from(run.setup_id(0)?);
+                run.printed(0, &expected_lines(id))
+            })
+            .check(4, "the segment ends with turn 2 and the answer", "child 2 writes the answer (with its NUL) at offset 4, then stores 2 into atomic_u32(0)", final_contents)
+            .check(3, "removes the segment", "the parent removes the segment with shmctl_rmid after waiting for both children", |run| run.setup_segment_removed(0))
+            .check(2, "waits for both children", "waitpid for each child and check that each exited with status 0", |run| run.children_waited_for())
+            .check(1, "leaves no process running", "every process you fork must exit", |run| run.nothing_left_running()),
+        Test::new("on its own, without a segment before", &[KEY])
+            .run(&[])
+            .check(2, "creates the segment itself and prints the four lines", "shmget with IPC_CREAT (512 bytes, mode 0o666) before forking", |run| {
+                run.exited(0, 0)?;
+                let id = run.printed_number(0, "child 1 wrote: Is this the shared memory ID: ")?;
+                run.printed(0, &expected_lines(id))
+            })
+            .check(1, "leaves no segment behind", "remove the segment with shmctl_rmid once both children are done", |run| run.no_segment_left()),
+    ]
+}
+
+fn final_contents(run: &Run) -> Verdict {
+    let segment = run.setup_segment(0)?;
+    let id = i64::from(run.setup_id(0)?);
+    let turn = segment
+        .contents
+        .get(..4)
+        .and_then(|bytes| <[u8; 4]>::try_from(bytes).ok())
+        .map(u32::from_ne_bytes);
+    ensure(turn == Some(2), || {
+        Failure::new("the turn (bytes 0..4) is not 2 at the end")
+            .expected("turn 2")
+            .actual(turn.map_or("no bytes".to_string(), |turn| format!("turn {turn}")))
+    })?;
+    let message = c_string_at(&segment.contents, 4);
+    ensure(message == answer(id).as_bytes(), || {
+        Failure::new("the message at offset 4 is not child 2's answer")
+            .expected(answer(id))
+            .actual(describe_bytes(&message))
+    })
+}

@@ -1,0 +1,233 @@
+//! The terminal report: one line per exercise, details under those that failed.
+//!
+//! ```text
+//!   ✓ create         10/10
+//!   ✗ attach          9/15  2 of 7 checks failed
+//!       ✗ the segment holds the sentence and its NUL (0/4)
+//!           the segment does not hold the sentence
+//!           expected: "This is our shared memory segment.\x00"
+//!           actual:   36 zero bytes
+//!           next: write the sentence's bytes and then a 0 byte at offset 0 ...
+//!   · parent-child    0/15  not started
+//! ```
+//!
+//! Exercises not started get no details (they would all say the same); the closing lines say
+//! where to go next.
+
+use std::fmt::Write as _;
+
+use super::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, Report};
+use crate::diff::{Line, diff};
+
+/// Compiler output kept in the report: the first errors are the ones to fix.
+const COMPILER_LINES: usize = 40;
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn green(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    fn red(&self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    fn yellow(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+    fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+    fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+/// The report as text for a terminal (ANSI colours when `color`).
+pub fn render(report: &Report, color: bool) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    let name_width = report
+        .exercises
+        .iter()
+        .map(|exercise| exercise.name.len())
+        .max()
+        .unwrap_or(0);
+    for exercise in &report.exercises {
+        render_exercise(&mut out, exercise, name_width, &style);
+    }
+    let _ = writeln!(out);
+    let score = format!(
+        "Score: {}/{}",
+        number(report.score()),
+        number(report.max_score())
+    );
+    let _ = writeln!(out, "{}", style.bold(&score));
+    if report.isolation == "host" {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.yellow("note: namespaces were not available, so the programs ran in this machine's IPC namespace")
+        );
+    }
+    out.push_str(&next_step(report));
+    out
+}
+
+fn render_exercise(out: &mut String, exercise: &ExerciseResult, name_width: usize, style: &Style) {
+    let (mark, summary) = match exercise.status {
+        ExerciseStatus::Passed => (style.green("✓"), String::new()),
+        ExerciseStatus::NotStarted => (style.dim("·"), style.dim("not started")),
+        ExerciseStatus::DidNotCompile => (style.red("✗"), style.red("did not compile")),
+        ExerciseStatus::Failed => (style.red("✗"), exercise.message.clone()),
+        ExerciseStatus::Error => (style.yellow("!"), style.yellow(&exercise.message)),
+    };
+    let points = format!("{:>3}/{}", number(exercise.points), number(exercise.max));
+    let _ = writeln!(
+        out,
+        "  {mark} {:<name_width$}  {points:>6}  {summary}",
+        exercise.name
+    );
+    match exercise.status {
+        ExerciseStatus::Failed | ExerciseStatus::Error => {
+            for check in exercise
+                .checks
+                .iter()
+                .filter(|check| check.status != CheckStatus::Passed)
+            {
+                render_check(out, check, style);
+            }
+        }
+        ExerciseStatus::DidNotCompile => {
+            let messages = exercise.compiler_output.as_deref().unwrap_or("");
+            let lines: Vec<&str> = messages.lines().collect();
+            for line in lines.iter().take(COMPILER_LINES) {
+                let _ = writeln!(out, "      {line}");
+            }
+            if lines.len() > COMPILER_LINES {
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    style.dim(&format!(
+                        "[... {} more lines]",
+                        lines.len() - COMPILER_LINES
+                    ))
+                );
+            }
+            let _ = writeln!(
+                out,
+                "      {} fix the first error, then run `cargo grade {}` (or `cargo build -p {}` to see all of them)",
+                style.bold("next:"),
+                exercise.name,
+                exercise.name
+            );
+        }
+        ExerciseStatus::Passed | ExerciseStatus::NotStarted => {}
+    }
+}
+
+fn render_check(out: &mut String, check: &CheckResult, style: &Style) {
+    let mark = match check.status {
+        CheckStatus::Error => style.yellow("!"),
+        CheckStatus::NotStarted => style.dim("·"),
+        _ => style.red("✗"),
+    };
+    let _ = writeln!(
+        out,
+        "      {mark} {} ({}/{})",
+        check.name,
+        number(check.points),
+        number(check.max)
+    );
+    let indent = "          ";
+    let _ = writeln!(out, "{indent}{}", check.message);
+    match (&check.expected, &check.actual) {
+        (Some(expected), Some(actual)) if expected.contains('\n') || actual.contains('\n') => {
+            let _ = writeln!(
+                out,
+                "{indent}{}",
+                style.dim("expected vs actual (- expected, + actual):")
+            );
+            for line in diff(expected, actual) {
+                let _ = match line {
+                    Line::Same(text) => writeln!(out, "{indent}  {text}"),
+                    Line::Missing(text) => {
+                        writeln!(out, "{indent}{}", style.red(&format!("- {text}")))
+                    }
+                    Line::Extra(text) => {
+                        writeln!(out, "{indent}{}", style.green(&format!("+ {text}")))
+                    }
+                };
+            }
+        }
+        (expected, actual) => {
+            if let Some(expected) = expected {
+                let _ = writeln!(out, "{indent}expected: {expected}");
+            }
+            if let Some(actual) = actual {
+                let _ = writeln!(out, "{indent}actual:   {actual}");
+            }
+        }
+    }
+    if let Some(output) = &check.output {
+        let _ = writeln!(out, "{indent}{}", style.dim("what the program printed:"));
+        for line in output.lines() {
+            let _ = writeln!(out, "{indent}  {} {line}", style.dim("|"));
+        }
+    }
+    if let Some(advice) = &check.advice {
+        let _ = writeln!(out, "{indent}{} {advice}", style.bold("next:"));
+    }
+}
+
+/// The closing advice: where a student goes from here.
+fn next_step(report: &Report) -> String {
+    let Some(next) = report
+        .exercises
+        .iter()
+        .find(|exercise| exercise.status != ExerciseStatus::Passed)
+    else {
+        return if report.exercises.is_empty() {
+            String::new()
+        } else {
+            "All graded exercises pass.\n".to_string()
+        };
+    };
+    if report
+        .exercises
+        .iter()
+        .all(|exercise| exercise.status == ExerciseStatus::NotStarted)
+    {
+        return format!(
+            "Nothing started yet. Begin with exercises/{}/README.md, then run `cargo grade {}`.\n",
+            next.dir, next.name
+        );
+    }
+    match next.status {
+        ExerciseStatus::NotStarted => {
+            format!("Next: read exercises/{}/README.md, then run `cargo grade {}`.\n", next.dir, next.name)
+        }
+        ExerciseStatus::Error => {
+            "The grader could not run some tests: see the messages above (`cargo grade --help` lists the options).\n"
+                .to_string()
+        }
+        _ => format!("Next: fix {} (exercises/{}/src/main.rs), then run `cargo grade {}`; `cargo grade hint {}` may help.\n", next.name, next.dir, next.name, next.name),
+    }
+}
+
+/// Points without a useless `.0`: `10`, `7.5`.
+pub fn number(value: f64) -> String {
+    if (value - value.round()).abs() < 0.005 {
+        format!("{}", value.round())
+    } else {
+        format!("{value:.2}")
+    }
+}
