@@ -1,0 +1,147 @@
+//! Helpers shared by the sandbox tests: scenarios of shell one-liners, and checks that a run
+//! left nothing behind.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use grader::proc_shm::{self, ShmEntry};
+use grader::sandbox::{self, Tier};
+use grader::scenario::{Input, Observation, Scenario, SetupSegment, Step};
+
+pub fn grader_exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_grader"))
+}
+
+/// A scenario running `/bin/sh -c SCRIPT` once per script, 5 s timeout, no setup.
+pub fn shell(scripts: &[&str]) -> Scenario {
+    Scenario {
+        name: "sandbox test".into(),
+        program: PathBuf::from("/bin/sh"),
+        setup: Vec::new(),
+        steps: scripts
+            .iter()
+            .map(|script| Step {
+                args: vec!["-c".into(), (*script).into()],
+                input: Input::Closed,
+            })
+            .collect(),
+        timeout: Duration::from_secs(5),
+        pin_cpu: None,
+        repeat: 1,
+        keys: Vec::new(),
+    }
+}
+
+pub fn segment(
+    key: i32,
+    size: usize,
+    mode: u32,
+    contents: &[u8],
+    hold_attached: bool,
+) -> SetupSegment {
+    SetupSegment {
+        key,
+        size,
+        mode,
+        contents: contents.to_vec(),
+        hold_attached,
+    }
+}
+
+/// Runs the scenario with the given tier; prints how long it took.
+pub fn run_with(scenario: &Scenario, tier: Tier) -> Vec<Observation> {
+    let started = Instant::now();
+    let observations = sandbox::run_with(scenario, grader_exe(), tier).expect("the sandbox runs");
+    eprintln!(
+        "[{}] {:?} for {} repeat(s)",
+        scenario.name,
+        started.elapsed(),
+        scenario.repeat
+    );
+    observations
+}
+
+/// Runs once, best isolation; the single observation, checked to have no sandbox error.
+pub fn run_once(scenario: &Scenario) -> Observation {
+    let mut observations = run_with(scenario, Tier::Best);
+    assert_eq!(observations.len(), 1);
+    let observation = observations.remove(0);
+    assert_eq!(observation.error, None, "sandbox error in {observation:#?}");
+    observation
+}
+
+/// A word no other process on the machine has in its command line: put it in a script, and
+/// [`processes_with`] finds every process of that run.
+pub fn token() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "shmlab-token-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Pids of the machine's processes whose command line contains `token`.
+pub fn processes_with(token: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.parse::<u32>().is_err() {
+            continue;
+        }
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
+            && String::from_utf8_lossy(&cmdline).contains(token)
+        {
+            found.push(name);
+        }
+    }
+    found
+}
+
+/// The calling thread's segment table, without the times (reading a segment changes them).
+pub fn table() -> Vec<ShmEntry> {
+    proc_shm::read().expect("reads /proc/sysvipc/shm")
+}
+
+/// A segment made by the test (IPC_PRIVATE: nobody else can find it) with random-ish bytes.
+pub struct Marker {
+    pub id: sysv::ShmId,
+    pub bytes: Vec<u8>,
+}
+
+impl Marker {
+    pub fn new(size: usize) -> Self {
+        let id = sysv::shmget(
+            sysv::IPC_PRIVATE,
+            size,
+            sysv::ShmgetFlag::IPC_CREAT,
+            sysv::Mode::from_bits_truncate(0o600),
+        )
+        .expect("shmget(IPC_PRIVATE)");
+        let seed = std::process::id() as usize ^ id.as_raw() as usize;
+        let bytes: Vec<u8> = (0..size)
+            .map(|i| (i.wrapping_mul(31) ^ seed) as u8)
+            .collect();
+        let attachment = sysv::shmat(id, sysv::ShmatFlag::empty()).expect("shmat");
+        attachment.write(0, &bytes);
+        sysv::shmdt(attachment).expect("shmdt");
+        Marker { id, bytes }
+    }
+
+    pub fn current_bytes(&self) -> Vec<u8> {
+        let attachment =
+            sysv::shmat(self.id, sysv::ShmatFlag::SHM_RDONLY).expect("the marker still exists");
+        let mut bytes = vec![0; self.bytes.len()];
+        attachment.read(0, &mut bytes);
+        sysv::shmdt(attachment).expect("shmdt");
+        bytes
+    }
+}
+
+impl Drop for Marker {
+    fn drop(&mut self) {
+        let _ = sysv::shmctl_rmid(self.id);
+    }
+}

@@ -1,0 +1,270 @@
+//! The sandbox runs real programs (shell one-liners) and reports how they ended, what they
+//! printed, and which processes they abandoned or left running — and nothing survives a run.
+
+mod sandbox_common;
+
+use std::time::{Duration, Instant};
+
+use grader::scenario::{Exit, Input, Isolation};
+use sandbox_common::*;
+
+#[test]
+fn exit_code_and_both_streams_are_reported() {
+    let observation = run_once(&shell(&["echo out; echo err >&2; exit 7"]));
+    assert_eq!(
+        observation.isolation,
+        Isolation::Namespaces {
+            user_namespace: false
+        }
+    );
+    let step = &observation.steps[0];
+    assert_eq!(step.exit, Exit::Code(7));
+    assert_eq!(step.stdout.text, "out\n");
+    assert_eq!(step.stderr.text, "err\n");
+    assert_eq!(step.pid, 2, "init is pid 1, the first program pid 2");
+    assert!(step.left_running.is_empty() && step.not_waited_for.is_empty());
+    assert!(observation.segments.is_empty());
+}
+
+#[test]
+fn a_signal_is_reported_with_its_name() {
+    let observation = run_once(&shell(&["kill -SEGV $$"]));
+    assert_eq!(
+        observation.steps[0].exit,
+        Exit::Signal(11, "SIGSEGV".into())
+    );
+}
+
+#[test]
+fn steps_run_in_order_in_one_namespace_with_growing_pids() {
+    let observation = run_once(&shell(&["exit 0", "echo $$", "exit 1"]));
+    let pids: Vec<i32> = observation.steps.iter().map(|step| step.pid).collect();
+    assert_eq!(pids, [2, 3, 4]);
+    assert_eq!(observation.steps[1].stdout.text, "3\n");
+    assert_eq!(observation.steps[2].exit, Exit::Code(1));
+}
+
+#[test]
+fn stdin_is_at_end_of_file() {
+    let observation = run_once(&shell(&["if read line; then echo got; else echo eof; fi"]));
+    assert_eq!(observation.steps[0].stdout.text, "eof\n");
+}
+
+#[test]
+fn the_timeout_kills_the_whole_tree() {
+    let token = token();
+    let mut scenario = shell(&[&format!("sleep 30 & sleep 31; : {token}")]);
+    scenario.timeout = Duration::from_millis(300);
+    let started = Instant::now();
+    let observation = run_once(&scenario);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    let step = &observation.steps[0];
+    assert_eq!(step.exit, Exit::TimedOut);
+    assert!(step.duration >= Duration::from_millis(300));
+    assert_eq!(
+        processes_with(&token),
+        Vec::<String>::new(),
+        "a process of the run survived"
+    );
+}
+
+#[test]
+fn a_flood_of_output_is_capped_but_counted() {
+    let observation = run_once(&shell(&["yes 0123456789 | head -c 1000000; echo done >&2"]));
+    let step = &observation.steps[0];
+    assert_eq!(step.exit, Exit::Code(0));
+    assert_eq!(step.stdout.total_bytes, 1_000_000);
+    assert!(step.stdout.truncated);
+    assert!(
+        step.stdout.text.len() < grader::sandbox::HEAD_BYTES + grader::sandbox::TAIL_BYTES + 100
+    );
+    assert!(step.stdout.text.starts_with("0123456789\n0123456789\n"));
+    assert!(step.stdout.text.contains("bytes not kept ...]\n"));
+    assert_eq!(step.stderr.text, "done\n");
+    assert!(!step.stderr.truncated);
+}
+
+#[test]
+fn an_endless_flood_times_out_quickly() {
+    let mut scenario = shell(&["yes"]);
+    scenario.timeout = Duration::from_millis(300);
+    let observation = run_once(&scenario);
+    let step = &observation.steps[0];
+    assert_eq!(step.exit, Exit::TimedOut);
+    assert!(
+        step.stdout.total_bytes > 100_000,
+        "the sandbox kept reading: {}",
+        step.stdout.total_bytes
+    );
+    assert!(step.stdout.truncated);
+}
+
+#[test]
+fn an_orphan_that_nobody_waited_for_is_reported() {
+    // The subshell starts `/bin/true` in the background and exits at once; `true` is orphaned, and
+    // the command substitution returns once it has ended (its stdout closed).
+    let observation = run_once(&shell(&["x=$( (/bin/true &) ); exit 0"]));
+    let step = &observation.steps[0];
+    assert_eq!(step.exit, Exit::Code(0));
+    let names: Vec<&str> = step
+        .not_waited_for
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(names, ["true"], "{step:#?}");
+    assert!(step.left_running.is_empty(), "{step:#?}");
+}
+
+#[test]
+fn a_process_left_running_is_reported_and_killed() {
+    let token = token();
+    let observation = run_once(&shell(&[
+        &format!("sleep 30 & exit 0; : {token}"),
+        "echo next",
+    ]));
+    let step = &observation.steps[0];
+    assert_eq!(step.exit, Exit::Code(0));
+    assert_eq!(step.left_running.len(), 1, "{step:#?}");
+    assert_eq!(step.left_running[0].name, "sleep");
+    assert_eq!(step.left_running[0].pid, 3, "sh is pid 2, its child 3");
+    assert!(step.duration < Duration::from_secs(2));
+    assert_eq!(observation.steps[1].stdout.text, "next\n");
+    assert!(observation.steps[1].left_running.is_empty());
+    assert_eq!(processes_with(&token), Vec::<String>::new());
+}
+
+#[test]
+fn a_fork_bomb_is_contained_and_ends_at_the_timeout() {
+    let token = token();
+    let mut scenario = shell(&[&format!("bomb() {{ bomb | bomb & }}; bomb; : {token}")]);
+    scenario.timeout = Duration::from_secs(1);
+    let started = Instant::now();
+    let observations = run_with(&scenario, grader::sandbox::Tier::Best);
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    let step = &observations[0].steps[0];
+    // Either the program ends (forks refused, `sh` gives up) or it is killed at the timeout.
+    assert!(
+        matches!(step.exit, Exit::TimedOut | Exit::Code(_)),
+        "{:?}",
+        step.exit
+    );
+    assert!(
+        step.left_running.len() <= grader::sandbox::MAX_TASKS as usize,
+        "more processes than the cap: {}",
+        step.left_running.len()
+    );
+    assert_eq!(processes_with(&token), Vec::<String>::new());
+}
+
+#[test]
+fn a_dialog_waits_for_the_prompt_then_types_the_reply() {
+    let mut scenario = shell(&[r#"printf 'Size: '; read size; echo "got $size""#]);
+    scenario.steps[0].input = Input::Dialog {
+        prompt: "Size: ".into(),
+        reply: "64\n".into(),
+    };
+    let observation = run_once(&scenario);
+    let step = &observation.steps[0];
+    assert_eq!(step.exit, Exit::Code(0));
+    assert_eq!(step.stdout.text, "Size: got 64\n", "no echo, no \\r");
+}
+
+#[test]
+fn a_dialog_reply_without_newline_ends_with_end_of_file() {
+    let script = r#"printf 'Size: '; if read size; then echo "line $size"; else echo "eof [$size]"; fi; echo oops >&2"#;
+    let mut scenario = shell(&[script, script]);
+    scenario.steps[0].input = Input::Dialog {
+        prompt: "Size: ".into(),
+        reply: String::new(),
+    };
+    scenario.steps[1].input = Input::Dialog {
+        prompt: "Size: ".into(),
+        reply: "12".into(),
+    };
+    let observation = run_once(&scenario);
+    assert_eq!(
+        observation.steps[0].stdout.text, "Size: eof []\noops\n",
+        "stderr is on the terminal too"
+    );
+    assert_eq!(observation.steps[1].stdout.text, "Size: eof [12]\noops\n");
+    assert_eq!(observation.steps[1].stderr.text, "");
+}
+
+#[test]
+fn a_dialog_whose_prompt_never_comes_times_out() {
+    let mut scenario = shell(&["read x; echo never"]);
+    scenario.steps[0].input = Input::Dialog {
+        prompt: "Size: ".into(),
+        reply: "1\n".into(),
+    };
+    scenario.timeout = Duration::from_millis(300);
+    let observation = run_once(&scenario);
+    assert_eq!(observation.steps[0].exit, Exit::TimedOut);
+}
+
+#[test]
+fn the_program_is_pinned_to_the_cpu_asked_for() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut scenario = shell(&["grep Cpus_allowed_list /proc/self/status"]);
+    scenario.pin_cpu = Some(cpus - 1);
+    let observation = run_once(&scenario);
+    assert_eq!(
+        observation.steps[0].stdout.text,
+        format!("Cpus_allowed_list:\t{}\n", cpus - 1)
+    );
+}
+
+#[test]
+fn the_program_runs_with_resource_limits() {
+    let observation = run_once(&shell(&["ulimit -v; ulimit -c"]));
+    assert_eq!(observation.steps[0].stdout.text, "1048576\n0\n");
+}
+
+#[test]
+fn a_program_that_cannot_start_is_a_sandbox_error() {
+    let mut scenario = shell(&["exit 0"]);
+    scenario.program = "/nonexistent/shmlab-program".into();
+    let observations = run_with(&scenario, grader::sandbox::Tier::Best);
+    let error = observations[0].error.as_deref().expect("an error");
+    assert!(
+        error.contains("/nonexistent/shmlab-program") && error.contains("ENOENT"),
+        "{error}"
+    );
+    assert!(observations[0].steps.is_empty());
+}
+
+#[test]
+fn each_repeat_is_a_fresh_namespace() {
+    let mut scenario = shell(&["ipcmk -M 100 >/dev/null; echo $$"]);
+    scenario.repeat = 3;
+    let observations = run_with(&scenario, grader::sandbox::Tier::Best);
+    assert_eq!(observations.len(), 3);
+    for observation in &observations {
+        assert_eq!(observation.error, None);
+        assert_eq!(observation.steps[0].stdout.text, "2\n");
+        assert_eq!(
+            observation.segments.len(),
+            1,
+            "no segment carried over: {observation:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_trivial_run_is_fast() {
+    let scenario = shell(&["exit 0"]);
+    // The first run pays for loading the binary; measure the next ones.
+    run_once(&scenario);
+    let started = Instant::now();
+    let observation = run_once(&scenario);
+    let whole = started.elapsed();
+    let step = observation.steps[0].duration;
+    eprintln!("trivial scenario: {whole:?} in all, step {step:?}");
+    assert!(step < Duration::from_millis(100), "step took {step:?}");
+    assert!(whole < Duration::from_millis(500), "run took {whole:?}");
+}
