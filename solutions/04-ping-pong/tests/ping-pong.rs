@@ -1,0 +1,174 @@
+//! Runs the `ping-pong` solution as a process, in a private IPC namespace per test, and checks
+//! that its four lines always come in causal order (also with every process on one CPU), what it
+//! leaves in the segment, and that it leaves neither a segment nor a process behind.
+
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
+use nix::unistd::Pid;
+use predicates::prelude::*;
+use sysv::{Errno, Mode, ShmId, ShmatFlag, ShmgetFlag};
+
+const KEY: sysv::Key = 1001;
+
+fn segment_count() -> usize {
+    let table = std::fs::read_to_string("/proc/sysvipc/shm").expect("/proc/sysvipc/shm");
+    table.lines().skip(1).count()
+}
+
+/// The processes, other than this test process, in this test's private IPC namespace: the
+/// program's children, if it left any running.
+fn other_processes_in_this_namespace() -> Vec<String> {
+    let ours = std::fs::read_link("/proc/thread-self/ns/ipc").expect("our IPC namespace");
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()) && *name != me)
+        // A process that has exited (or a zombie) has no namespace link any more.
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/ns/ipc")).ok() == Some(ours.clone()))
+        .collect()
+}
+
+/// Pins this test's thread, and so every process it starts, to one CPU: the children can then
+/// only take turns if each gives the CPU away while it waits.
+fn pin_to_one_cpu() {
+    let allowed = sched_getaffinity(Pid::from_raw(0)).expect("sched_getaffinity");
+    let cpu = (0..CpuSet::count())
+        .find(|&cpu| allowed.is_set(cpu).unwrap_or(false))
+        .expect("some CPU is allowed");
+    let mut one = CpuSet::new();
+    one.set(cpu).expect("a valid CPU number");
+    // Pid 0: the calling thread only, so other tests keep their CPUs.
+    sched_setaffinity(Pid::from_raw(0), &one).expect("sched_setaffinity");
+}
+
+fn expected_output(id: ShmId) -> String {
+    format!(
+        "child 1 wrote: Is this the shared memory ID: {id}?\n\
+         child 2 read: Is this the shared memory ID: {id}?\n\
+         child 2 wrote: Yes, this is shared memory ID: {id}.\n\
+         child 1 read: Yes, this is shared memory ID: {id}.\n"
+    )
+}
+
+/// The id the program printed in its first line.
+fn printed_id(stdout: &str) -> ShmId {
+    let id = stdout
+        .strip_prefix("child 1 wrote: Is this the shared memory ID: ")
+        .and_then(|rest| rest.split_once('?'))
+        .unwrap_or_else(|| panic!("unexpected first line in {stdout:?}"))
+        .0;
+    ShmId::from_raw(id.parse().expect("the id is a number"))
+}
+
+#[test]
+fn the_lines_come_in_causal_order_every_time_even_on_one_cpu() {
+    sysv::testing::private_ipc_namespace();
+    pin_to_one_cpu();
+
+    for run in 0..20 {
+        let started = Instant::now();
+        let output = Command::cargo_bin("ping-pong-solution")
+            .expect("built")
+            .timeout(Duration::from_secs(30))
+            .output()
+            .expect("ping-pong-solution runs");
+        let took = started.elapsed();
+
+        assert!(output.status.success(), "run {run}: {output:?}");
+        assert!(output.stderr.is_empty(), "run {run}: {output:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(stdout, expected_output(printed_id(&stdout)), "run {run}");
+        // No sleep anywhere: the turns take milliseconds (2 s would mean a sleep somewhere).
+        assert!(took < Duration::from_secs(1), "run {run} took {took:?}");
+
+        assert_eq!(
+            sysv::shmget(KEY, 0, ShmgetFlag::empty(), Mode::empty()),
+            Err(Errno::ENOENT),
+            "run {run}: the segment is removed"
+        );
+        assert_eq!(segment_count(), 0, "run {run}");
+        assert_eq!(
+            other_processes_in_this_namespace(),
+            Vec::<String>::new(),
+            "run {run}"
+        );
+    }
+}
+
+#[test]
+fn a_stale_turn_is_reset_and_the_answer_is_left_in_the_segment() {
+    sysv::testing::private_ipc_namespace();
+    pin_to_one_cpu();
+    // A segment left by an interrupted run: turn 1 and an old question. If the program did not
+    // reset the turn, child 2 would read this stale question at once.
+    let id = sysv::shmget(
+        KEY,
+        512,
+        ShmgetFlag::IPC_CREAT,
+        Mode::from_bits_truncate(0o666),
+    )
+    .expect("the test's segment");
+    let attachment = sysv::shmat(id, ShmatFlag::empty()).expect("attach");
+    attachment
+        .atomic_u32(0)
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    attachment.write(4, b"a stale question\0");
+
+    Command::cargo_bin("ping-pong-solution")
+        .expect("built")
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .success()
+        .stdout(expected_output(id))
+        .stderr("");
+
+    assert_eq!(
+        attachment
+            .atomic_u32(0)
+            .load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+    assert_eq!(
+        attachment.read_c_string(4),
+        format!("Yes, this is shared memory ID: {id}.").as_bytes()
+    );
+    let status = sysv::shmctl_stat(id).expect("still attached here");
+    assert!(status.marked_for_destruction(), "the program removed it");
+    assert_eq!(status.nattch, 1, "only this test's attachment is left");
+    sysv::shmdt(attachment).expect("detach");
+    assert_eq!(segment_count(), 0);
+    assert_eq!(other_processes_in_this_namespace(), Vec::<String>::new());
+}
+
+#[test]
+fn a_refused_shmget_is_an_error_and_removes_nothing() {
+    sysv::testing::private_ipc_namespace();
+    // The key has a segment too small for 512 bytes: shmget fails with EINVAL.
+    let id = sysv::shmget(
+        KEY,
+        100,
+        ShmgetFlag::IPC_CREAT,
+        Mode::from_bits_truncate(0o666),
+    )
+    .expect("the test's segment");
+
+    Command::cargo_bin("ping-pong-solution")
+        .expect("built")
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(
+            predicate::str::starts_with("error: shmget (key 0x3e9): ")
+                .and(predicate::str::ends_with("(EINVAL)\n")),
+        );
+
+    assert!(
+        sysv::shmctl_stat(id).is_ok(),
+        "a segment it did not create stays"
+    );
+    assert_eq!(other_processes_in_this_namespace(), Vec::<String>::new());
+}
