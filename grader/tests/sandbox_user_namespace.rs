@@ -1,0 +1,117 @@
+//! The unprivileged tier: a user namespace first, then the same private IPC and PID namespaces.
+//! As root the tier is forced; as an ordinary user (`nobody`) the sandbox must pick it itself.
+
+mod sandbox_common;
+
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use grader::sandbox::Tier;
+use grader::scenario::{Exit, Isolation, Observation, Scenario};
+use sandbox_common::*;
+
+const NOBODY: u32 = 65534;
+
+#[test]
+fn the_user_namespace_tier_isolates_like_the_root_one() {
+    let marker = Marker::new(100);
+    let mut scenario =
+        shell(&["id -u; ipcmk -M 100 >/dev/null; ipcrm -M 9990; ipcrm --all=shm; echo $$"]);
+    scenario.setup = vec![segment(9990, 64, 0o600, b"setup", true)];
+    let observation = run_with(&scenario, Tier::UserNamespace).remove(0);
+    assert_eq!(observation.error, None);
+    assert_eq!(
+        observation.isolation,
+        Isolation::Namespaces {
+            user_namespace: true
+        }
+    );
+    assert_eq!(
+        observation.steps[0].stdout.text, "0\n2\n",
+        "root inside, pid 2"
+    );
+    assert_eq!(
+        observation.segments.len(),
+        1,
+        "the held one, marked for destruction"
+    );
+    assert!(observation.segments[0].entry.marked_for_destruction());
+    assert_eq!(&observation.segments[0].contents[..5], b"setup");
+    assert_eq!(marker.current_bytes(), marker.bytes);
+}
+
+/// Runs `grader __sandbox` as `nobody`, as an ordinary user would.
+fn run_as_nobody(scenario: &Scenario) -> Option<Vec<Observation>> {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: only root can start a process as nobody");
+        return None;
+    }
+    let mut child = Command::new(grader_exe())
+        .arg(grader::sandbox::SUBCOMMAND)
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .current_dir("/")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the sandbox as nobody");
+    let input = serde_json::to_vec(scenario).expect("encode");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input)
+        .expect("send the scenario");
+    let output = child.wait_with_output().expect("wait");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).expect("decode"))
+}
+
+#[test]
+fn an_ordinary_user_gets_the_user_namespace_tier() {
+    let mut scenario = shell(&["id -u; exec ipcmk -M 64"]);
+    scenario.setup = vec![segment(9990, 64, 0o600, b"x", false)];
+    let Some(observations) = run_as_nobody(&scenario) else {
+        return;
+    };
+    let observation = &observations[0];
+    assert_eq!(observation.error, None);
+    assert_eq!(
+        observation.isolation,
+        Isolation::Namespaces {
+            user_namespace: true
+        }
+    );
+    assert_eq!(
+        observation.steps[0].stdout.text, "0\nShared memory id: 1\n",
+        "root inside"
+    );
+    assert_eq!(observation.segments.len(), 2);
+    assert_eq!(observation.segments[1].entry.cpid, 2);
+}
+
+#[test]
+fn an_ordinary_users_fork_bomb_is_capped_by_rlimit_nproc() {
+    let token = token();
+    let mut scenario = shell(&[&format!("bomb() {{ bomb | bomb & }}; bomb; : {token}")]);
+    scenario.timeout = Duration::from_secs(1);
+    let started = Instant::now();
+    let Some(observations) = run_as_nobody(&scenario) else {
+        return;
+    };
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    let step = &observations[0].steps[0];
+    assert!(matches!(step.exit, Exit::TimedOut | Exit::Code(_)));
+    assert_eq!(processes_with(&token), Vec::<String>::new());
+}
