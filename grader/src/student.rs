@@ -1,0 +1,111 @@
+//! The student's side of the grader: progress, the watch loop, `list`, `reset` and the welcome.
+//!
+//! Grading answers "does this exercise pass?"; this module answers "where am I, and what do I
+//! do next?". It is kept apart from grading on purpose, behind two small seams:
+//!
+//! - [`ExerciseInfo`]: the exercise metadata as a plain list (name, dir, hint, points), in the
+//!   order students do the exercises. Whoever loads `info.toml` converts to it.
+//! - [`Lab`]: "grade this exercise and give me the report to show". The real grader implements
+//!   it; the tests implement it with a fake that needs no kernel, no sandbox and no build.
+//!
+//! With these, everything here is testable on its own: the [`watch`] loop's decisions are a pure
+//! state machine ([`watch::machine`]), the progress file takes the checkout root as a parameter
+//! ([`state`]), and `reset` asks its question through any reader/writer pair ([`reset`]).
+//!
+//! The loop, as a student sees it (rustlings-style):
+//!
+//! 1. `cargo grade watch` grades the first exercise not yet passed and shows the report.
+//! 2. Every save under `exercises/DIR/` re-grades it.
+//! 3. Once it passes, the student may read the reference solution and presses `n` for the next.
+
+pub mod list;
+pub mod reset;
+pub mod state;
+pub mod watch;
+pub mod welcome;
+
+use std::path::{Path, PathBuf};
+
+/// One exercise, as the student loop needs it. Built from `info.toml` by the metadata loader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExerciseInfo {
+    /// The exercise's name, also its package and binary (`cargo run -p NAME`).
+    pub name: String,
+    /// Its folder under `exercises/` and `solutions/`, e.g. `01-create`.
+    pub dir: String,
+    /// A hint, shown by `h` in watch mode (and `cargo grade hint NAME`).
+    pub hint: String,
+    /// What passing all of its checks is worth.
+    pub points: u32,
+}
+
+impl ExerciseInfo {
+    /// The student's folder for this exercise, relative to the checkout root.
+    pub fn exercise_dir(&self) -> PathBuf {
+        Path::new("exercises").join(&self.dir)
+    }
+
+    /// The file the student edits, relative to the checkout root.
+    pub fn main_rs(&self) -> PathBuf {
+        self.exercise_dir().join("src").join("main.rs")
+    }
+
+    /// The reference solution, relative to the checkout root: shown once the exercise passes.
+    pub fn solution_main_rs(&self) -> PathBuf {
+        Path::new("solutions")
+            .join(&self.dir)
+            .join("src")
+            .join("main.rs")
+    }
+}
+
+/// Finds an exercise by name, or says which names exist.
+pub fn find_exercise<'a>(
+    exercises: &'a [ExerciseInfo],
+    name: &str,
+) -> anyhow::Result<&'a ExerciseInfo> {
+    exercises
+        .iter()
+        .find(|exercise| exercise.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = exercises
+                .iter()
+                .map(|exercise| exercise.name.as_str())
+                .collect();
+            anyhow::anyhow!(
+                "there is no exercise named {name:?}; the exercises are: {}",
+                names.join(", ")
+            )
+        })
+}
+
+/// What the student loop needs from the grader.
+///
+/// A trait rather than a direct call, so that the watch loop can be tested without building
+/// and running real exercises (see `tests/student_watch_pty.rs`).
+pub trait Lab {
+    /// Grades one exercise (by name): builds it, runs its checks, and returns whether it passed
+    /// and the human-readable report to show (plain text with `\n` line ends; the watch loop
+    /// takes care of the terminal's raw mode).
+    ///
+    /// `Err` means the grader itself could not do its job (not "the exercise failed"): the
+    /// watch loop shows the error and lets the student retry with `r`.
+    ///
+    /// In watch mode the terminal is in raw mode and owned by the loop: an implementation must
+    /// not print, and must not let the programs it runs (cargo, the exercise) inherit the
+    /// terminal: give them piped or null stdin, stdout and stderr, and put what the student
+    /// should see (e.g. compiler errors) into the report.
+    fn grade(&mut self, name: &str) -> anyhow::Result<(bool, String)>;
+}
+
+/// Records a result in the progress file: for subcommands that grade outside the watch loop
+/// (`cargo grade NAME`, `cargo grade` for all), so that `list` and `watch` agree with them.
+///
+/// Returns a warning to print if the progress file was unreadable (it then starts afresh).
+pub fn record_result(root: &Path, name: &str, passed: bool) -> anyhow::Result<Option<String>> {
+    let loaded = state::State::load(root);
+    let mut progress = loaded.state;
+    progress.record(name, passed);
+    progress.save(root)?;
+    Ok(loaded.warning)
+}
