@@ -8,9 +8,12 @@
 //! - Code: every fenced block names its language (mdBook treats a bare block as Rust), and every
 //!   ```` ```rust ```` block not marked `ignore` compiles against the lab's `sysv` crate.
 //! - Rendering: `mdbook build` succeeds and writes an HTML page for every chapter.
+//! - The grader: every check the grader defines is in the grader reference with its points, and
+//!   in its exercise's chapter; every field of the JSON report is in the reference.
 //!
 //! Nothing here touches System V IPC: the snippets are compiled, never run.
 
+mod grader;
 mod markdown;
 mod render;
 mod snippets;
@@ -259,4 +262,86 @@ fn rust_snippets_compile_against_sysv() {
             "some of the book's Rust snippets do not compile (mark fragments ```rust,ignore):\n{report}"
         );
     }
+}
+
+#[test]
+fn every_grader_check_is_in_the_reference_with_its_points() {
+    let reference =
+        fs::read_to_string(src().join("grader-reference.md")).expect("reading grader-reference.md");
+    let rows = grader::table_rows(&reference);
+    let mut missing = Vec::new();
+    for exercise in exercises() {
+        for check in grader::checks_of(&workspace(), &exercise.name) {
+            let points = check.points.to_string();
+            let found = rows
+                .iter()
+                .any(|row| row.contains(&check.name) && row.contains(&points));
+            if !found {
+                missing.push(format!(
+                    "{}: {:?} ({} points)",
+                    exercise.name, check.name, check.points
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "grader-reference.md needs a table row with each check's exact name and points; missing:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn every_grader_check_is_explained_in_its_chapter() {
+    let mut missing = Vec::new();
+    for exercise in exercises() {
+        let chapter = format!("exercises/{}.md", exercise.dir);
+        let text = fs::read_to_string(src().join(&chapter))
+            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        let rows = grader::table_rows(&text);
+        for check in grader::checks_of(&workspace(), &exercise.name) {
+            if !rows.iter().any(|row| row.first() == Some(&check.name)) {
+                missing.push(format!("{chapter}: {:?}", check.name));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "each chapter's \"What the grader checks\" table needs a row per check, named exactly as in the grader; missing:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn every_field_of_the_json_report_is_in_the_reference() {
+    let source = fs::read_to_string(workspace().join("grader/src/report.rs"))
+        .expect("reading grader/src/report.rs");
+    let reference =
+        fs::read_to_string(src().join("grader-reference.md")).expect("reading grader-reference.md");
+    let mut missing = Vec::new();
+    for name in ["Report", "ExerciseResult", "CheckResult"] {
+        let fields = grader::struct_fields(&source, name);
+        assert!(
+            !fields.is_empty(),
+            "found no fields of `pub struct {name}` in grader/src/report.rs"
+        );
+        for field in fields {
+            let documented = [
+                format!("`{field}`"),
+                format!(".{field}`"),
+                format!("`.{field}"),
+                format!(".{field}[]`"),
+            ]
+            .iter()
+            .any(|form| reference.contains(form.as_str()));
+            if !documented {
+                missing.push(format!("{name}.{field}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "fields of the JSON report not described in grader-reference.md: {}",
+        missing.join(", ")
+    );
 }

@@ -1,0 +1,143 @@
+//! What the book says about the grader, read from the grader's own source.
+//!
+//! The book lists every check (name and points) and every field of the JSON report. Rather than
+//! trust those lists to be updated by hand, the tests read them where the grader defines them:
+//! the checks in `grader/src/exercises/NAME.rs` (`.check(POINTS, "NAME", ...)` calls), the
+//! report's fields in `grader/src/report.rs` (`pub FIELD:` lines of its three structs). A scan
+//! of the source is enough: the checks are written as literal calls on purpose, so the table
+//! reads like the spec.
+
+use std::fs;
+use std::path::Path;
+
+/// One `.check(points, "name", …)` of the grader's exercise table.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CheckDecl {
+    pub points: u32,
+    pub name: String,
+}
+
+/// The checks of exercise `name`, from `grader/src/exercises/NAME.rs` (dashes as underscores).
+pub fn checks_of(workspace: &Path, exercise: &str) -> Vec<CheckDecl> {
+    let path = workspace
+        .join("grader/src/exercises")
+        .join(format!("{}.rs", exercise.replace('-', "_")));
+    let source = fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "reading the grader's checks of {exercise}, {}: {e}",
+            path.display()
+        )
+    });
+    let checks = parse_checks(&source);
+    assert!(
+        !checks.is_empty(),
+        "found no `.check(POINTS, \"NAME\", …)` call in {}",
+        path.display()
+    );
+    checks
+}
+
+/// Every `.check(` followed by an integer and a string literal.
+pub fn parse_checks(source: &str) -> Vec<CheckDecl> {
+    let mut checks = Vec::new();
+    for (at, _) in source.match_indices(".check(") {
+        let rest = source[at + ".check(".len()..].trim_start();
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let Ok(points) = digits.parse() else { continue };
+        let rest = rest[digits.len()..].trim_start();
+        let Some(rest) = rest.strip_prefix(',') else {
+            continue;
+        };
+        let Some(name) = string_literal(rest.trim_start()) else {
+            continue;
+        };
+        checks.push(CheckDecl { points, name });
+    }
+    checks
+}
+
+/// The value of the Rust string literal at the start of `text` (simple escapes only).
+fn string_literal(text: &str) -> Option<String> {
+    let mut chars = text.strip_prefix('"')?.chars();
+    let mut value = String::new();
+    loop {
+        match chars.next()? {
+            '"' => return Some(value),
+            '\\' => match chars.next()? {
+                'n' => value.push('\n'),
+                't' => value.push('\t'),
+                other => value.push(other), // \" \\ \'
+            },
+            other => value.push(other),
+        }
+    }
+}
+
+/// The `pub` fields of `struct NAME` in `source` (one field per line, as rustfmt writes them).
+pub fn struct_fields(source: &str, name: &str) -> Vec<String> {
+    let header = format!("pub struct {name} {{");
+    let Some(start) = source.find(&header) else {
+        return Vec::new();
+    };
+    let body = &source[start + header.len()..];
+    let body = &body[..body.find("\n}").unwrap_or(body.len())];
+    body.lines()
+        .filter_map(|line| line.trim().strip_prefix("pub "))
+        .filter_map(|line| {
+            line.split_once(':')
+                .map(|(field, _)| field.trim().to_string())
+        })
+        .collect()
+}
+
+/// The cells of the Markdown table rows in `text`.
+pub fn table_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with('|'))
+        .map(|line| {
+            line.trim_matches('|')
+                .split('|')
+                .map(|cell| cell.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_checks_across_lines_with_escapes() {
+        let source = r#"
+            .check(1, "exits with status 0", "advice", |run| run.exited(0, 0))
+            .check(
+                12,
+                "fails with \"already exists\"",
+                "advice",
+                f,
+            )
+            .check(points, "not a literal", "advice", f)
+        "#;
+        assert_eq!(
+            parse_checks(source),
+            [
+                CheckDecl {
+                    points: 1,
+                    name: "exits with status 0".into()
+                },
+                CheckDecl {
+                    points: 12,
+                    name: "fails with \"already exists\"".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn finds_the_pub_fields_of_a_struct() {
+        let source = "pub struct A {\n    /// doc\n    pub x: u32,\n    y: u8,\n    pub z: Vec<u8>,\n}\npub struct B {\n    pub w: u8,\n}\n";
+        assert_eq!(struct_fields(source, "A"), ["x", "z"]);
+    }
+}
