@@ -345,3 +345,43 @@ fn every_field_of_the_json_report_is_in_the_reference() {
         missing.join(", ")
     );
 }
+
+#[test]
+fn c_programs_compile() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut compiled = 0;
+    let mut failures = Vec::new();
+    for page in pages() {
+        for block in markdown::code_blocks(&page.text) {
+            // Whole programs only: the other C blocks are excerpts of one.
+            if block.language() != "c" || !block.code.contains("int main(") {
+                continue;
+            }
+            let file = dir.path().join(format!("program{compiled}.c"));
+            fs::write(&file, &block.code).expect("writing a C file");
+            compiled += 1;
+            let output = std::process::Command::new("cc")
+                .args(["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only"])
+                .arg(&file)
+                .output()
+                .expect("running cc (the C compiler Rust links with)");
+            if !output.status.success() {
+                failures.push(format!(
+                    "{}:{}:\n{}",
+                    page.path.display(),
+                    block.line,
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        }
+    }
+    assert!(
+        compiled > 0,
+        "the book should have at least one whole C program; found none"
+    );
+    assert!(
+        failures.is_empty(),
+        "C programs in the book that do not compile:\n{}",
+        failures.join("\n")
+    );
+}
