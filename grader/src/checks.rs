@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::proc_shm::ShmEntry;
 use crate::scenario::{
-    Exit, Input, Observation, Scenario, SegmentState, SetupSegment, Step, StepOutcome,
+    Exit, Input, Observation, ProcessInfo, Scenario, SegmentState, SetupSegment, Step, StepOutcome,
 };
 
 /// The result of one check on one run.
@@ -455,16 +455,12 @@ impl<'a> Run<'a> {
     pub fn children_waited_for(&self) -> Verdict {
         for (index, step) in self.observation.steps.iter().enumerate() {
             ensure(step.not_waited_for.is_empty(), || {
-                let names: Vec<String> = step
-                    .not_waited_for
-                    .iter()
-                    .map(|process| format!("{} (pid {})", process.name, process.pid))
-                    .collect();
+                let names = describe_processes(&step.not_waited_for);
                 Failure::new(format!(
                     "{}: {} child process(es) ended without being waited for: {}",
                     self.describe_step(index),
-                    names.len(),
-                    names.join(", ")
+                    step.not_waited_for.len(),
+                    names
                 ))
                 .expected("every child reaped with waitpid")
                 .step(index)
@@ -477,16 +473,12 @@ impl<'a> Run<'a> {
     pub fn nothing_left_running(&self) -> Verdict {
         for (index, step) in self.observation.steps.iter().enumerate() {
             ensure(step.left_running.is_empty(), || {
-                let names: Vec<String> = step
-                    .left_running
-                    .iter()
-                    .map(|process| format!("{} (pid {})", process.name, process.pid))
-                    .collect();
+                let names = describe_processes(&step.left_running);
                 Failure::new(format!(
                     "{}: {} process(es) still running after it exited (killed by the grader): {}",
                     self.describe_step(index),
-                    names.len(),
-                    names.join(", ")
+                    step.left_running.len(),
+                    names
                 ))
                 .expected("no process left running")
                 .step(index)
@@ -494,6 +486,20 @@ impl<'a> Run<'a> {
         }
         Ok(())
     }
+}
+
+/// Processes listed shortly: a fork bomb leaves dozens.
+fn describe_processes(processes: &[ProcessInfo]) -> String {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = processes
+        .iter()
+        .take(SHOWN)
+        .map(|process| format!("{} (pid {})", process.name, process.pid))
+        .collect();
+    if processes.len() > SHOWN {
+        names.push(format!("and {} more", processes.len() - SHOWN));
+    }
+    names.join(", ")
 }
 
 /// "exit status 1", "killed by SIGSEGV (signal 11)", "still running after 5 s: killed".

@@ -1,0 +1,131 @@
+//! Shared by the grading tests: building the fixtures, grading through the library, and
+//! checking that grading left the machine as it found it.
+
+#![allow(dead_code)] // Each test binary uses its own part of this module.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use grader::exercises::{self, Exercise};
+use grader::grade::Options;
+use grader::report::{CheckStatus, ExerciseResult};
+
+/// The grader executable (the sandbox re-runs it as `grader __sandbox`).
+pub fn grader_exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_grader"))
+}
+
+/// The checkout's root.
+pub fn root() -> PathBuf {
+    grader::build::lab_root()
+}
+
+/// Options for tests: few repeats (the race tests have their own), a short timeout.
+pub fn options() -> Options {
+    let mut options = Options::new(grader_exe());
+    options.repeat = 3;
+    options.timeout = Duration::from_secs(2);
+    options
+}
+
+pub fn exercise(name: &str) -> Exercise {
+    exercises::all()
+        .expect("the exercise table")
+        .into_iter()
+        .find(|exercise| exercise.name() == name)
+        .expect("a known exercise")
+}
+
+/// Path of a fixture program, building the fixtures once per test binary.
+pub fn fixture(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "--package",
+                "grader-fixtures",
+                "--manifest-path",
+            ])
+            .arg(root().join("Cargo.toml"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "the fixtures build");
+    });
+    // The fixtures are built into the same target directory as this grader.
+    let path = grader_exe().parent().expect("target/debug").join(name);
+    assert!(path.is_file(), "fixture {} exists", path.display());
+    path
+}
+
+/// The names of the checks that did not pass, in report order.
+pub fn failed_checks(result: &ExerciseResult) -> Vec<&str> {
+    result
+        .checks
+        .iter()
+        .filter(|check| check.status != CheckStatus::Passed)
+        .map(|check| check.name.as_str())
+        .collect()
+}
+
+/// The message of the named check.
+pub fn message_of<'a>(result: &'a ExerciseResult, check: &str) -> &'a str {
+    &result
+        .checks
+        .iter()
+        .find(|found| found.name == check)
+        .unwrap_or_else(|| panic!("no check {check:?}"))
+        .message
+}
+
+/// The machine's state that grading must not change: its segments, and the processes
+/// running one of the given programs.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HostState {
+    pub segments: BTreeSet<(i32, i32, u64)>,
+}
+
+/// The host's segments (key, id, size), as this process's IPC namespace shows them.
+pub fn host_segments() -> BTreeSet<(i32, i32, u64)> {
+    grader::proc_shm::read()
+        .expect("/proc/sysvipc/shm")
+        .into_iter()
+        .map(|entry| (entry.key, entry.shmid, entry.size))
+        .collect()
+}
+
+/// Asserts that no segment appeared on the host since `before`. Other test binaries may create
+/// segments of their own for a moment, so a new one is given a bounded time to go away.
+pub fn assert_no_new_segment(before: &BTreeSet<(i32, i32, u64)>) {
+    let mut new = Vec::new();
+    for _ in 0..40 {
+        new = host_segments()
+            .difference(before)
+            .copied()
+            .collect::<Vec<_>>();
+        if new.is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("grading left segments on the host: {new:?}");
+}
+
+/// Processes on the host running `program` (by their executable's path).
+pub fn processes_running(program: &Path) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == program)
+        })
+        .collect()
+}
