@@ -6,7 +6,8 @@
 //! - [`ExerciseInfo`]: the exercise metadata as a plain list (name, dir, hint, points), in the
 //!   order students do the exercises. Whoever loads `info.toml` converts to it.
 //! - [`Lab`]: "grade this exercise and give me the report to show". The real grader implements
-//!   it; the tests implement it with a fake that needs no kernel, no sandbox and no build.
+//!   it ([`lab::GraderLab`]); the tests implement it with a fake that needs no kernel, no
+//!   sandbox and no build.
 //!
 //! With these, everything here is testable on its own: the [`watch`] loop's decisions are a pure
 //! state machine ([`watch::machine`]), the progress file takes the checkout root as a parameter
@@ -18,6 +19,7 @@
 //! 2. Every save under `exercises/DIR/` re-grades it.
 //! 3. Once it passes, the student may read the reference solution and presses `n` for the next.
 
+pub mod lab;
 pub mod list;
 pub mod reset;
 pub mod state;
@@ -59,6 +61,26 @@ impl ExerciseInfo {
     }
 }
 
+impl From<&crate::info::ExerciseInfo> for ExerciseInfo {
+    fn from(info: &crate::info::ExerciseInfo) -> ExerciseInfo {
+        ExerciseInfo {
+            name: info.name.clone(),
+            dir: info.dir.clone(),
+            hint: info.hint.clone(),
+            points: info.points,
+        }
+    }
+}
+
+/// The exercises of the grader's built-in `info.toml`, in order.
+pub fn builtin_exercises() -> anyhow::Result<Vec<ExerciseInfo>> {
+    Ok(crate::info::Info::builtin()?
+        .exercises
+        .iter()
+        .map(ExerciseInfo::from)
+        .collect())
+}
+
 /// Finds an exercise by name, or says which names exist.
 pub fn find_exercise<'a>(
     exercises: &'a [ExerciseInfo],
@@ -98,14 +120,34 @@ pub trait Lab {
     fn grade(&mut self, name: &str) -> anyhow::Result<(bool, String)>;
 }
 
-/// Records a result in the progress file: for subcommands that grade outside the watch loop
-/// (`cargo grade NAME`, `cargo grade` for all), so that `list` and `watch` agree with them.
+/// Records grading results in the progress file: for the subcommands that grade outside the
+/// watch loop (`cargo grade NAME`, `cargo grade`), so that `list` and `watch` agree with them.
+/// Only for the student's own `exercises/`: grading `--solutions` or a `--submission` says
+/// nothing about this student's progress.
 ///
-/// Returns a warning to print if the progress file was unreadable (it then starts afresh).
-pub fn record_result(root: &Path, name: &str, passed: bool) -> anyhow::Result<Option<String>> {
+/// Returns a warning to print if the progress file was unusable (it then starts afresh).
+pub fn record_results<'a>(
+    root: &Path,
+    results: impl IntoIterator<Item = (&'a str, bool)>,
+) -> anyhow::Result<Option<String>> {
     let loaded = state::State::load(root);
     let mut progress = loaded.state;
-    progress.record(name, passed);
+    for (name, passed) in results {
+        progress.record(name, passed);
+    }
     progress.save(root)?;
     Ok(loaded.warning)
+}
+
+/// `cargo grade watch`, wired to the real grader: grades the student's `exercises/` in the
+/// checkout of `target` (the caller rejects `--solutions` and `--submission`, which make no
+/// sense in a loop over the student's own files).
+pub fn watch_command(
+    target: crate::app::Target,
+    options: crate::grade::Options,
+) -> anyhow::Result<()> {
+    let exercises = builtin_exercises()?;
+    let root = target.root.clone();
+    let mut lab = lab::GraderLab::new(target, options, crate::app::color_stdout())?;
+    watch::run_watch(&mut lab, &exercises, &root)
 }

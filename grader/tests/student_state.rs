@@ -181,3 +181,17 @@ fn a_failed_rename_removes_the_temporary_file() {
         "the temporary file is gone"
     );
 }
+
+#[test]
+fn results_graded_outside_watch_are_recorded_even_over_a_corrupt_file() {
+    let checkout = tempfile::tempdir().expect("create a scratch checkout");
+    fs::write(checkout.path().join(STATE_FILE), "{ truncated").expect("write a corrupt file");
+    let warning =
+        grader::student::record_results(checkout.path(), [("create", true), ("attach", false)])
+            .expect("record");
+    assert!(warning.is_some_and(|warning| warning.contains("Starting afresh")));
+    let loaded = State::load(checkout.path());
+    assert_eq!(loaded.warning, None);
+    assert!(loaded.state.has_passed("create"));
+    assert!(!loaded.state.has_passed("attach"));
+}
