@@ -54,3 +54,4 @@ pub mod proc_shm;
 pub mod report;
 pub mod sandbox;
 pub mod scenario;
+pub mod student;
