@@ -1,1 +1,167 @@
-fn main() { todo!("placeholder") }
+//! Exercise 4, `ping-pong`: two child processes talk through one segment, taking turns.
+//!
+//! The whole task is in exercises/04-ping-pong/README.md. Run it with
+//! `cargo run -p ping-pong`; grade it with `cargo grade ping-pong`.
+//!
+//! The segment's layout:
+//!
+//! | bytes | what                                                                  |
+//! |-------|-----------------------------------------------------------------------|
+//! | 0..4  | the turn, an `AtomicU32`: 0 nothing yet, 1 question written, 2 answer written |
+//! | 4..   | the message, a C string (text, then a NUL byte)                       |
+
+// Until you have written the TODO steps, some of what is given below is unused and the compiler
+// would warn about it. Delete this line when your program is complete.
+#![allow(unused_imports, unused_variables, dead_code)]
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid, fork};
+use sysv::{Attachment, Errno, Key, Mode, ShmId, ShmatFlag, ShmgetFlag};
+
+const KEY: Key = 1001;
+const SIZE: usize = 512;
+
+/// Where the turn and the message live in the segment.
+const TURN: usize = 0;
+const MESSAGE: usize = 4;
+
+/// The values of the turn.
+const NOTHING_YET: u32 = 0;
+const QUESTION_WRITTEN: u32 = 1;
+const ANSWER_WRITTEN: u32 = 2;
+
+/// How long a child waits for its turn. Normally it comes within milliseconds; if it does not,
+/// the other child has failed, and waiting longer would hang forever.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Creates the segment, runs the conversation, removes the segment.
+fn run() -> Result<(), String> {
+    // TODO 1: create the segment: sysv::shmget(KEY, SIZE, ShmgetFlag::IPC_CREAT,
+    //         Mode::from_bits_truncate(0o666)), errors through failed("shmget", errno).
+    // TODO 2: let outcome = converse(id); then remove the segment whatever the outcome
+    //         (sysv::shmctl_rmid, failed("shmctl(IPC_RMID)", errno)); return outcome.and(removed).
+    todo!("create the segment with sysv::shmget (TODO 1-2 in run)")
+}
+
+/// The parent: reset the turn, start both children, wait for both.
+fn converse(id: ShmId) -> Result<(), String> {
+    // TODO 3: reset the turn: attach(id)?, then
+    //         attachment.atomic_u32(TURN).store(NOTHING_YET, Ordering::Relaxed), then detach.
+    //         (shmget may have found the segment of an interrupted run, with an old turn.)
+    // TODO 4: flush stdout, then start the children: spawn(child_1, id)? and spawn(child_2, id).
+    //         If the second spawn fails, wait_for the first child (it gives up after PATIENCE)
+    //         before returning that error: no child may outlive the parent.
+    // TODO 5: wait for BOTH with wait_for (even if the first failed), and return the first error.
+    todo!("the parent's part (TODO 3-5)")
+}
+
+/// Child 1: ask the question, wait for the answer, read it.
+fn child_1(id: ShmId) -> Result<(), String> {
+    // TODO 6: attach; let turn = attachment.atomic_u32(TURN);
+    //         write "Is this the shared memory ID: {id}?" with write_message;
+    //         print "child 1 wrote: <question>" BEFORE you pass the turn (once the turn is 1,
+    //         child 2 may print at any moment, and its line must come after this one);
+    //         turn.store(QUESTION_WRITTEN, Ordering::Release).
+    // TODO 7: wait_for_turn(turn, ANSWER_WRITTEN)?; print "child 1 read: <read_message>"; detach.
+    todo!("child 1 (TODO 6-7)")
+}
+
+/// Child 2: wait for the question, read it, write the answer.
+fn child_2(id: ShmId) -> Result<(), String> {
+    // TODO 8: attach; wait_for_turn(turn, QUESTION_WRITTEN)?; print "child 2 read: <message>".
+    // TODO 9: write "Yes, this is shared memory ID: {id}."; print "child 2 wrote: <answer>"
+    //         BEFORE turn.store(ANSWER_WRITTEN, Ordering::Release); detach.
+    todo!("child 2 (TODO 8-9)")
+}
+
+/// Waits until the turn is `wanted`, at most PATIENCE.
+fn wait_for_turn(turn: &AtomicU32, wanted: u32) -> Result<(), String> {
+    // TODO 10: loop while turn.load(Ordering::Acquire) != wanted, and in the loop:
+    //          - if PATIENCE has passed (Instant::now() against a deadline), return an error
+    //            "waiting for turn <wanted> (key 0x3e9): the other child did not take its turn";
+    //          - std::thread::yield_now(): give the CPU away, so that the other child can run
+    //            even on a machine with a single CPU. Never sleep.
+    //          Acquire pairs with the other child's Release: seeing its turn means seeing the
+    //          message it wrote before.
+    todo!("wait for the turn (TODO 10)")
+}
+
+// ---- Given: the helpers below are not this exercise's lesson. ----
+
+/// Writes `text` as a C string after the turn: its bytes, then a NUL.
+fn write_message(attachment: &Attachment, text: &str) {
+    attachment.write(MESSAGE, text.as_bytes());
+    attachment.write(MESSAGE + text.len(), &[0]);
+}
+
+/// Reads the C string after the turn.
+fn read_message(attachment: &Attachment) -> String {
+    String::from_utf8_lossy(&attachment.read_c_string(MESSAGE)).into_owned()
+}
+
+/// Forks a child process that runs `work(id)` and exits; returns the child's pid to the parent.
+fn spawn(work: fn(ShmId) -> Result<(), String>, id: ShmId) -> Result<Pid, String> {
+    // SAFETY: fork is unsafe because in a multi-threaded program the child gets only the thread
+    // that called fork; a lock another thread held would stay locked forever in the child.
+    // This program has a single thread, so the child may do anything.
+    match unsafe { fork() } {
+        Err(errno) => Err(format!("fork: {} ({errno:?})", errno.desc())),
+        Ok(ForkResult::Parent { child }) => Ok(child),
+        Ok(ForkResult::Child) => {
+            let status = match work(id) {
+                Ok(()) => 0,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    1
+                }
+            };
+            // The child ends here: returning would take it back into the parent's code.
+            std::process::exit(status)
+        }
+    }
+}
+
+/// `waitpid(child)`: Ok only if the child exited with status 0.
+fn wait_for(child: Pid) -> Result<(), String> {
+    match waitpid(child, None) {
+        Ok(WaitStatus::Exited(_, 0)) => Ok(()),
+        Ok(WaitStatus::Exited(_, code)) => {
+            Err(format!("waitpid: child {child} exited with status {code}"))
+        }
+        Ok(WaitStatus::Signaled(_, signal, _)) => {
+            Err(format!("waitpid: child {child} was killed by {signal}"))
+        }
+        Ok(other) => Err(format!(
+            "waitpid: child {child}: unexpected status {other:?}"
+        )),
+        Err(errno) => Err(format!("waitpid: {} ({errno:?})", errno.desc())),
+    }
+}
+
+fn attach(id: ShmId) -> Result<Attachment, String> {
+    sysv::shmat(id, ShmatFlag::empty()).map_err(|errno| failed("shmat", errno))
+}
+
+fn detach(attachment: Attachment) -> Result<(), String> {
+    sysv::shmdt(attachment).map_err(|errno| failed("shmdt", errno))
+}
+
+/// The text of an error line: `<operation> (key 0x3e9): <reason> (<ERRNO>)`.
+fn failed(operation: &str, errno: Errno) -> String {
+    format!("{operation} (key {KEY:#x}): {} ({errno:?})", errno.desc())
+}
