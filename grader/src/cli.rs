@@ -20,7 +20,6 @@ use crate::report::Format;
     name = "cargo grade",
     bin_name = "cargo grade",
     version,
-    args_conflicts_with_subcommands = true,
     after_help = "Exit status: 0 full marks; 1 some check failed (or did not compile, or not started); \
                   2 the grader could not run (bad usage, cargo not found, no sandbox).\n\n\
                   Start with exercises/01-create/README.md, then `cargo grade create`."
@@ -34,33 +33,33 @@ pub struct Cli {
     pub names: Vec<String>,
 
     /// Grade the reference solutions (solutions/) instead of your exercises/.
-    #[arg(long, conflicts_with = "submission")]
+    #[arg(long, global = true, conflicts_with = "submission")]
     pub solutions: bool,
 
     /// Grade the exercises/ of another checkout with this grader's checks. Builds only its
     /// exercise packages, into DIR/target; never runs that checkout's own grader.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR")]
     pub submission: Option<PathBuf>,
 
     /// How to write the report.
-    #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
     pub format: Format,
 
     /// Write the report to FILE (rewritten after each exercise, so it survives a crash);
     /// the human summary still goes to stdout.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
     /// Runs of each race test (parent-child, ping-pong), pinned to one CPU; all must pass.
-    #[arg(long, value_name = "N", default_value_t = crate::grade::DEFAULT_REPEAT, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::grade::DEFAULT_REPEAT, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
 
     /// Seconds a program may run before it is killed and its check fails.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0)]
     pub timeout: f64,
 
     /// Tests to run at the same time (default: the number of CPUs).
-    #[arg(long, value_name = "N")]
+    #[arg(long, global = true, value_name = "N")]
     pub jobs: Option<usize>,
 }
 

@@ -370,6 +370,26 @@ fn score_exercise(exercise: &Exercise, outcomes: &[TestOutcome]) -> ExerciseResu
             }
         }
     }
+    // The first test is the exercise's main task. While it stops at the stub's todo!(), the
+    // checks that pass thanks to the code the stub gives (a usage error, say) earn nothing:
+    // the exercise is not started.
+    let main_task_todo = outcomes.first().and_then(|outcome| {
+        let observations = outcome.observations.as_ref().ok()?;
+        observations
+            .iter()
+            .flat_map(|observation| &observation.steps)
+            .find_map(stopped_at_todo)
+    });
+    if let Some(todo) = &main_task_todo {
+        for check in checks
+            .iter_mut()
+            .filter(|check| check.status == CheckStatus::Passed)
+        {
+            check.points = 0.0;
+            check.status = CheckStatus::NotStarted;
+            check.message = format!("not started: the main task stops at todo!(\"{todo}\")");
+        }
+    }
     let points: f64 = checks.iter().map(|check| check.points).sum();
     let failed = checks
         .iter()

@@ -91,11 +91,11 @@ fn render_exercise(out: &mut String, exercise: &ExerciseResult, name_width: usiz
         ExerciseStatus::Error => (style.yellow("!"), style.yellow(&exercise.message)),
     };
     let points = format!("{:>3}/{}", number(exercise.points), number(exercise.max));
-    let _ = writeln!(
-        out,
+    let line = format!(
         "  {mark} {:<name_width$}  {points:>6}  {summary}",
         exercise.name
     );
+    let _ = writeln!(out, "{}", line.trim_end());
     match exercise.status {
         ExerciseStatus::Failed | ExerciseStatus::Error => {
             for check in exercise

@@ -1,0 +1,118 @@
+//! A submission that does not compile: that exercise is "did not compile" with the compiler's
+//! message, the others are still built and graded, and everything is built in the submission's
+//! own target folder.
+
+mod grading_common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use grader::build::{BuildRequest, Built, build};
+use predicates::prelude::*;
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+/// A tiny checkout: `create` has a type error, `attach` compiles (and fails its checks), and
+/// `parent-child` is missing altogether.
+fn broken_checkout() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path();
+    write(
+        &root.join("Cargo.toml"),
+        "[workspace]\nresolver = \"3\"\nmembers = [\"exercises/*\"]\n",
+    );
+    let package = |name: &str| {
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n")
+    };
+    write(
+        &root.join("exercises/01-create/Cargo.toml"),
+        &package("create"),
+    );
+    write(
+        &root.join("exercises/01-create/src/main.rs"),
+        "fn main() {\n    let count: u32 = \"three\";\n    println!(\"{count}\");\n}\n",
+    );
+    write(
+        &root.join("exercises/02-attach/Cargo.toml"),
+        &package("attach"),
+    );
+    write(
+        &root.join("exercises/02-attach/src/main.rs"),
+        "fn main() {\n    std::process::exit(1);\n}\n",
+    );
+    dir
+}
+
+#[test]
+fn the_build_attributes_each_error_to_its_package() {
+    let checkout = broken_checkout();
+    let request = BuildRequest {
+        workspace: checkout.path().to_path_buf(),
+        target_dir: Some(checkout.path().join("target")),
+        packages: vec!["create".into(), "attach".into(), "parent-child".into()],
+    };
+    let builds = build(&request).expect("cargo runs");
+    match &builds.packages["create"] {
+        Built::DidNotCompile(messages) => {
+            assert!(
+                messages.contains("error[E0308]: mismatched types"),
+                "{messages}"
+            );
+            assert!(
+                messages.contains("exercises/01-create/src/main.rs:2"),
+                "{messages}"
+            );
+        }
+        other => panic!("create built: {other:?}"),
+    }
+    match &builds.packages["attach"] {
+        Built::Binary(path) => assert!(
+            path.starts_with(checkout.path().join("target")),
+            "{}",
+            path.display()
+        ),
+        other => panic!("attach did not build: {other:?}"),
+    }
+    match &builds.packages["parent-child"] {
+        Built::DidNotCompile(messages) => assert!(messages.contains("parent-child"), "{messages}"),
+        other => panic!("parent-child built: {other:?}"),
+    }
+}
+
+#[test]
+fn submission_with_a_compile_error_is_graded_and_reported() {
+    let checkout = broken_checkout();
+    let before = grading_common::host_segments();
+    Command::new(env!("CARGO_BIN_EXE_grader"))
+        .env("NO_COLOR", "1")
+        .arg("--submission")
+        .arg(checkout.path())
+        .args(["create", "attach"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_match(r"✗ create +0/10  did not compile\n").expect("a regex"))
+        .stdout(predicate::str::contains("error[E0308]: mismatched types"))
+        .stdout(
+            predicate::str::is_match(r"✗ attach +\d+/15  \d+ of 7 checks failed\n")
+                .expect("a regex"),
+        );
+    assert!(
+        checkout.path().join("target/debug/attach").is_file(),
+        "built in the submission's own target folder"
+    );
+    grading_common::assert_no_new_segment(&before);
+}
+
+#[test]
+fn submission_must_be_a_checkout() {
+    let empty = tempfile::tempdir().expect("a temporary folder");
+    Command::new(env!("CARGO_BIN_EXE_grader"))
+        .arg("--submission")
+        .arg(empty.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a shmlab checkout"));
+}
