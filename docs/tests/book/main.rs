@@ -6,7 +6,8 @@
 //! - Links: every relative link points at a page that exists, and every `#anchor` at a heading
 //!   of the rendered page (checked in mdBook's HTML, so the ids are mdBook's own).
 //! - Code: every fenced block names its language (mdBook treats a bare block as Rust), and every
-//!   ```` ```rust ```` block not marked `ignore` compiles against the lab's `sysv` crate.
+//!   ```` ```rust ```` block not marked `ignore` compiles against the lab's `sysv` crate; every
+//!   whole C program compiles warning-free; every ```` ```sh ```` script parses (`bash -n`).
 //! - Rendering: `mdbook build` succeeds and writes an HTML page for every chapter.
 //! - The grader: every check the grader defines is in the grader reference with its points, and
 //!   in its exercise's chapter; every field of the JSON report is in the reference.
@@ -402,6 +403,45 @@ fn c_programs_compile() {
     assert!(
         failures.is_empty(),
         "C programs in the book that do not compile:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn shell_scripts_parse() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for page in pages() {
+        for block in markdown::code_blocks(&page.text)
+            .iter()
+            .filter(|block| block.language() == "sh")
+        {
+            let file = dir.path().join(format!("script{checked}.sh"));
+            fs::write(&file, &block.code).expect("writing a script");
+            checked += 1;
+            let output = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&file)
+                .output()
+                .expect("running bash -n");
+            if !output.status.success() {
+                failures.push(format!(
+                    "{}:{}: {}",
+                    page.path.display(),
+                    block.line,
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        }
+    }
+    assert!(
+        checked > 0,
+        "the book should have shell scripts (```sh); found none"
+    );
+    assert!(
+        failures.is_empty(),
+        "shell scripts in the book with syntax errors:\n{}",
         failures.join("\n")
     );
 }
