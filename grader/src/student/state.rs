@@ -33,7 +33,7 @@ const FORMAT_VERSION: u32 = 1;
 /// The student's progress, as stored in [`STATE_FILE`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
-    /// Format version, see [`FORMAT_VERSION`].
+    /// Format version: a file of another version is ignored (see [`State::load`]).
     pub version: u32,
     /// Whether the first-run welcome was shown (see [`crate::student::welcome`]).
     pub welcome_shown: bool,
