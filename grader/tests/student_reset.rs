@@ -183,3 +183,26 @@ fn a_deleted_file_is_recreated() {
     assert_eq!(outcome, ResetOutcome::Restored);
     assert_eq!(main_rs(checkout.path()), original());
 }
+
+#[test]
+fn the_command_with_yes_restores_and_saves_the_progress() {
+    let (checkout, state) = edited_checkout();
+    state.save(checkout.path()).expect("save the progress");
+    let exercises = grader::student::builtin_exercises().expect("info.toml");
+    grader::student::reset::reset_command(checkout.path(), &exercises, "create", true)
+        .expect("reset");
+    assert_eq!(main_rs(checkout.path()), original());
+    assert!(!State::load(checkout.path()).state.has_passed("create"));
+}
+
+#[test]
+fn the_command_names_the_exercises_when_the_name_is_wrong() {
+    let checkout = tempfile::tempdir().expect("create a scratch checkout");
+    let exercises = grader::student::builtin_exercises().expect("info.toml");
+    let err = grader::student::reset::reset_command(checkout.path(), &exercises, "creat", true)
+        .expect_err("no such exercise");
+    assert!(
+        format!("{err:#}").contains("the exercises are: create, attach"),
+        "{err:#}"
+    );
+}
