@@ -7,7 +7,8 @@
 //!   of the rendered page (checked in mdBook's HTML, so the ids are mdBook's own).
 //! - Code: every fenced block names its language (mdBook treats a bare block as Rust), and every
 //!   ```` ```rust ```` block not marked `ignore` compiles against the lab's `sysv` crate; every
-//!   whole C program compiles warning-free; every ```` ```sh ```` script parses (`bash -n`).
+//!   whole C program compiles warning-free; every ```` ```sh ```` script parses (`bash -n`); every
+//!   ```` ```json ```` example parses.
 //! - Rendering: `mdbook build` succeeds and writes an HTML page for every chapter.
 //! - The grader: every check the grader defines is in the grader reference with its points, and
 //!   in its exercise's chapter; every field of the JSON report is in the reference.
@@ -443,5 +444,29 @@ fn shell_scripts_parse() {
         failures.is_empty(),
         "shell scripts in the book with syntax errors:\n{}",
         failures.join("\n")
+    );
+}
+
+#[test]
+fn json_examples_parse() {
+    let mut checked = 0;
+    for page in pages() {
+        for block in markdown::code_blocks(&page.text)
+            .iter()
+            .filter(|block| block.language() == "json")
+        {
+            checked += 1;
+            if let Err(error) = serde_json::from_str::<serde_json::Value>(&block.code) {
+                panic!(
+                    "{}:{}: the JSON example does not parse: {error}",
+                    page.path.display(),
+                    block.line
+                );
+            }
+        }
+    }
+    assert!(
+        checked > 0,
+        "the grader reference should show the JSON report; found no ```json block"
     );
 }
