@@ -4,11 +4,25 @@
 
 use std::io::Read;
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
 
 use rexpect::process::wait::WaitStatus;
 use sysv::{Errno, Mode, ShmId, ShmatFlag, ShmgetFlag};
 
 const KEY: sysv::Key = 2004;
+
+/// rexpect starts the program with a real fork() of this test process, and a forked child gets
+/// a copy of every segment attached in the process, also those another test holds, until it
+/// execs. A test that detaches its segment at that moment would see it stay. So these tests
+/// run one at a time: each holds this lock for its whole duration.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    // A test that failed while holding the lock poisons it; the next test can go on anyway.
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 const PROMPT: &str = "Enter the size of shared memory: ";
 
 /// What the user does at the prompt.
@@ -103,6 +117,7 @@ fn held_segment(size: usize) -> (ShmId, sysv::Attachment) {
 
 #[test]
 fn a_good_size_gets_the_message_and_the_segment_is_removed() {
+    let _serial = one_at_a_time();
     sysv::testing::private_ipc_namespace();
 
     let run = run_sized(Input::Line("64"));
@@ -119,6 +134,7 @@ fn a_good_size_gets_the_message_and_the_segment_is_removed() {
 
 #[test]
 fn the_message_goes_through_the_segment() {
+    let _serial = one_at_a_time();
     sysv::testing::private_ipc_namespace();
     let (id, attachment) = held_segment(64);
 
@@ -139,6 +155,7 @@ fn the_message_goes_through_the_segment() {
 
 #[test]
 fn a_small_segment_gets_a_truncated_message_never_an_overflow() {
+    let _serial = one_at_a_time();
     sysv::testing::private_ipc_namespace();
 
     for (size, expected) in [(1, ""), (10, "We have a")] {
@@ -162,6 +179,7 @@ fn a_small_segment_gets_a_truncated_message_never_an_overflow() {
 
 #[test]
 fn every_bad_size_is_refused_with_a_clear_message_and_creates_nothing() {
+    let _serial = one_at_a_time();
     sysv::testing::private_ipc_namespace();
 
     let cases = [
@@ -200,6 +218,7 @@ fn every_bad_size_is_refused_with_a_clear_message_and_creates_nothing() {
 
 #[test]
 fn a_size_the_kernel_refuses_is_an_error_and_leaves_nothing() {
+    let _serial = one_at_a_time();
     sysv::testing::private_ipc_namespace();
 
     let run = run_sized(Input::Line("1000000000000000000"));
