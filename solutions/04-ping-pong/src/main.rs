@@ -68,7 +68,8 @@ fn run() -> Result<(), String> {
 fn converse(id: ShmId) -> Result<(), String> {
     // Without IPC_EXCL, shmget may have found a segment left by an earlier, interrupted run,
     // with its old turn: if that were 1, child 2 would read an old question before child 1
-    // wrote its own. Start from "nothing yet".
+    // wrote its own. Start from "nothing yet". (Relaxed is enough here: the children do not
+    // exist yet, and fork gives them memory as it is after this store.)
     let attachment = attach(id)?;
     attachment
         .atomic_u32(TURN)
