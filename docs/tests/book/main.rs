@@ -226,6 +226,13 @@ fn the_book_renders_every_chapter() {
             )
         });
         assert!(text.contains("<main>"), "{} has no content", html.display());
+        // A Markdown table that did not parse (a stray `|`, a missing header row) shows up
+        // as its raw delimiter row.
+        assert!(
+            !text.contains("|---"),
+            "{}: a table did not render (raw `|---` in the HTML)",
+            chapter.display()
+        );
     }
 }
 
