@@ -1,1 +1,81 @@
-fn main() { todo!("placeholder") }
+//! Exercise 6, `remove`: show what the kernel knows of a segment, then remove it.
+//!
+//! The whole task is in exercises/06-remove/README.md. Run it with `cargo run -p remove`
+//! (or `cargo run -p remove -- 0x2706`); grade it with `cargo grade remove`.
+
+// Until you have written the TODO steps, some of what is given below is unused and the compiler
+// would warn about it. Delete this line when your program is complete.
+#![allow(unused_imports, unused_variables, dead_code)]
+
+use std::process::ExitCode;
+
+use sysv::{Errno, Key, Mode, ShmgetFlag};
+
+/// The key of `create` and `attach`, removed when no key is given.
+const DEFAULT_KEY: Key = 9990;
+
+fn main() -> ExitCode {
+    // Given: `remove` or `remove KEY`; more arguments are a usage error (exit status 2).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let key = match args.as_slice() {
+        [] => DEFAULT_KEY,
+        [text] => match parse_key(text) {
+            Ok(key) => key,
+            Err(reason) => {
+                eprintln!("error: parsing the key \"{text}\": {reason}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => {
+            eprintln!("usage: remove [KEY]  (KEY: decimal like 9990 or hexadecimal like 0x2706)");
+            return ExitCode::from(2);
+        }
+    };
+
+    match remove(key) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Given: a key as people write them: decimal (`9990`) or hexadecimal (`0x2706`, as `ipcs -m`
+/// shows it).
+fn parse_key(text: &str) -> Result<Key, String> {
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        // ipcs shows keys as 32-bit hexadecimal; `as` keeps those bits (0xffffffff is key -1).
+        Some(hex) => u32::from_str_radix(hex, 16).map(|bits| bits as Key),
+        None => text.parse::<Key>(),
+    };
+    match parsed {
+        // Key 0 is IPC_PRIVATE: shmget with it always makes a new segment, it never finds one.
+        Ok(0) => Err("0 is IPC_PRIVATE, which names no segment".to_string()),
+        Ok(key) => Ok(key),
+        Err(_) => Err("not a decimal or 0x-hexadecimal number".to_string()),
+    }
+}
+
+fn remove(key: Key) -> Result<(), String> {
+    // TODO 1: find the segment: sysv::shmget(key, 0, ShmgetFlag::empty(), Mode::empty()),
+    //         errors through failed(key, "shmget", errno). No IPC_CREAT: never create one here.
+    // TODO 2: read its status: sysv::shmctl_stat(id) (failed(key, "shmctl(IPC_STAT)", errno)),
+    //         and print
+    //         "Segment ID {id} (key {key:#x}): {size} bytes, created by PID {cpid}, attached {nattch} time(s)"
+    //         with status.size, status.cpid and status.nattch.
+    // TODO 3: remove it: sysv::shmctl_rmid(id) (failed(key, "shmctl(IPC_RMID)", errno)).
+    // TODO 4: if status.nattch was 0, print "Removed segment ID {id}."; otherwise the segment
+    //         is only marked for destruction: print
+    //         "Segment ID {id} is marked for destruction: it goes away when its last attachment is detached."
+    todo!("find the segment with sysv::shmget (TODO 1-4 in remove)")
+}
+
+/// The text of an error line: `<operation> (key 0x2706): <reason> (<ERRNO>)`.
+fn failed(key: Key, operation: &str, errno: Errno) -> String {
+    let reason = match errno {
+        Errno::ENOENT => "no segment has this key".to_string(),
+        _ => errno.desc().to_string(),
+    };
+    format!("{operation} (key {key:#x}): {reason} ({errno:?})")
+}
