@@ -477,3 +477,32 @@ fn json_examples_parse() {
         "the grader reference should show the JSON report; found no ```json block"
     );
 }
+
+#[test]
+fn check_names_render_verbatim() {
+    // Students search the book for the name a failing check printed: mdBook must not turn
+    // `--exclusive` into a dash or straight quotes into curly ones (smart punctuation).
+    let book = render::book(&docs());
+    let html_path = book.html_path(Path::new("grader-reference.md"));
+    let html = fs::read_to_string(&html_path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", html_path.display()));
+    // Text is HTML-escaped; quotes may or may not be, depending on the renderer's version.
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut altered = Vec::new();
+    for exercise in exercises() {
+        for check in grader::checks_of(&workspace(), &exercise.name) {
+            let escaped = escape(&check.name);
+            if !html.contains(&escaped) && !html.contains(&escaped.replace('"', "&quot;")) {
+                altered.push(check.name);
+            }
+        }
+    }
+    assert!(
+        altered.is_empty(),
+        "check names not found verbatim in the rendered grader reference: {altered:?}"
+    );
+}
