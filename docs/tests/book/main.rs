@@ -11,7 +11,8 @@
 //!   ```` ```json ```` example parses.
 //! - Rendering: `mdbook build` succeeds and writes an HTML page for every chapter.
 //! - The grader: every check the grader defines is in the grader reference with its points, and
-//!   in its exercise's chapter; every field of the JSON report is in the reference.
+//!   in its exercise's chapter, and renders verbatim (no smart dashes in `--exclusive`); every
+//!   field of the JSON report is in the reference.
 //!
 //! Nothing here touches System V IPC: the snippets are compiled, never run.
 
