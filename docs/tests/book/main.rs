@@ -65,6 +65,7 @@ struct Info {
 struct Exercise {
     name: String,
     dir: String,
+    points: u32,
 }
 
 fn exercises() -> Vec<Exercise> {
@@ -120,6 +121,28 @@ fn every_exercise_has_its_chapter_in_the_labs_order() {
             chapter.display(),
             exercise.name
         );
+    }
+}
+
+#[test]
+fn every_chapter_says_where_its_exercise_is_and_what_it_is_worth() {
+    for exercise in exercises() {
+        let chapter = format!("exercises/{}.md", exercise.dir);
+        let text = fs::read_to_string(src().join(&chapter))
+            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        for needed in [
+            format!("`exercises/{}/README.md`", exercise.dir),
+            format!("`exercises/{}/src/main.rs`", exercise.dir),
+            format!("`cargo run -p {}`", exercise.name),
+            format!("`cargo grade {}`", exercise.name),
+            format!("`cargo grade hint {}`", exercise.name),
+            format!("**Points:** {}", exercise.points),
+        ] {
+            assert!(
+                text.contains(&needed),
+                "{chapter} should say {needed} (info.toml's values)"
+            );
+        }
     }
 }
 
