@@ -90,6 +90,44 @@ pub fn struct_fields(source: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The long options of the grader's command line (`--solutions`, …): every field declared with
+/// `#[arg(long …)]` in `grader/src/cli.rs`, named as clap names it (underscores as dashes).
+pub fn cli_options(source: &str) -> Vec<String> {
+    let mut options = Vec::new();
+    let mut long = false;
+    for line in source.lines().map(str::trim) {
+        if line.starts_with("#[arg(") {
+            long = line.contains("long");
+        } else if let Some((field, _)) = line.strip_prefix("pub ").unwrap_or(line).split_once(':')
+            && !field.is_empty()
+            && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            // A field (`pub solutions: bool,`, or `yes: bool,` in a subcommand's variant).
+            if long {
+                options.push(format!("--{}", field.replace('_', "-")));
+            }
+            long = false;
+        }
+    }
+    options
+}
+
+/// The subcommands of the grader (`list`, `hint`, …): the variants of `enum Command` in
+/// `grader/src/cli.rs`, lowercased as clap names them.
+pub fn cli_subcommands(source: &str) -> Vec<String> {
+    let Some(start) = source.find("pub enum Command {") else {
+        return Vec::new();
+    };
+    let body = &source[start..];
+    let body = &body[..body.find("\n}").unwrap_or(body.len())];
+    body.lines()
+        .filter(|line| line.starts_with("    ") && !line.starts_with("     "))
+        .map(str::trim)
+        .filter(|line| line.starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(|line| line.trim_end_matches([',', '{', ' ']).to_lowercase())
+        .collect()
+}
+
 /// The cells of the Markdown table rows in `text`.
 pub fn table_rows(text: &str) -> Vec<Vec<String>> {
     text.lines()
@@ -133,6 +171,13 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn finds_the_options_and_subcommands_of_the_cli() {
+        let source = "pub struct Cli {\n    #[command(subcommand)]\n    pub command: Option<Command>,\n    #[arg(value_name = \"NAME\")]\n    pub names: Vec<String>,\n    /// doc\n    #[arg(long, global = true)]\n    pub dry_run: bool,\n}\npub enum Command {\n    /// doc\n    List,\n    Hint {\n        name: String,\n        #[arg(long)]\n        yes: bool,\n    },\n}\n";
+        assert_eq!(cli_options(source), ["--dry-run", "--yes"]);
+        assert_eq!(cli_subcommands(source), ["list", "hint"]);
     }
 
     #[test]

@@ -530,3 +530,46 @@ fn check_names_render_verbatim() {
         "check names not found verbatim in the rendered grader reference: {altered:?}"
     );
 }
+
+#[test]
+fn every_option_and_subcommand_of_the_grader_is_documented() {
+    let source = fs::read_to_string(workspace().join("grader/src/cli.rs"))
+        .expect("reading grader/src/cli.rs");
+    let reference =
+        fs::read_to_string(src().join("grader-reference.md")).expect("reading grader-reference.md");
+    let student_loop =
+        fs::read_to_string(src().join("student-loop.md")).expect("reading student-loop.md");
+    let options = grader::cli_options(&source);
+    let subcommands = grader::cli_subcommands(&source);
+    assert!(
+        options.contains(&"--submission".to_string()),
+        "found no options in grader/src/cli.rs: {options:?}"
+    );
+    assert!(
+        subcommands.contains(&"list".to_string()),
+        "found no subcommands in grader/src/cli.rs: {subcommands:?}"
+    );
+    let mut missing = Vec::new();
+    for option in &options {
+        if !reference.contains(&format!("`{option}")) && !reference.contains(&format!(" {option}"))
+        {
+            missing.push(format!("grader-reference.md: {option}"));
+        }
+    }
+    for subcommand in &subcommands {
+        let command = format!("cargo grade {subcommand}");
+        for (page, text) in [
+            ("grader-reference.md", &reference),
+            ("student-loop.md", &student_loop),
+        ] {
+            if !text.contains(&command) {
+                missing.push(format!("{page}: {command}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "parts of the grader's command line the book does not describe:\n{}",
+        missing.join("\n")
+    );
+}
