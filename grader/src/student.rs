@@ -125,7 +125,8 @@ pub trait Lab {
 /// Only for the student's own `exercises/`: grading `--solutions` or a `--submission` says
 /// nothing about this student's progress.
 ///
-/// Returns a warning to print if the progress file was unusable (it then starts afresh).
+/// Returns a warning to print (after `warning: `) if the progress file was unusable (it then
+/// starts afresh).
 pub fn record_results<'a>(
     root: &Path,
     results: impl IntoIterator<Item = (&'a str, bool)>,

@@ -320,3 +320,17 @@ fn without_file_events_watch_says_so_and_r_still_grades() {
     expect(&mut session, "terminal after watch: restored");
     expect_success(&mut session);
 }
+
+#[test]
+fn a_corrupt_progress_file_is_a_warning_and_a_fresh_start() {
+    let checkout = checkout();
+    fs::write(State::path(checkout.path()), "{ half written").expect("write a corrupt file");
+    let mut session = spawn_in_pty("normal", checkout.path());
+    expect(&mut session, "Welcome to shmlab!");
+    expect(&mut session, "fake report #1 for create: not solved yet");
+    expect(&mut session, "warning: ignoring the progress file");
+    press(&mut session, 'q');
+    expect(&mut session, "terminal after watch: restored");
+    expect_success(&mut session);
+    assert_eq!(State::load(checkout.path()).warning, None, "rewritten");
+}

@@ -142,7 +142,7 @@ pub fn reset_command(
     let original = original_main_rs(&exercise.dir)?;
     let loaded = State::load(root);
     if let Some(warning) = &loaded.warning {
-        eprintln!("{warning}");
+        eprintln!("warning: {warning}");
     }
     let mut state = loaded.state;
 

@@ -54,7 +54,8 @@ pub struct Loaded {
     pub state: State,
     /// Whether a progress file was there (absent: a fresh clone, or progress was deleted).
     pub existed: bool,
-    /// Set when the file was there but unusable: say so, since progress was lost.
+    /// Set when the file was there but unusable: say so, since progress was lost. One sentence
+    /// without a `warning:` prefix; the caller adds it.
     pub warning: Option<String>,
 }
 
@@ -148,7 +149,7 @@ impl Loaded {
             state: State::fresh(),
             existed: true,
             warning: Some(format!(
-                "warning: ignoring the progress file {}: {why}. Starting afresh; \
+                "ignoring the progress file {}: {why}. Starting afresh; \
                  it is rewritten at the next save (the exercises themselves are untouched).",
                 path.display()
             )),

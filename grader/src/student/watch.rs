@@ -79,7 +79,11 @@ pub fn run_watch(lab: &mut dyn Lab, exercises: &[ExerciseInfo], root: &Path) -> 
     let loaded = State::load(root);
     let mut state = loaded.state;
     let welcome = take_welcome(&mut state, exercises);
-    let mut notices: Vec<String> = loaded.warning.into_iter().collect();
+    let mut notices: Vec<String> = loaded
+        .warning
+        .into_iter()
+        .map(|warning| format!("warning: {warning}"))
+        .collect();
     if welcome.is_some()
         && let Err(err) = state.save(root)
     {
