@@ -17,7 +17,7 @@ use crate::cli::{Cli, Command};
 use crate::exercises::{self, Exercise};
 use crate::grade::{Options, Program, Progress, grade_exercises};
 use crate::report::{
-    ExerciseResult, ExerciseStatus, Report, Source, human, render, write_atomically,
+    ExerciseResult, ExerciseStatus, Format, Report, Source, human, render, write_atomically,
 };
 
 /// Exit status: every graded exercise passed.
@@ -30,6 +30,9 @@ pub const EXIT_GRADER_ERROR: u8 = 2;
 /// Runs the command line.
 pub fn run(cli: &Cli) -> Result<ExitCode> {
     let exercises = exercises::all()?;
+    if shows_welcome(cli) {
+        welcome();
+    }
     match &cli.command {
         Some(Command::Hint { name }) => {
             let exercise = exercises::select(&exercises, std::slice::from_ref(name))?.remove(0);
@@ -44,6 +47,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         Some(Command::List) => {
             let selected = exercises::select(&exercises, &[])?;
             let report = grade_command(cli, &selected, false)?;
+            record_progress(&report);
             print!("{}", render_list(&report));
             Ok(ExitCode::from(if report.grader_error() {
                 EXIT_GRADER_ERROR
@@ -51,9 +55,24 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 EXIT_FULL_MARKS
             }))
         }
+        Some(Command::Watch) => {
+            if cli.solutions || cli.submission.is_some() {
+                bail!(
+                    "`cargo grade watch` works on your own exercises/; drop --solutions and --submission"
+                );
+            }
+            crate::student::watch_command(Target::from_cli(cli)?, options_from_cli(cli)?)?;
+            Ok(ExitCode::from(EXIT_FULL_MARKS))
+        }
+        Some(Command::Reset { name, yes }) => {
+            let exercises = crate::student::builtin_exercises()?;
+            crate::student::reset::reset_command(&lab_root(), &exercises, name, *yes)?;
+            Ok(ExitCode::from(EXIT_FULL_MARKS))
+        }
         None => {
             let selected = exercises::select(&exercises, &cli.names)?;
             let report = grade_command(cli, &selected, true)?;
+            record_progress(&report);
             let text = render(&report, cli.format, color_stdout());
             match &cli.output {
                 Some(path) => {
@@ -68,6 +87,79 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             Ok(ExitCode::from(exit_status(&report)))
         }
     }
+}
+
+/// The first-run welcome goes to a student looking at their own checkout in a terminal; never
+/// into a report file, a pipe, or runs on solutions or someone else's submission. `watch`
+/// shows it itself.
+fn shows_welcome(cli: &Cli) -> bool {
+    !cli.solutions
+        && cli.submission.is_none()
+        && cli.format == Format::Human
+        && !matches!(
+            cli.command,
+            Some(Command::Watch | Command::Reset { .. } | Command::Hint { .. })
+        )
+        && std::io::stdout().is_terminal()
+}
+
+fn welcome() {
+    let shown = crate::student::builtin_exercises().and_then(|exercises| {
+        crate::student::welcome::welcome_if_first_run(&lab_root(), &exercises)
+    });
+    match shown {
+        Ok((welcome, warning)) => {
+            if let Some(warning) = warning {
+                eprintln!("warning: {warning}");
+            }
+            if let Some(welcome) = welcome {
+                println!("{welcome}");
+            }
+        }
+        // The welcome is a courtesy: grading goes on without it.
+        Err(error) => eprintln!("warning: {error:#}"),
+    }
+}
+
+/// Records what passed in the student's progress file (their own exercises/ only), so that
+/// `watch` and the progress bar agree with one-off grading. A failure is only a warning.
+fn record_progress(report: &Report) {
+    if report.source != Source::Exercises {
+        return;
+    }
+    let results = report
+        .exercises
+        .iter()
+        .filter(|exercise| exercise.status != ExerciseStatus::Error)
+        .map(|exercise| {
+            (
+                exercise.name.as_str(),
+                exercise.status == ExerciseStatus::Passed,
+            )
+        });
+    match crate::student::record_results(&lab_root(), results) {
+        Ok(None) => {}
+        Ok(Some(warning)) => eprintln!("warning: {warning}"),
+        Err(error) => eprintln!("warning: could not save your progress: {error:#}"),
+    }
+}
+
+/// The grading options the command line asks for.
+pub fn options_from_cli(cli: &Cli) -> Result<Options> {
+    let exe = std::env::current_exe().context("Failed to find the grader's own executable")?;
+    let mut options = Options::new(exe);
+    options.repeat = cli.repeat;
+    if !(cli.timeout > 0.0 && cli.timeout.is_finite()) {
+        bail!(
+            "--timeout must be a positive number of seconds, not {}",
+            cli.timeout
+        );
+    }
+    options.timeout = std::time::Duration::from_secs_f64(cli.timeout);
+    if let Some(jobs) = cli.jobs {
+        options.jobs = jobs.max(1);
+    }
+    Ok(options)
 }
 
 /// 0, 1 or 2, as documented in `--help`.
@@ -163,20 +255,7 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
         eprint!("building {} program(s)…\r", exercises.len());
     }
     let (programs, build_time) = build_programs(&target, exercises)?;
-    let mut options = Options::new(
-        std::env::current_exe().context("Failed to find the grader's own executable")?,
-    );
-    options.repeat = cli.repeat;
-    if !(cli.timeout > 0.0 && cli.timeout.is_finite()) {
-        bail!(
-            "--timeout must be a positive number of seconds, not {}",
-            cli.timeout
-        );
-    }
-    options.timeout = std::time::Duration::from_secs_f64(cli.timeout);
-    if let Some(jobs) = cli.jobs {
-        options.jobs = jobs.max(1);
-    }
+    let options = options_from_cli(cli)?;
 
     let mut report = Report {
         source: target.source,

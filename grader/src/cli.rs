@@ -72,4 +72,15 @@ pub enum Command {
         /// The exercise, e.g. `create`.
         name: String,
     },
+    /// Grade the first exercise you have not passed, and again each time you save
+    /// (keys: h hint, l list, n next, r re-run, q quit).
+    Watch,
+    /// Put an exercise's src/main.rs back as it was shipped (asks first).
+    Reset {
+        /// The exercise, e.g. `create`.
+        name: String,
+        /// Reset without asking.
+        #[arg(long)]
+        yes: bool,
+    },
 }

@@ -157,7 +157,7 @@ fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S:
 pub enum Format {
     /// One line per exercise; details under the failing ones.
     Human,
-    /// This grader's JSON (see the crate docs).
+    /// This grader's JSON (schema `shmlab-grader/1`).
     Json,
     /// Gradescope's results.json.
     Gradescope,
