@@ -43,9 +43,12 @@ impl HostRun {
         let lock = Flock::lock(open_lock_file()?, FlockArg::LockExclusive)
             .map_err(|(_, errno)| errno)
             .with_context(|| format!("Failed to lock {LOCK_PATH}"))?;
+        // A second early: the kernel stamps ctime from its coarse clock (updated at each
+        // tick), which may still show the previous second when ours has moved on.
         let started = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+            .map_or(0, |d| d.as_secs() as i64)
+            - 1;
         let entries = proc_shm::read()?;
         let keys = scenario
             .setup

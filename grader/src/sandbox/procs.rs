@@ -9,6 +9,7 @@
 //! since the sandbox is their subreaper).
 
 use std::collections::HashMap;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::MetadataExt;
 
 /// A process as `/proc/PID/status` describes it.
@@ -20,7 +21,9 @@ pub struct Process {
     pub proc_pid: i32,
     pub parent: i32,
     pub name: String,
-    pub zombie: bool,
+    /// Ended or ending: a zombie, or in the middle of `exit` (`PF_EXITING`). Such a process
+    /// was not left running; it only waits to be reaped.
+    pub exiting: bool,
 }
 
 /// The processes in the caller's PID namespace, the caller excepted.
@@ -37,6 +40,33 @@ pub fn in_my_pid_namespace() -> Vec<Process> {
             && process.pid != 1
     });
     processes
+}
+
+/// The name of the process with this pid in the caller's PID namespace (a zombie included).
+///
+/// Cheap: a pidfd for the pid, whose `fdinfo` tells its pid in `/proc`'s namespace (Linux 5.3+);
+/// else a scan of `/proc`.
+pub fn name_in_my_pid_namespace(pid: i32) -> Option<String> {
+    // SAFETY: pidfd_open takes two integers; the returned descriptor is owned below.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd >= 0 {
+        // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
+        let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd()));
+        let proc_pid = info
+            .ok()
+            .and_then(|info| field(&info, "Pid:")?.trim().parse::<i32>().ok());
+        if let Some(proc_pid) = proc_pid.filter(|&pid| pid > 0) {
+            // The pidfd pins the pid: it cannot be reused while we read.
+            return std::fs::read_to_string(format!("/proc/{proc_pid}/comm"))
+                .ok()
+                .map(|name| name.trim_end().to_owned());
+        }
+    }
+    in_my_pid_namespace()
+        .into_iter()
+        .find(|process| process.pid == pid)
+        .map(|process| process.name)
 }
 
 /// The caller's descendants (no PID namespace: pids are the machine's).
@@ -86,6 +116,7 @@ fn all() -> Vec<Process> {
             let status = std::fs::read_to_string(format!("/proc/{proc_pid}/status")).ok()?;
             let name = field(&status, "Name:").unwrap_or("").trim().to_owned();
             let zombie = field(&status, "State:").is_some_and(|s| s.trim_start().starts_with('Z'));
+            let exiting = zombie || is_exiting(proc_pid);
             let parent = field(&status, "PPid:")?.trim().parse().ok()?;
             let pid = field(&status, "NSpid:")
                 .and_then(|pids| pids.split_whitespace().last())
@@ -96,10 +127,27 @@ fn all() -> Vec<Process> {
                 proc_pid,
                 parent,
                 name,
-                zombie,
+                exiting,
             })
         })
         .collect()
+}
+
+/// The kernel's `PF_EXITING` task flag: set at the start of `exit`, before the process closes
+/// its files and long before it is a zombie.
+const PF_EXITING: u64 = 0x4;
+
+fn is_exiting(proc_pid: i32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{proc_pid}/stat")) else {
+        return true; // gone already
+    };
+    // "pid (comm) state ppid pgrp session tty_nr tpgid flags ...": comm may hold anything,
+    // so count fields from its closing parenthesis.
+    let flags = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(6))
+        .and_then(|flags| flags.parse::<u64>().ok());
+    flags.is_some_and(|flags| flags & PF_EXITING != 0)
 }
 
 fn pids() -> impl Iterator<Item = i32> {

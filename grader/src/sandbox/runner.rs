@@ -183,7 +183,7 @@ impl<'a> Runner<'a> {
         let mut left_running = Vec::new();
         match exit {
             None => {
-                self.kill_others();
+                let _ = self.kill_others();
                 exit = Some(Exit::TimedOut);
             }
             Some(_) => {
@@ -191,17 +191,30 @@ impl<'a> Runner<'a> {
                 // was left running by the program.
                 self.reap(pid, &mut exit, &mut not_waited_for);
                 if self.others_alive() {
-                    left_running = self
-                        .others()
-                        .into_iter()
-                        .filter(|process| !process.zombie)
+                    let others = self.others();
+                    left_running = others
+                        .iter()
+                        .filter(|process| !process.exiting)
                         .take(MAX_LISTED)
                         .map(|process| ProcessInfo {
                             pid: process.pid,
-                            name: process.name,
+                            name: process.name.clone(),
                         })
                         .collect();
-                    self.kill_others();
+                    let reaped = self.kill_others();
+                    // Those that were ending on their own when we looked were not left running,
+                    // but they came to us to be reaped: nobody waited for them either.
+                    let ended_alone = others.iter().filter(|process| {
+                        process.exiting && reaped.contains(&Pid::from_raw(process.pid))
+                    });
+                    for process in ended_alone {
+                        if not_waited_for.len() < MAX_LISTED {
+                            not_waited_for.push(ProcessInfo {
+                                pid: process.pid,
+                                name: process.name.clone(),
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -255,11 +268,7 @@ impl<'a> Runner<'a> {
 
     fn name_of(&mut self, pid: Pid) -> String {
         match &mut self.scope {
-            Scope::Namespace => procs::in_my_pid_namespace()
-                .into_iter()
-                .find(|process| process.pid == pid.as_raw())
-                .map(|process| process.name)
-                .unwrap_or_default(),
+            Scope::Namespace => procs::name_in_my_pid_namespace(pid.as_raw()).unwrap_or_default(),
             Scope::Host(host) => {
                 host.note_pid(pid.as_raw());
                 std::fs::read_to_string(format!("/proc/{pid}/comm"))
@@ -290,38 +299,43 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Kills every other process of the run and reaps them all. Bounded: each round kills
-    /// everything visible, and what a fork bomb makes meanwhile is capped by the limits.
-    fn kill_others(&mut self) {
+    /// Kills every other process of the run and reaps them all; returns the pids reaped.
+    /// Bounded: each round kills everything visible, and what a fork bomb makes meanwhile is
+    /// capped by the limits.
+    fn kill_others(&mut self) -> Vec<Pid> {
+        let mut reaped = Vec::new();
         for _ in 0..10_000 {
-            match &mut self.scope {
-                Scope::Namespace => {
-                    if kill(Pid::from_raw(-1), Signal::SIGKILL) == Err(Errno::ESRCH) {
-                        return;
-                    }
-                }
+            let anyone_left = match &mut self.scope {
+                Scope::Namespace => kill(Pid::from_raw(-1), Signal::SIGKILL) != Err(Errno::ESRCH),
                 Scope::Host(host) => {
                     let processes = procs::my_descendants();
-                    if processes.is_empty() {
-                        while let Ok(status) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                            if status == WaitStatus::StillAlive {
-                                break;
-                            }
-                        }
-                        return;
-                    }
-                    for process in processes {
+                    for process in &processes {
                         host.note_pid(process.pid);
                         let _ = kill(Pid::from_raw(process.proc_pid), Signal::SIGKILL);
                     }
+                    !processes.is_empty()
                 }
+            };
+            if !anyone_left {
+                break;
             }
             // Killed processes become zombies, and their children our orphans: reap one (the
             // wait ends as soon as any child ends), then look again.
-            if waitpid(None, None) == Err(Errno::ECHILD) {
-                std::thread::yield_now();
+            match waitpid(None, None) {
+                Ok(status) => reaped.extend(status.pid()),
+                Err(Errno::ECHILD) => std::thread::yield_now(),
+                Err(_) => {}
             }
         }
+        // Children that ended between the last look and now (host mode).
+        while let Ok(status) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            let Some(pid) = status.pid() else { break };
+            reaped.push(pid);
+        }
+        if let Scope::Host(host) = &mut self.scope {
+            reaped.iter().for_each(|pid| host.note_pid(pid.as_raw()));
+        }
+        reaped
     }
 
     /// The segments left, with their first bytes. In host mode, only the run's own.
