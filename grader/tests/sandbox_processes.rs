@@ -130,7 +130,10 @@ fn a_process_left_running_is_reported_and_killed() {
     assert_eq!(step.exit, Exit::Code(0));
     assert_eq!(step.left_running.len(), 1, "{step:#?}");
     // Named `sh` if the program ended before its child got to exec `sleep`.
-    assert!(["sleep", "sh"].contains(&step.left_running[0].name.as_str()), "{step:#?}");
+    assert!(
+        ["sleep", "sh"].contains(&step.left_running[0].name.as_str()),
+        "{step:#?}"
+    );
     assert_eq!(step.left_running[0].pid, 3, "sh is pid 2, its child 3");
     assert!(step.duration < Duration::from_secs(2));
     assert_eq!(observation.steps[1].stdout.text, "next\n");
