@@ -14,8 +14,13 @@
 //!   in its exercise's chapter, and renders verbatim (no smart dashes in `--exclusive`); every
 //!   field of the JSON report is in the reference.
 //!
-//! Nothing here touches System V IPC: the snippets are compiled, never run.
+//! - Examples: the terminal session at the top of each exercise chapter is replayed against the
+//!   reference solution and must print what the book shows.
+//!
+//! Only the replayed sessions touch System V IPC, each chapter's in a private IPC namespace of
+//! its own (so ids start at 0, as the book shows them, and nothing reaches the machine).
 
+mod examples;
 mod grader;
 mod markdown;
 mod render;
@@ -571,5 +576,72 @@ fn every_option_and_subcommand_of_the_grader_is_documented() {
         missing.is_empty(),
         "parts of the grader's command line the book does not describe:\n{}",
         missing.join("\n")
+    );
+}
+
+#[test]
+fn exercise_sessions_print_what_the_book_shows() {
+    let mut sessions = Vec::new();
+    for exercise in exercises() {
+        let chapter = format!("exercises/{}.md", exercise.dir);
+        let text = fs::read_to_string(src().join(&chapter))
+            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        let replayable: Vec<_> = markdown::code_blocks(&text)
+            .into_iter()
+            .filter(|block| block.language() == "console")
+            .filter_map(|block| {
+                examples::parse_session(&block.code).map(|steps| (block.line, steps))
+            })
+            .collect();
+        assert!(
+            !replayable.is_empty(),
+            "{chapter} should open with a `$ cargo run -p {}` session",
+            exercise.name
+        );
+        sessions.extend(
+            replayable
+                .into_iter()
+                .map(|(line, steps)| (format!("{chapter}:{line}"), steps)),
+        );
+    }
+    let mut packages: Vec<String> = sessions
+        .iter()
+        .flat_map(|(_, steps)| steps.iter().map(|step| step.package.clone()))
+        .collect();
+    packages.sort();
+    packages.dedup();
+    let programs = examples::build_solutions(&workspace(), &packages);
+
+    let mut differences = Vec::new();
+    for (origin, steps) in &sessions {
+        // A fresh, empty namespace per session: the first segment gets id 0, as in the book.
+        sysv::testing::private_ipc_namespace();
+        for step in steps {
+            let Some((_, program)) = programs
+                .iter()
+                .find(|(package, _)| *package == step.package)
+            else {
+                panic!(
+                    "{origin}: `cargo run -p {}`: no such exercise",
+                    step.package
+                );
+            };
+            let actual = examples::without_pids(&examples::run(program, step));
+            let expected = examples::without_pids(&step.expected);
+            if actual != expected {
+                differences.push(format!(
+                    "{origin}: `cargo run -p {} {}`\n  the book shows:\n    {}\n  the solution prints:\n    {}",
+                    step.package,
+                    step.args.join(" "),
+                    expected.join("\n    "),
+                    actual.join("\n    ")
+                ));
+            }
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "sessions in the book that the solutions do not reproduce:\n{}",
+        differences.join("\n")
     );
 }
