@@ -133,3 +133,31 @@ fn a_fork_bomb_is_contained_in_host_mode_too() {
     assert_eq!(observation.error, None);
     assert_eq!(processes_with(&token), Vec::<String>::new());
 }
+
+/// Where the kernel allows no namespace at all (here: a user namespace whose limits on new
+/// user, IPC and PID namespaces are 0), the sandbox falls back to host mode by itself.
+#[test]
+fn the_sandbox_falls_back_to_host_mode_when_no_namespace_is_allowed() {
+    // The outer `unshare --ipc` gives the run a "machine" namespace of its own.
+    let limit = "for kind in user ipc pid; do echo 0 > /proc/sys/user/max_${kind}_namespaces; done; exec \"$@\"";
+    let wrapper = [
+        "unshare",
+        "--user",
+        "--map-root-user",
+        "--ipc",
+        "sh",
+        "-c",
+        limit,
+        "sh",
+    ];
+    let mut scenario = shell(&["exec ipcmk -M 100"]);
+    scenario.setup = vec![segment(9990, 10, 0o666, b"", false)];
+    let Some(observations) = run_wrapped(&wrapper, &scenario) else {
+        return;
+    };
+    let observation = &observations[0];
+    assert_eq!(observation.isolation, Isolation::Host);
+    assert_eq!(observation.error, None);
+    assert_eq!(observation.steps[0].exit, Exit::Code(0));
+    assert_eq!(observation.segments.len(), 2);
+}

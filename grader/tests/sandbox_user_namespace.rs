@@ -115,3 +115,29 @@ fn an_ordinary_users_fork_bomb_is_capped_by_rlimit_nproc() {
     assert!(matches!(step.exit, Exit::TimedOut | Exit::Code(_)));
     assert_eq!(processes_with(&token), Vec::<String>::new());
 }
+
+/// Root without CAP_SYS_ADMIN (a common container setup) cannot unshare IPC and PID
+/// namespaces directly: the sandbox tries, and falls back to a user namespace.
+#[test]
+fn root_without_cap_sys_admin_falls_back_to_a_user_namespace() {
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    let wrapper = [
+        "setpriv",
+        "--inh-caps=-sys_admin",
+        "--bounding-set=-sys_admin",
+    ];
+    let Some(observations) = run_wrapped(&wrapper, &shell(&["exec ipcmk -M 100"])) else {
+        return;
+    };
+    let observation = &observations[0];
+    assert_eq!(observation.error, None);
+    assert_eq!(
+        observation.isolation,
+        Isolation::Namespaces {
+            user_namespace: true
+        }
+    );
+    assert_eq!(observation.segments.len(), 1);
+}

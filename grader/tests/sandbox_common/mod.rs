@@ -145,3 +145,41 @@ impl Drop for Marker {
         let _ = sysv::shmctl_rmid(self.id);
     }
 }
+
+/// Runs `grader __sandbox` under a wrapper command (e.g. `setpriv ...`, `unshare ...`), the
+/// wrapper's arguments first; `None` if the wrapper is not installed.
+pub fn run_wrapped(wrapper: &[&str], scenario: &Scenario) -> Option<Vec<Observation>> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let (program, args) = wrapper.split_first().expect("a wrapper command");
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .arg(grader_exe())
+        .arg(sandbox::SUBCOMMAND)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("skipped: {program} is not installed");
+            return None;
+        }
+        Err(error) => panic!("cannot start {program}: {error}"),
+    };
+    let input = serde_json::to_vec(scenario).expect("encode the scenario");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input)
+        .expect("send the scenario");
+    let output = child.wait_with_output().expect("wait for the sandbox");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).expect("decode the observations"))
+}
