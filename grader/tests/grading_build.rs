@@ -116,3 +116,83 @@ fn submission_must_be_a_checkout() {
         .code(2)
         .stderr(predicate::str::contains("is not a shmlab checkout"));
 }
+
+#[test]
+fn output_file_holds_each_exercise_as_soon_as_it_is_graded() {
+    // create exits at once (and fails); attach never ends, so it is graded last and slowly.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path();
+    write(
+        &root.join("Cargo.toml"),
+        "[workspace]\nresolver = \"3\"\nmembers = [\"exercises/*\"]\n",
+    );
+    let package = |name: &str| {
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n")
+    };
+    write(
+        &root.join("exercises/01-create/Cargo.toml"),
+        &package("create"),
+    );
+    write(
+        &root.join("exercises/01-create/src/main.rs"),
+        "fn main() {}\n",
+    );
+    write(
+        &root.join("exercises/02-attach/Cargo.toml"),
+        &package("attach"),
+    );
+    write(
+        &root.join("exercises/02-attach/src/main.rs"),
+        "fn main() {\n    loop {\n        std::thread::park();\n    }\n}\n",
+    );
+    let results = root.join("results.json");
+    let mut grader = std::process::Command::new(env!("CARGO_BIN_EXE_grader"))
+        .arg("--submission")
+        .arg(root)
+        .args([
+            "--format",
+            "json",
+            "--jobs",
+            "1",
+            "--timeout",
+            "2",
+            "--output",
+        ])
+        .arg(&results)
+        .args(["create", "attach"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("grader starts");
+    // Wait (bounded) for the file to appear: create is done long before attach's timeouts.
+    let mut partial = None;
+    for _ in 0..200 {
+        if let Ok(text) = std::fs::read_to_string(&results) {
+            partial = Some(text);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let still_running = grader.try_wait().expect("try_wait").is_none();
+    let status = grader.wait().expect("grader ends");
+    let partial: serde_json::Value =
+        serde_json::from_str(&partial.expect("the output file appeared")).expect("valid JSON");
+    assert!(
+        still_running,
+        "the file was written while attach was still being graded"
+    );
+    let names: Vec<&str> = partial["exercises"]
+        .as_array()
+        .expect("exercises")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(names, ["create"]);
+    assert_eq!(status.code(), Some(1));
+    let full: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&results).expect("results")).expect("JSON");
+    assert_eq!(full["exercises"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        full["exercises"][1]["checks"][0]["actual"],
+        "still running after 2 s: killed by the grader"
+    );
+}

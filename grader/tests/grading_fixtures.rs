@@ -195,6 +195,40 @@ fn child_not_waited_for_fails_the_wait_check() {
 }
 
 #[test]
+fn race_without_waiting_is_exposed_by_the_repeats() {
+    let path = fixture("parent-child-racy");
+    let before = host_segments();
+    let mut options = options();
+    options.repeat = grader::grade::DEFAULT_REPEAT;
+    let result = grader::grade::grade_program(&options, &exercise("parent-child"), &path);
+    assert_no_new_segment(&before);
+    assert_eq!(processes_running(&path), Vec::<i32>::new());
+    let failed = failed_checks(&result);
+    assert!(
+        failed.contains(&"prints the child's line, then the parent's"),
+        "{failed:?}"
+    );
+    let check = result
+        .checks
+        .iter()
+        .find(|check| check.name == "prints the child's line, then the parent's")
+        .expect("the check");
+    assert!(
+        check.message.contains(" of 20)"),
+        "names the failing run: {}",
+        check.message
+    );
+    assert!(
+        check
+            .actual
+            .as_deref()
+            .is_some_and(|actual| actual.contains("parent: 0")),
+        "{:?}",
+        check.actual
+    );
+}
+
+#[test]
 fn process_left_running_fails_the_process_check() {
     let result = grade_fixture("parent-child", "parent-child-stray");
     assert_eq!(failed_checks(&result), ["leaves no process running"]);
