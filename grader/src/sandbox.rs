@@ -47,6 +47,7 @@ mod spawn;
 
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::mpsc;
@@ -118,7 +119,16 @@ pub fn run(scenario: &Scenario, sandbox_exe: &Path) -> Result<Vec<Observation>> 
 /// [`run`], forcing an isolation tier.
 pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<Vec<Observation>> {
     let input = serde_json::to_vec(scenario).context("Failed to encode the scenario")?;
-    let mut child = Command::new(sandbox_exe)
+    let mut command = Command::new(sandbox_exe);
+    // SAFETY: the closure runs in the forked child before exec and only calls prctl, which is
+    // async-signal-safe. The sandbox dies with the thread that started it (this one, which
+    // waits for it below), so a grader killed mid-run leaves no sandbox behind.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
+        })
+    };
+    let mut child = command
         .arg(SUBCOMMAND)
         .env(ISOLATION_ENV, tier.name())
         .stdin(Stdio::piped())
@@ -273,6 +283,7 @@ fn run_repeat(
     let (report_read, report_write) = pipe2(OFlag::O_CLOEXEC)
         .context("Failed to create a pipe")
         .map_err(failed)?;
+    let sandbox = nix::unistd::getpid();
     // SAFETY: the sandbox process is single-threaded (see `serve`).
     match unsafe { fork() }
         .context("Failed to fork the sandbox's worker")
@@ -281,7 +292,14 @@ fn run_repeat(
         ForkResult::Child => {
             drop(report_read);
             let status = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                worker(scenario, tier, in_user_namespace, limits, report_write)
+                worker(
+                    scenario,
+                    tier,
+                    in_user_namespace,
+                    limits,
+                    report_write,
+                    sandbox,
+                )
             }))
             .unwrap_or(101);
             // SAFETY: ends the forked child without running the parent's exit handlers or
@@ -322,9 +340,14 @@ fn worker(
     in_user_namespace: bool,
     limits: Limits,
     report: OwnedFd,
+    sandbox: nix::unistd::Pid,
 ) -> i32 {
-    // If the sandbox dies (the grader killed it), so does the run.
+    // If the sandbox dies (the grader killed it), so does the run; and if it died before
+    // the request was in place, the parent is already someone else.
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+    if nix::unistd::getppid() != sandbox {
+        return 1;
+    }
     let mut report = std::fs::File::from(report);
     if tier == Tier::Host {
         let _ = nix::sys::prctl::set_child_subreaper(true);

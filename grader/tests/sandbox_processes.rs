@@ -272,3 +272,43 @@ fn a_trivial_run_is_fast() {
     assert!(step < Duration::from_millis(100), "step took {step:?}");
     assert!(whole < Duration::from_millis(500), "run took {whole:?}");
 }
+
+/// Waits up to 10 s for `condition`, checking every few milliseconds.
+fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// If the grader dies (here: its sandbox is killed), the run dies with it: the worker and the
+/// namespace's init have asked the kernel to be killed with their parent.
+#[test]
+fn killing_the_sandbox_ends_the_whole_run() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let token = token();
+    let mut scenario = shell(&[&format!("sleep 60 & sleep 61; : {token}")]);
+    scenario.timeout = Duration::from_secs(60);
+    let mut sandbox = Command::new(grader_exe())
+        .arg(grader::sandbox::SUBCOMMAND)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the sandbox");
+    let input = serde_json::to_vec(&scenario).expect("encode");
+    sandbox
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input)
+        .expect("send the scenario");
+    eventually("the program runs", || !processes_with(&token).is_empty());
+    sandbox.kill().expect("kill the sandbox");
+    sandbox.wait().expect("reap the sandbox");
+    eventually("every process of the run is gone", || {
+        processes_with(&token).is_empty()
+    });
+}

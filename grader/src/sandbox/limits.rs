@@ -71,7 +71,8 @@ impl PidsCgroup {
     pub fn enter() -> Result<Self> {
         let (hierarchy, own) = find_pids_hierarchy()?;
         let home = hierarchy.join(own.trim_start_matches('/'));
-        let dir = home.join(format!("shmlab-sandbox-{}", std::process::id()));
+        remove_abandoned(&home);
+        let dir = home.join(format!("{PREFIX}{}", std::process::id()));
         std::fs::create_dir(&dir).with_context(|| format!("Failed to create {}", dir.display()))?;
         let cgroup = PidsCgroup { dir, home };
         write(&cgroup.dir.join("pids.max"), &MAX_TASKS.to_string())?;
@@ -96,6 +97,26 @@ impl Drop for PidsCgroup {
                 Err(error) if error.raw_os_error() == Some(libc::EBUSY) => std::thread::yield_now(),
                 _ => break,
             }
+        }
+    }
+}
+
+/// Our cgroups are named this, then the sandbox's pid.
+const PREFIX: &str = "shmlab-sandbox-";
+
+/// Removes the (empty) cgroups of sandboxes that were killed before they could: those whose
+/// pid is gone. A cgroup still in use cannot be removed anyway (EBUSY).
+fn remove_abandoned(home: &Path) {
+    let Ok(entries) = std::fs::read_dir(home) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|name| name.strip_prefix(PREFIX)) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir(entry.path());
         }
     }
 }
