@@ -226,11 +226,15 @@ impl<'a> Run<'a> {
         let who = self.describe_step(index);
         match &step.exit {
             Exit::Code(0) => format!("{who} exited with status 0"),
-            Exit::Code(code) => match not_yet_implemented(&step.stderr.text) {
-                Some(todo) => format!("{who} stopped at a todo!(): {todo}"),
-                None => format!("{who} exited with status {code}"),
+            Exit::Code(code) => match (
+                not_yet_implemented(&step.stderr.text),
+                panic_message(&step.stderr.text),
+            ) {
+                (Some(todo), _) => format!("{who} stopped at a todo!(): {todo}"),
+                (None, Some(panic)) if *code == 101 => format!("{who} panicked ({panic})"),
+                _ => format!("{who} exited with status {code}"),
             },
-            other => format!("{who} {}", describe_exit(other, self.scenario.timeout)),
+            other => format!("{who} was {}", describe_exit(other, self.scenario.timeout)),
         }
     }
 
@@ -284,7 +288,7 @@ impl<'a> Run<'a> {
                 expected.len()
             ))
             .expected(expected.join("\n"))
-            .actual(actual.join("\n"))
+            .actual(first_lines(&actual, 3))
             .step(index));
         }
         ensure(actual == expected, || {
@@ -521,6 +525,35 @@ fn seconds(duration: Duration) -> String {
     } else {
         format!("{secs:.1} s")
     }
+}
+
+/// The first `count` lines, each clipped, and how many more there were.
+fn first_lines(lines: &[String], count: usize) -> String {
+    let mut text: Vec<String> = lines
+        .iter()
+        .take(count)
+        .map(|line| clip(line, 120))
+        .collect();
+    if lines.len() > count {
+        text.push(format!("[... {} more lines]", lines.len() - count));
+    }
+    text.join("\n")
+}
+
+/// `line`, cut to at most `max` characters (marked with `…`): a program may print one line of
+/// megabytes, and a report must stay readable.
+pub fn clip(line: &str, max: usize) -> String {
+    match line.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_string(),
+    }
+}
+
+/// The message of a panic (the line after `panicked at FILE:LINE:COL:`), if `stderr` has one.
+pub fn panic_message(stderr: &str) -> Option<String> {
+    let mut lines = stderr.lines();
+    lines.find(|line| line.contains("panicked at"))?;
+    lines.next().map(|message| clip(message.trim(), 200))
 }
 
 /// The message of a `todo!()` panic in `stderr`, if the program stopped at one.

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::checks::{Failure, Run, Test, stopped_at_todo};
+use crate::checks::{Failure, Run, Test, clip, stopped_at_todo};
 use crate::exercises::Exercise;
 use crate::report::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus};
 use crate::scenario::{DEFAULT_TIMEOUT, Input, Isolation, Observation, Scenario, StepOutcome};
@@ -60,7 +60,7 @@ pub enum Program {
 /// Progress, reported on the calling thread while grading.
 #[derive(Debug)]
 pub enum Progress<'a> {
-    /// A test of exercise `index` (of `total`) started; sent once per exercise.
+    /// The `index`-th exercise (of `total`) to start being graded; sent once per exercise.
     Started {
         index: usize,
         total: usize,
@@ -145,6 +145,7 @@ pub fn grade_exercises(
     let mut results: Vec<Option<ExerciseResult>> = vec![None; total];
     let mut done = 0;
     let mut announced = vec![false; total];
+    let mut started_count = done;
 
     // Exercises with nothing to run are finished at once.
     for (index, (exercise, program)) in work.iter().enumerate() {
@@ -190,8 +191,9 @@ pub fn grade_exercises(
             match event {
                 Event::Started(exercise) => {
                     if !std::mem::replace(&mut announced[exercise], true) {
+                        started_count += 1;
                         on_progress(Progress::Started {
-                            index: exercise + 1,
+                            index: started_count,
                             total,
                             name: work[exercise].0.name(),
                         });
@@ -545,6 +547,8 @@ fn failure_message(failure: &Failure, index: usize, runs: u32) -> String {
 
 /// Most lines of each stream kept in a report; the middle of longer output is left out.
 const OUTPUT_LINES: usize = 20;
+/// Longest line kept in a report (characters).
+const LINE_CHARS: usize = 200;
 
 /// A step's captured output for a report: stdout, then stderr, each capped.
 pub fn captured_output(step: &StepOutcome, dialog: bool) -> String {
@@ -570,18 +574,18 @@ pub fn captured_output(step: &StepOutcome, dialog: bool) -> String {
         if lines.len() > OUTPUT_LINES {
             let half = OUTPUT_LINES / 2;
             for line in &lines[..half] {
-                text.push_str(&format!("{line}\n"));
+                text.push_str(&format!("{}\n", clip(line, LINE_CHARS)));
             }
             text.push_str(&format!(
                 "[... {} lines left out ...]\n",
                 lines.len() - 2 * half
             ));
             for line in &lines[lines.len() - half..] {
-                text.push_str(&format!("{line}\n"));
+                text.push_str(&format!("{}\n", clip(line, LINE_CHARS)));
             }
         } else {
             for line in lines {
-                text.push_str(&format!("{line}\n"));
+                text.push_str(&format!("{}\n", clip(line, LINE_CHARS)));
             }
         }
     }

@@ -17,7 +17,11 @@
 use std::fmt::Write as _;
 
 use super::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, Report};
+use crate::checks::clip;
 use crate::diff::{Line, diff};
+
+/// Lines of a diff shown; past them, a count.
+const DIFF_LINES: usize = 30;
 
 /// Compiler output kept in the report: the first errors are the ones to fix.
 const COMPILER_LINES: usize = 40;
@@ -156,24 +160,40 @@ fn render_check(out: &mut String, check: &CheckResult, style: &Style) {
                 "{indent}{}",
                 style.dim("expected vs actual (- expected, + actual):")
             );
-            for line in diff(expected, actual) {
-                let _ = match line {
-                    Line::Same(text) => writeln!(out, "{indent}  {text}"),
+            let lines = diff(expected, actual);
+            for line in lines.iter().take(DIFF_LINES) {
+                let _ = match *line {
+                    Line::Same(text) => writeln!(out, "{indent}  {}", clip(text, 200)),
                     Line::Missing(text) => {
-                        writeln!(out, "{indent}{}", style.red(&format!("- {text}")))
+                        writeln!(
+                            out,
+                            "{indent}{}",
+                            style.red(&format!("- {}", clip(text, 200)))
+                        )
                     }
                     Line::Extra(text) => {
-                        writeln!(out, "{indent}{}", style.green(&format!("+ {text}")))
+                        writeln!(
+                            out,
+                            "{indent}{}",
+                            style.green(&format!("+ {}", clip(text, 200)))
+                        )
                     }
                 };
+            }
+            if lines.len() > DIFF_LINES {
+                let _ = writeln!(
+                    out,
+                    "{indent}{}",
+                    style.dim(&format!("[... {} more lines]", lines.len() - DIFF_LINES))
+                );
             }
         }
         (expected, actual) => {
             if let Some(expected) = expected {
-                let _ = writeln!(out, "{indent}expected: {expected}");
+                let _ = writeln!(out, "{indent}expected: {}", clip(expected, 300));
             }
             if let Some(actual) = actual {
-                let _ = writeln!(out, "{indent}actual:   {actual}");
+                let _ = writeln!(out, "{indent}actual:   {}", clip(actual, 300));
             }
         }
     }

@@ -16,6 +16,14 @@ const BAR_WIDTH: usize = 30;
 ///
 /// `current` marks the exercise the watch loop is on (with `>`), if any.
 pub fn render_list(exercises: &[ExerciseInfo], state: &State, current: Option<&str>) -> String {
+    let mut text = render_table(exercises, state, current);
+    text.push_str(&render_progress(exercises, state));
+    text.push('\n');
+    text
+}
+
+/// The table of [`render_list`] alone: the watch loop shows the progress line anyway.
+pub fn render_table(exercises: &[ExerciseInfo], state: &State, current: Option<&str>) -> String {
     let name_width = exercises
         .iter()
         .map(|exercise| exercise.name.len())
@@ -46,8 +54,6 @@ pub fn render_list(exercises: &[ExerciseInfo], state: &State, current: Option<&s
             exercise.points
         );
     }
-    text.push_str(&render_progress(exercises, state));
-    text.push('\n');
     text
 }
 

@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use crate::student::ExerciseInfo;
-use crate::student::list::{render_list, render_progress};
+use crate::student::list::{render_progress, render_table};
 use crate::student::state::State;
 
 /// Something that happened.
@@ -266,7 +266,7 @@ impl Machine {
                 let current = self
                     .current_exercise()
                     .map(|exercise| exercise.name.as_str());
-                screen.push_str(&render_list(&self.exercises, &self.state, current));
+                screen.push_str(&render_table(&self.exercises, &self.state, current));
                 screen.push('\n');
             }
             Panel::Message(message) => {
@@ -493,6 +493,7 @@ mod tests {
         let screen = machine.screen();
         assert!(!screen.contains("Hint for create"), "{screen}");
         assert!(screen.contains(">  1  create"), "{screen}");
+        assert_eq!(screen.matches("Progress:").count(), 1, "{screen}");
         machine.handle(Event::Key('l'));
         assert!(!machine.screen().contains(">  1  create"));
         machine.handle(Event::Key('h'));
