@@ -31,6 +31,8 @@ use crate::scenario::{
 
 /// Bytes of each segment copied into the observation.
 pub const CONTENTS_BYTES: usize = 4096;
+/// The most read from a pipe at once.
+const READ_BYTES: usize = 64 * 1024;
 /// At most this many processes are listed per step and kind (a fork bomb makes thousands).
 const MAX_LISTED: usize = 64;
 
@@ -254,6 +256,11 @@ impl<'a> Runner<'a> {
                     }
                     _ => None,
                 };
+            } else if let Scope::Host(host) = &mut self.scope
+                && orphans.len() >= MAX_LISTED
+            {
+                // Not listed, but its segments are still the run's to clean up.
+                host.note_pid(pid.as_raw());
             } else if orphans.len() < MAX_LISTED {
                 let name = self.name_of(pid);
                 orphans.push(ProcessInfo {
@@ -399,6 +406,8 @@ struct Streams {
     stderr_capture: Capture,
     child: ChildSide,
     dialog: Option<Dialog>,
+    /// Where reads land before they are captured.
+    buffer: Vec<u8>,
 }
 
 enum ChildSide {
@@ -446,6 +455,7 @@ impl Streams {
                         stderr,
                     },
                     dialog: None,
+                    buffer: vec![0; READ_BYTES],
                 })
             }
             Input::Dialog { prompt, reply } => {
@@ -492,6 +502,7 @@ impl Streams {
                         sent: false,
                         seen: Vec::new(),
                     }),
+                    buffer: vec![0; READ_BYTES],
                 })
             }
         }
@@ -538,14 +549,14 @@ impl Streams {
     }
 
     fn read_available(&mut self) {
-        let mut buffer = vec![0u8; 64 * 1024];
-        if let Some(got) = read_some(&mut self.stdout, &mut buffer) {
+        let buffer = &mut self.buffer;
+        if let Some(got) = read_some(&mut self.stdout, buffer) {
             self.stdout_capture.push(got);
             if let Some(dialog) = &mut self.dialog {
                 dialog.seen.extend_from_slice(got);
             }
         }
-        if let Some(got) = read_some(&mut self.stderr, &mut buffer) {
+        if let Some(got) = read_some(&mut self.stderr, buffer) {
             self.stderr_capture.push(got);
         }
         if let (Some(dialog), Some(master)) = (&mut self.dialog, &self.stdout)
