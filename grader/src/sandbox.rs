@@ -4,9 +4,9 @@
 //!
 //! **Why a process of its own (re-exec).** Namespaces belong to processes (and `unshare` of a
 //! user namespace is refused to a multi-threaded process), and the sandbox forks a lot, which
-//! is only safe in a single-threaded process. The grader itself may run threads (tests do), so
-//! [`run`] starts a fresh copy of the grader binary, `grader __sandbox`, which reads the
-//! scenario as JSON on stdin and writes one [`Observation`] per repeat, as JSON, on stdout.
+//! is only safe in a single-threaded process. The grader itself runs threads (parallel jobs,
+//! tests), so [`run`] starts a fresh copy of the grader binary, `grader __sandbox`, which reads
+//! the scenario as JSON on stdin and writes one [`Observation`] per repeat, as JSON, on stdout.
 //! [`serve`] is that hidden subcommand; `main` calls it before anything else.
 //!
 //! **Per repeat: a fresh IPC and PID namespace.** The sandbox forks a *worker*, which unshares
@@ -15,26 +15,41 @@
 //! `/proc/sysvipc/shm` — which shows the reader's IPC namespace — and sends the observation
 //! back through a pipe. When init exits the kernel kills every process left in its PID
 //! namespace; when the worker and init are gone the IPC namespace dies with every segment in it.
-//! Nothing can leak to the machine, and no run sees another's segments.
+//! Nothing can leak to the machine, and no run sees another's segments. (A PID namespace can be
+//! unshared only once per process, hence one worker per repeat.)
 //!
 //! **Why init is the reaper.** Orphans are re-parented to the PID namespace's init, so init
 //! sees every process that ended without its parent waiting for it ("not waited for"), and
 //! `kill(-1, …)` from init reaches exactly the run's other processes: the timeout kills the
 //! whole tree at once, and after the program exits `kill(-1, 0)` says whether it left anything
-//! running (listed from `/proc`, then killed).
+//! running (listed from `/proc`, then killed; a process already in `exit` when we look counts
+//! as not waited for, not as left running). Init waits for output and child exits in one
+//! `poll` (SIGCHLD through a signalfd), so a step costs no more than the program itself.
+//!
+//! **What the observation does not disturb.** Init holds `hold_attached` segments with
+//! `MADV_DONTFORK`, so programs do not inherit the attachment (which would change the segment's
+//! `lpid` and times at their `exec`). The table is read before the contents are copied, so the
+//! copying attachment does not show in it.
 //!
 //! **Isolation tiers**, decided by trying, best first, and reported in
 //! [`Observation::isolation`]:
 //! 1. root (with `CAP_SYS_ADMIN`): `unshare(CLONE_NEWIPC | CLONE_NEWPID)` directly;
 //! 2. anyone, where user namespaces are allowed: `unshare(CLONE_NEWUSER)` once (the caller's uid
 //!    and gid mapped to 0 inside, `setgroups` denied), then as in 1;
-//! 3. neither: host mode, in the machine's IPC namespace, with the rules of [`host`]: runs
-//!    serialised by a lock file, a scenario refused if one of its keys is already in use,
-//!    and only the run's own segments reported and removed afterwards.
+//! 3. neither: host mode, in the machine's IPC namespace, with the rules of `host.rs`: runs
+//!    serialised by a lock file ([`HOST_LOCK_PATH`]), a scenario refused if one of its keys
+//!    (setup keys and [`Scenario::keys`]) is already in use, and only the run's own segments
+//!    reported and removed afterwards (new since the start, created by the sandbox or by a
+//!    process of the run; the worker is the run's subreaper, so orphans come back to it).
+//!    It prints nothing itself: the grader tells the user.
 //!
-//! **Limits** ([`limits`]): every program gets `RLIMIT_AS`, `RLIMIT_FSIZE`, `RLIMIT_CORE` = 0,
-//! and a cap on its processes (`RLIMIT_NPROC`, or as root a `pids` cgroup), so that a fork bomb
-//! ends at the step's timeout without using up the machine's pids.
+//! **Limits** (`limits.rs`): every program gets `RLIMIT_AS` (1 GiB), `RLIMIT_FSIZE` (1 MiB),
+//! `RLIMIT_CORE` = 0, and a cap on its processes (`RLIMIT_NPROC`; as root, whom the kernel
+//! exempts from it, a `pids` cgroup with `pids.max` = [`MAX_TASKS`]), so that a fork bomb ends
+//! at the step's timeout without using up the machine's pids.
+//!
+//! **Nothing outlives the grader.** The sandbox, the worker and init each ask the kernel to
+//! kill them when their parent dies (`PR_SET_PDEATHSIG`), and init's death ends its namespace.
 //!
 //! For tests, the environment variable [`ISOLATION_ENV`] (set by [`run_with`]) forces a tier.
 
