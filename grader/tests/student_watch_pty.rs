@@ -334,3 +334,41 @@ fn a_corrupt_progress_file_is_a_warning_and_a_fresh_start() {
     expect_success(&mut session);
     assert_eq!(State::load(checkout.path()).warning, None, "rewritten");
 }
+
+#[test]
+fn a_resized_terminal_is_redrawn() {
+    let checkout = checkout();
+    let mut session = spawn_in_pty("normal", checkout.path());
+    expect(&mut session, "fake report #1 for create: not solved yet");
+    expect(&mut session, "Keys: h hint / l list / r re-run / q quit");
+    let master = session
+        .process()
+        .get_file_handle()
+        .expect("the pty's master side");
+    let size = libc::winsize {
+        ws_row: 40,
+        ws_col: 100,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer, which is valid for the call.
+    let result = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&master),
+            libc::TIOCSWINSZ,
+            &size,
+        )
+    };
+    assert_eq!(
+        result,
+        0,
+        "set the window size: {}",
+        std::io::Error::last_os_error()
+    );
+    // The kernel sends SIGWINCH; the same screen is drawn again, with no new grade.
+    expect(&mut session, "Exercise 1/2: create");
+    expect(&mut session, "fake report #1 for create: not solved yet");
+    press(&mut session, 'q');
+    expect(&mut session, "terminal after watch: restored");
+    expect_success(&mut session);
+}

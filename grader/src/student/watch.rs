@@ -57,6 +57,8 @@ enum Input {
     /// Paths that changed under `exercises/` (absolute, or relative to the working directory if
     /// the root was given relative).
     Files(Vec<PathBuf>),
+    /// The terminal was resized: draw the screen again.
+    Resized,
     /// The watcher reported an error after starting (shown, and the loop goes on).
     WatchError(String),
     /// The terminal could not be read: nothing more will come from the keyboard.
@@ -183,6 +185,7 @@ fn drive(
                     Vec::new()
                 }
             }
+            Input::Resized => vec![Action::Redraw],
             Input::WatchError(error) => {
                 machine.set_notice(Some(format!(
                     "The file watcher reported an error ({error}): if saves stop being graded, press r."
@@ -320,6 +323,12 @@ fn read_keys(sender: &Sender<Input>, stop: &AtomicBool) {
         }
         let key = match event::read() {
             Ok(TerminalEvent::Key(key)) if key.kind == KeyEventKind::Press => key,
+            Ok(TerminalEvent::Resize(..)) => {
+                if sender.send(Input::Resized).is_err() {
+                    return;
+                }
+                continue;
+            }
             Ok(_) => continue,
             Err(err) => {
                 let _ = sender.send(Input::KeyError(err.to_string()));
