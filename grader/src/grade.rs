@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use crate::checks::{Failure, Run, Test, clip, stopped_at_todo};
 use crate::exercises::Exercise;
 use crate::report::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus};
+use crate::sandbox::Tier;
 use crate::scenario::{DEFAULT_TIMEOUT, Input, Isolation, Observation, Scenario, StepOutcome};
 
 /// How to grade.
@@ -31,6 +32,8 @@ pub struct Options {
     pub jobs: usize,
     /// The grader executable, which the sandbox re-runs as `grader __sandbox`.
     pub sandbox_exe: PathBuf,
+    /// The sandbox's isolation: the best available, unless a test forces one.
+    pub tier: Tier,
 }
 
 /// Default `--repeat`.
@@ -45,6 +48,7 @@ impl Options {
             timeout: DEFAULT_TIMEOUT,
             jobs,
             sandbox_exe,
+            tier: Tier::Best,
         }
     }
 }
@@ -281,7 +285,7 @@ pub fn scenario(
 fn run_test(options: &Options, test: &Test, program: &Path, pin_cpu: Option<usize>) -> TestOutcome {
     let scenario = scenario(test, program, options, pin_cpu);
     let started = Instant::now();
-    let observations = crate::sandbox::run(&scenario, &options.sandbox_exe);
+    let observations = crate::sandbox::run_with(&scenario, &options.sandbox_exe, options.tier);
     TestOutcome {
         scenario,
         observations,

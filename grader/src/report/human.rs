@@ -102,12 +102,35 @@ fn render_exercise(out: &mut String, exercise: &ExerciseResult, name_width: usiz
     let _ = writeln!(out, "{}", line.trim_end());
     match exercise.status {
         ExerciseStatus::Failed | ExerciseStatus::Error => {
+            // A sandbox failure fails every check of its tests alike: say it once, with the
+            // tests it stopped.
+            let mut errors: Vec<(&str, Vec<&str>)> = Vec::new();
             for check in exercise
                 .checks
                 .iter()
                 .filter(|check| check.status != CheckStatus::Passed)
             {
-                render_check(out, check, style);
+                if check.status != CheckStatus::Error {
+                    render_check(out, check, style);
+                    continue;
+                }
+                match errors
+                    .iter_mut()
+                    .find(|(message, _)| *message == check.message)
+                {
+                    Some((_, tests)) if tests.contains(&check.test.as_str()) => {}
+                    Some((_, tests)) => tests.push(&check.test),
+                    None => errors.push((&check.message, vec![&check.test])),
+                }
+            }
+            for (message, tests) in errors {
+                let _ = writeln!(out, "      {} {message}", style.yellow("!"));
+                let names: Vec<String> = tests.iter().map(|test| format!("\"{test}\"")).collect();
+                let _ = writeln!(
+                    out,
+                    "          {}",
+                    style.dim(&format!("tests not run: {}", names.join(", ")))
+                );
             }
         }
         ExerciseStatus::DidNotCompile => {
