@@ -98,6 +98,27 @@ fn an_ordinary_user_gets_the_user_namespace_tier() {
 }
 
 #[test]
+fn an_ordinary_users_run_still_sees_orphans_and_processes_left_running() {
+    let token = token();
+    let scenario = shell(&[
+        "x=$( (/bin/true &) ); exit 0",
+        &format!("sleep 30 & exit 0; : {token}"),
+    ]);
+    let Some(observations) = run_as_nobody(&scenario) else {
+        return;
+    };
+    let steps = &observations[0].steps;
+    let orphans: Vec<&str> = steps[0]
+        .not_waited_for
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(orphans, ["true"], "{:#?}", steps[0]);
+    assert_eq!(steps[1].left_running.len(), 1, "{:#?}", steps[1]);
+    assert_eq!(processes_with(&token), Vec::<String>::new());
+}
+
+#[test]
 fn an_ordinary_users_fork_bomb_is_capped_by_rlimit_nproc() {
     let token = token();
     let mut scenario = shell(&[&format!("bomb() {{ bomb | bomb & }}; bomb; : {token}")]);
