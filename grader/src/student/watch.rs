@@ -3,16 +3,20 @@
 //! This is the terminal side of the loop; the decisions are in [`machine`]. Three sources feed
 //! one channel, so that the loop itself is a plain `recv` → [`Machine::handle`] → actions:
 //!
-//! - a key reader thread (crossterm, raw mode so that single keys arrive without Enter);
+//! - a key reader thread (crossterm, raw mode so that single keys arrive without Enter; it
+//!   also passes on terminal resizes, which redraw the screen);
 //! - a file watcher on `exercises/` (notify), whose edits are batched until 200 ms pass
 //!   without one: an editor's save is often several events (write a temporary file, rename
-//!   it, ...), which should cause one re-grade;
+//!   it, ...), which should cause one re-grade. Only edits of the current exercise count, and
+//!   reads never do: the grader opens the files itself when it builds them;
 //! - the grader's results, which the loop feeds back itself: grading runs on the loop's thread,
 //!   one exercise at a time, and whatever the student does meanwhile waits in the channel.
 //!
 //! Raw mode is restored on every way out: a guard's `Drop` on return and on unwinding, and a
 //! panic hook that leaves raw mode *before* the panic message is printed (in raw mode, `\n`
-//! does not return the carriage and the message would be smeared over the screen).
+//! does not return the carriage and the message would be smeared over the screen). The one
+//! way out that cannot restore it is a fatal signal from outside (`kill`): `reset` in the
+//! shell mends the terminal then. `Ctrl-C` is not one: in raw mode it arrives as a key, `q`.
 //!
 //! Without file events (the watcher could not start, e.g. the inotify watch limit is reached)
 //! the loop still works: it says so, and the student presses `r` after saving. Without a
