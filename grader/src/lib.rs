@@ -31,8 +31,20 @@
 //! - The sandbox ([`sandbox`], with [`proc_shm`] reading the kernel's table) knows nothing of
 //!   exercises: it runs scenarios. The two halves share only the plain data of [`scenario`].
 //! - Nothing in grading prints. Grading returns data ([`report::ExerciseResult`]) and reports
-//!   progress through a callback, so other front ends (a watch loop, a progress file) reuse
-//!   [`grade::grade_exercises`] and the renderers as they are.
+//!   progress through a callback, so other front ends reuse [`grade::grade_exercises`] and the
+//!   renderers as they are: the student loop ([`student`]: `watch`, `reset`, the progress file
+//!   and the first-run welcome) is one.
+//! - The broken programs that keep the checks honest live in the `grader-fixtures` package
+//!   (grader/fixtures): each is a correct program with one flaw, and the tests in
+//!   grader/tests/grading_fixtures.rs assert that exactly the checks about that flaw fail.
+//!
+//! # Reports
+//!
+//! `--format human` (the default; colour only on a terminal, `NO_COLOR` respected), `json`
+//! (schema `shmlab-grader/1`: the fields of [`report::Report`], [`report::ExerciseResult`] and
+//! [`report::CheckResult`], times in milliseconds), `gradescope` (Gradescope's `results.json`,
+//! one Gradescope test per check). With `--output FILE` the file is rewritten after each
+//! exercise, so a crash or a hang late in a run keeps the results before it.
 //!
 //! # Statuses and exit codes
 //!
