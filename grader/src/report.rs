@@ -182,3 +182,6 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
     std::fs::rename(&temporary, path)
         .with_context(|| format!("Failed to replace {}", path.display()))
 }
+
+#[cfg(test)]
+mod tests;
