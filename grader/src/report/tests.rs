@@ -102,21 +102,22 @@ fn a_failed_check_shows_a_diff_of_its_lines_and_what_to_try() {
         vec![passed, failed],
     );
     let text = human::render(&report(vec![result]), false);
-    let expected = "\
-  ✗ parent-child     2/4  failed
-      ✗ prints the lines (0/2)
-          it went wrong
-          expected vs actual (- expected, + actual):
-          + parent: 1
-            child: 1
-          - parent: 1
-          what the program printed:
-            | stdout:
-            | parent: 1
-            | child: 1
-          next: try this
-";
-    assert!(text.starts_with(expected), "{text}");
+    let expected = [
+        "  ✗ parent-child     2/4  failed",
+        "      ✗ prints the lines (0/2)",
+        "          it went wrong",
+        "          expected vs actual (- expected, + actual):",
+        "          + parent: 1",
+        "            child: 1",
+        "          - parent: 1",
+        "          what the program printed:",
+        "            | stdout:",
+        "            | parent: 1",
+        "            | child: 1",
+        "          next: try this",
+    ]
+    .join("\n");
+    assert!(text.starts_with(&expected), "{text}");
     assert!(
         text.contains("Next: fix parent-child (exercises/03-parent-child/src/main.rs)"),
         "{text}"
