@@ -118,6 +118,8 @@ fn every_exercise_has_its_readme_metadata_and_both_crates() {
         }
         let readme = root.join("exercises").join(dir).join("README.md");
         assert!(readme.is_file(), "{} exists", readme.display());
+        let chapter = root.join("docs/src/exercises").join(format!("{dir}.md"));
+        assert!(chapter.is_file(), "{} exists", chapter.display());
         assert!(
             !exercise.info.hint.trim().is_empty(),
             "{} has a hint",
