@@ -87,6 +87,9 @@ use runner::{Runner, Scope};
 /// The hidden subcommand: `grader __sandbox` runs [`serve`].
 pub const SUBCOMMAND: &str = "__sandbox";
 
+/// The argument after [`SUBCOMMAND`] by which [`run`] says it removes the sandbox's cgroup.
+const PARENT_REMOVES_CGROUP: &str = "--parent-removes-cgroup";
+
 /// Environment variable read by [`serve`]: forces one tier (see [`Tier::name`]).
 pub const ISOLATION_ENV: &str = "SHMLAB_SANDBOX_ISOLATION";
 
@@ -145,6 +148,7 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
     };
     let mut child = command
         .arg(SUBCOMMAND)
+        .arg(PARENT_REMOVES_CGROUP)
         .env(ISOLATION_ENV, tier.name())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -181,6 +185,9 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
         .join()
         .map_err(|_| anyhow::anyhow!("the sandbox's waiting thread panicked"))?
         .context("Failed to wait for the sandbox")?;
+    if nix::unistd::geteuid().is_root() {
+        limits::remove_sandbox_cgroup(pid.as_raw() as u32);
+    }
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         bail!("the sandbox failed ({}): {}", output.status, stderr.trim());
@@ -250,7 +257,12 @@ fn serve_scenario() -> Result<Vec<Observation>> {
 
     // Decided on the machine's side of any user namespace: the real user, the cgroup.
     let limits = Limits::for_user(nix::unistd::getuid().as_raw());
-    let _cgroup = if root { PidsCgroup::enter().ok() } else { None };
+    let removed_by_parent = std::env::args().nth(2).as_deref() == Some(PARENT_REMOVES_CGROUP);
+    let _cgroup = if root {
+        PidsCgroup::enter(removed_by_parent).ok()
+    } else {
+        None
+    };
 
     let mut in_user_namespace = false;
     let mut observations = Vec::new();
@@ -423,10 +435,11 @@ fn refused(isolation: Isolation, error: anyhow::Error) -> Observation {
 }
 
 fn send(report: &mut std::fs::File, observation: &Observation) -> i32 {
-    match serde_json::to_writer(report, observation) {
-        Ok(()) => 0,
-        Err(_) => 1,
-    }
+    // One write, not one per JSON token.
+    let sent = serde_json::to_vec(observation)
+        .map_err(std::io::Error::from)
+        .and_then(|json| report.write_all(&json));
+    i32::from(sent.is_err())
 }
 
 /// Enters a new user namespace in which the caller is root (uid and gid 0 map to the caller's).

@@ -64,17 +64,24 @@ pub struct PidsCgroup {
     dir: PathBuf,
     /// Where the sandbox was before, to go back to so the cgroup can be removed.
     home: PathBuf,
+    /// The parent removes the cgroup once the sandbox has exited ([`remove_sandbox_cgroup`]),
+    /// which spares a second move (each move can cost the kernel an RCU grace period, ~10 ms).
+    removed_by_parent: bool,
 }
 
 impl PidsCgroup {
     /// Makes a cgroup next to the caller's, limited to [`MAX_TASKS`], and moves the caller in.
-    pub fn enter() -> Result<Self> {
+    pub fn enter(removed_by_parent: bool) -> Result<Self> {
         let (hierarchy, own) = find_pids_hierarchy()?;
         let home = hierarchy.join(own.trim_start_matches('/'));
         remove_abandoned(&home);
         let dir = home.join(format!("{PREFIX}{}", std::process::id()));
         std::fs::create_dir(&dir).with_context(|| format!("Failed to create {}", dir.display()))?;
-        let cgroup = PidsCgroup { dir, home };
+        let cgroup = PidsCgroup {
+            dir,
+            home,
+            removed_by_parent,
+        };
         write(&cgroup.dir.join("pids.max"), &MAX_TASKS.to_string())?;
         write(
             &cgroup.dir.join("cgroup.procs"),
@@ -86,17 +93,35 @@ impl PidsCgroup {
 
 impl Drop for PidsCgroup {
     fn drop(&mut self) {
+        if self.removed_by_parent {
+            return;
+        }
         // Every process of the runs has been reaped by now; only the sandbox is left inside.
         let _ = write(
             &self.home.join("cgroup.procs"),
             &std::process::id().to_string(),
         );
-        // The kernel may still be releasing the last exited tasks: a few bounded retries.
-        for _ in 0..100 {
-            match std::fs::remove_dir(&self.dir) {
-                Err(error) if error.raw_os_error() == Some(libc::EBUSY) => std::thread::yield_now(),
-                _ => break,
-            }
+        remove_dir(&self.dir);
+    }
+}
+
+/// Removes the cgroup of the sandbox `pid` (a child of the caller, which has exited).
+pub fn remove_sandbox_cgroup(pid: u32) {
+    if let Ok((hierarchy, own)) = find_pids_hierarchy() {
+        remove_dir(
+            &hierarchy
+                .join(own.trim_start_matches('/'))
+                .join(format!("{PREFIX}{pid}")),
+        );
+    }
+}
+
+fn remove_dir(dir: &Path) {
+    // The kernel may still be releasing the last exited tasks: a few bounded retries.
+    for _ in 0..100 {
+        match std::fs::remove_dir(dir) {
+            Err(error) if error.raw_os_error() == Some(libc::EBUSY) => std::thread::yield_now(),
+            _ => break,
         }
     }
 }
