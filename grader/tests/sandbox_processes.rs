@@ -312,3 +312,29 @@ fn killing_the_sandbox_ends_the_whole_run() {
         processes_with(&token).is_empty()
     });
 }
+
+/// As root (exempt from RLIMIT_NPROC) the run goes into a pids cgroup of its own, which is
+/// gone afterwards, whether the sandbox was started by `run` or directly.
+#[test]
+fn as_root_the_run_is_capped_by_a_pids_cgroup_that_is_removed_after() {
+    let hierarchy = std::path::Path::new("/sys/fs/cgroup/pids");
+    if !nix::unistd::geteuid().is_root() || !hierarchy.join("cgroup.procs").exists() {
+        eprintln!("skipped: needs root and a cgroup v1 pids hierarchy");
+        return;
+    }
+    let script = "cgroup=$(grep :pids: /proc/self/cgroup | cut -d: -f3); \
+                  echo $cgroup; cat /sys/fs/cgroup/pids$cgroup/pids.max";
+    let scenario = shell(&[script]);
+    let by_run = run_once(&scenario).steps[0].stdout.text.clone();
+    let by_hand = run_wrapped(&["env"], &scenario).expect("env is installed")[0].steps[0]
+        .stdout
+        .text
+        .clone();
+    for output in [by_run, by_hand] {
+        let (cgroup, max) = output.trim().split_once('\n').expect("two lines");
+        assert!(cgroup.contains("/shmlab-sandbox-"), "{output}");
+        assert_eq!(max, grader::sandbox::MAX_TASKS.to_string());
+        let dir = hierarchy.join(cgroup.trim_start_matches('/'));
+        assert!(!dir.exists(), "{} was not removed", dir.display());
+    }
+}
