@@ -147,6 +147,17 @@ fn exec_child(
             }
         }
     }
+    // Only 0, 1 and 2 reach the program, whatever the grader inherited (cargo's jobserver
+    // pipes, for one). Best effort: close_range is Linux 5.11+, and exec closes ours anyway.
+    // SAFETY: marks descriptors close-on-exec; no memory is touched.
+    let _ = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
     limits.apply().map_err(|e| (1, e))?;
     if let Some(cpus) = cpus {
         sched_setaffinity(Pid::from_raw(0), cpus).map_err(|e| (2, e))?;
