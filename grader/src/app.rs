@@ -36,19 +36,19 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
         Some(Command::Hint { name }) => {
             let exercise = exercises::select(&exercises, std::slice::from_ref(name))?.remove(0);
-            println!(
-                "Hint for {} (exercises/{}/README.md has the whole task):\n",
+            out(&format!(
+                "Hint for {} (exercises/{}/README.md has the whole task):\n\n{}\n",
                 exercise.name(),
-                exercise.info.dir
-            );
-            println!("{}", exercise.info.hint.trim());
+                exercise.info.dir,
+                exercise.info.hint.trim()
+            ))?;
             Ok(ExitCode::from(EXIT_FULL_MARKS))
         }
         Some(Command::List) => {
             let selected = exercises::select(&exercises, &[])?;
             let report = grade_command(cli, &selected, false)?;
             record_progress(&report);
-            print!("{}", render_list(&report));
+            out(&render_list(&report))?;
             Ok(ExitCode::from(if report.grader_error() {
                 EXIT_GRADER_ERROR
             } else {
@@ -77,13 +77,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             match &cli.output {
                 Some(path) => {
                     write_atomically(path, &text)?;
-                    print!("{}", human::render(&report, color_stdout()));
+                    out(&human::render(&report, color_stdout()))?;
                 }
-                None => print!("{text}"),
+                None => out(&text)?,
             }
-            std::io::stdout()
-                .flush()
-                .context("Failed to write the report to stdout")?;
             Ok(ExitCode::from(exit_status(&report)))
         }
     }
@@ -113,7 +110,8 @@ fn welcome() {
                 eprintln!("warning: {warning}");
             }
             if let Some(welcome) = welcome {
-                println!("{welcome}");
+                // Best effort, like the rest of the welcome.
+                let _ = out(&format!("{welcome}\n"));
             }
         }
         // The welcome is a courtesy: grading goes on without it.
@@ -160,6 +158,21 @@ pub fn options_from_cli(cli: &Cli) -> Result<Options> {
         options.jobs = jobs.max(1);
     }
     Ok(options)
+}
+
+/// Writes to stdout. A reader that went away (`cargo grade | head`) is not an error: what it
+/// wanted was written.
+fn out(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(error).context("Failed to write the report to stdout")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// 0, 1 or 2, as documented in `--help`.
