@@ -255,6 +255,14 @@ fn fork_bomb_is_contained() {
 }
 
 #[test]
+fn sleeping_instead_of_waiting_fails_the_sleep_check() {
+    let result = grade_fixture("ping-pong", "ping-pong-sleeps");
+    assert_eq!(failed_checks(&result), ["takes turns without sleeping"]);
+    let message = message_of(&result, "takes turns without sleeping");
+    assert!(message.starts_with("the run took 1") && message.ends_with(" ms: the children take turns by sleeping, not by waiting for the turn (in run 1 of 3)"), "{message}");
+}
+
+#[test]
 fn accepting_bad_input_fails_every_rejection_check() {
     let result = grade_fixture("sized", "sized-accepts-bad-input");
     assert_eq!(

@@ -1,8 +1,13 @@
 //! 04 ping-pong: two children take turns through a flag in key 1001, without sleep.
 
+use std::time::Duration;
+
 use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
 
 const KEY: i32 = 1001;
+/// A run this long slept: the notes' version sleeps 1 s and 2 s to order the children, while a
+/// program that waits for the flag takes milliseconds, even pinned to one CPU.
+const NO_SLEEP: Duration = Duration::from_millis(900);
 
 fn question(id: i64) -> String {
     format!("Is this the shared memory ID: {id}?")
@@ -36,13 +41,14 @@ pub fn tests() -> Vec<Test> {
             .run(&[])
             .race()
             .check(2, "exits with status 0", "check what it printed on stderr: every error path exits 1", |run| run.exited(0, 0))
-            .check(5, "prints the four lines in causal order, with the real id", "print before you pass the turn: child 1 prints `wrote` before storing 1, child 2 prints `wrote` before storing 2; and reset the turn to 0 before forking", |run| {
+            .check(4, "prints the four lines in causal order, with the real id", "print before you pass the turn: child 1 prints `wrote` before storing 1, child 2 prints `wrote` before storing 2; and reset the turn to 0 before forking", |run| {
                 let id = i64::from(run.setup_id(0)?);
                 run.printed(0, &expected_lines(id))
             })
             .check(4, "the segment ends with turn 2 and the answer", "child 2 writes the answer (with its NUL) at offset 4, then stores 2 into atomic_u32(0)", final_contents)
             .check(3, "removes the segment", "the parent removes the segment with shmctl_rmid after waiting for both children", |run| run.setup_segment_removed(0))
             .check(2, "waits for both children", "waitpid for each child and check that each exited with status 0", |run| run.children_waited_for())
+            .check(1, "takes turns without sleeping", "wait for the turn in a loop on atomic_u32(0).load(Ordering::Acquire) with std::thread::yield_now(); never sleep", took_no_sleep)
             .check(1, "leaves no process running", "every process you fork must exit", |run| run.nothing_left_running()),
         Test::new("on its own, without a segment before", &[KEY])
             .run(&[])
@@ -73,5 +79,17 @@ fn final_contents(run: &Run) -> Verdict {
         Failure::new("the message at offset 4 is not child 2's answer")
             .expected(answer(id))
             .actual(describe_bytes(&message))
+    })
+}
+
+fn took_no_sleep(run: &Run) -> Verdict {
+    let step = run.step(0)?;
+    ensure(step.duration < NO_SLEEP, || {
+        Failure::new(format!(
+            "the run took {} ms: the children take turns by sleeping, not by waiting for the turn",
+            step.duration.as_millis()
+        ))
+        .expected(format!("under {} ms (waiting for the turn takes a few)", NO_SLEEP.as_millis()))
+        .actual(format!("{} ms", step.duration.as_millis()))
     })
 }
