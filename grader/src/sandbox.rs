@@ -166,10 +166,13 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
     drop(stdin);
 
     // A watchdog, in case the sandbox itself hangs: its own timeouts end every step long before.
-    let budget = (scenario.timeout + Duration::from_secs(2))
-        * (scenario.steps.len() as u32 + 1)
-        * scenario.repeat.max(1)
-        + Duration::from_secs(10);
+    let steps = u32::try_from(scenario.steps.len()).unwrap_or(u32::MAX);
+    let budget = scenario
+        .timeout
+        .saturating_add(Duration::from_secs(2))
+        .saturating_mul(steps.saturating_add(1))
+        .saturating_mul(scenario.repeat.max(1))
+        .saturating_add(Duration::from_secs(10));
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     let (done, finished) = mpsc::channel();
     let waiter = std::thread::spawn(move || {

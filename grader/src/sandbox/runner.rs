@@ -6,7 +6,7 @@
 //! parent, then reads the kernel's segment table and the segments' first bytes.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use nix::errno::Errno;
@@ -149,7 +149,10 @@ impl<'a> Runner<'a> {
 
     fn run_step(&mut self, step: &Step) -> Result<StepOutcome> {
         let started = Instant::now();
-        let deadline = started + self.scenario.timeout;
+        // A timeout too large for the clock means none, in practice: a year.
+        let deadline = started
+            .checked_add(self.scenario.timeout)
+            .unwrap_or_else(|| started + Duration::from_secs(365 * 24 * 3600));
         let mut streams = Streams::open(&step.input)?;
         let pid = spawn::spawn(
             &self.scenario.program,
