@@ -95,6 +95,7 @@ struct Job<'a> {
 
 /// What a worker sends back.
 enum Event {
+    /// A test of this exercise started.
     Started(usize),
     Done {
         exercise: usize,
@@ -165,23 +166,16 @@ pub fn grade_exercises(
         }
     }
 
-    let started = Mutex::new(vec![false; total]);
     std::thread::scope(|scope| {
         let (sender, receiver) = mpsc::channel::<Event>();
         for _ in 0..options.jobs.max(1) {
             let sender = sender.clone();
             let queue = &queue;
-            let started = &started;
             scope.spawn(move || {
                 while let Some(job) = next_job(queue) {
-                    let first = started
-                        .lock()
-                        .map(|mut started| !std::mem::replace(&mut started[job.exercise], true));
-                    if first.unwrap_or(false) {
-                        let _ = sender.send(Event::Started(job.exercise));
-                    }
+                    // The receiver lives until every worker is done: sends cannot fail.
+                    let _ = sender.send(Event::Started(job.exercise));
                     let outcome = run_test(options, job.test_ref, job.program, job.pin_cpu);
-                    // The receiver lives until every worker is done; a failed send cannot happen.
                     let _ = sender.send(Event::Done {
                         exercise: job.exercise,
                         test: job.test,
@@ -194,6 +188,7 @@ pub fn grade_exercises(
         for event in receiver {
             match event {
                 Event::Started(exercise) => {
+                    // Announced once, when its first test starts.
                     if !std::mem::replace(&mut announced[exercise], true) {
                         started_count += 1;
                         on_progress(Progress::Started {
