@@ -107,12 +107,18 @@ pub fn tests() -> Vec<Test> {
                         .actual(describe_segments(run.segments()))
                 })
             }),
-        Test::new("a key that is not a number", &[KEY])
+        Test::new("a key that is not a number, and too many arguments", &[KEY])
             .setup(KEY, 1024, 0o666, &[])
             .run(&["twelve"])
-            .check(1, "rejects a key that is not a number", "print `error: parsing the key \"<arg>\": not a decimal or 0x-hexadecimal number` and exit 2", |run| {
+            .run(&["9990", "9990"])
+            .check(1, "rejects a bad key or a second argument, removing nothing", "print `error: parsing the key \"<arg>\": not a decimal or 0x-hexadecimal number` and exit 2; more than one argument is a usage error (exit 2)", |run| {
                 run.exited(0, 2)?;
                 run.stderr_mentions(0, &["parsing the key \"twelve\""])?;
+                run.exited(1, 2)?;
+                let stderr = run.error_text(1)?;
+                ensure(stderr.to_lowercase().contains("usage"), || {
+                    Failure::new("no usage message for two arguments").expected("a line with \"usage\"").actual(stderr.clone()).step(1)
+                })?;
                 ensure(run.segments().len() == 1, || {
                     Failure::new("a segment was removed anyway").actual(describe_segments(run.segments()))
                 })
