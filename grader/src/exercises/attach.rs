@@ -12,39 +12,74 @@ pub fn tests() -> Vec<Test> {
         Test::new("with the segment made by create", &[KEY])
             .setup(KEY, 1024, 0o666, &[FILLER; 64])
             .run(&[])
-            .check(2, "exits with status 0", "return Ok from main; check which error it printed", |run| run.exited(0, 0))
-            .check(3, "prints the id and the sentence read back", "print `Attached shared memory segment ID: <id>` then `Read back: <text read from the segment>`", |run| {
-                let id = run.setup_id(0)?;
-                run.printed(0, &[format!("Attached shared memory segment ID: {id}"), format!("Read back: {SENTENCE}")])
-            })
-            .check(4, "the segment holds the sentence and its NUL", "write the sentence's bytes and then a 0 byte at offset 0 with attachment.write(0, ...)", sentence_in_segment)
-            .check(2, "attaches and detaches the segment", "attach with shmat, then give the attachment back with shmdt before exiting", |run| {
-                let segment = run.setup_segment(0)?;
-                let pid = run.step(0)?.pid;
-                ensure(segment.entry.lpid == pid, || {
-                    Failure::new(format!("the last process to attach or detach (lpid) is {}, not the program ({pid})", segment.entry.lpid))
-                        .expected(format!("lpid {pid}"))
-                        .actual(format!("lpid {}", segment.entry.lpid))
-                })?;
-                ensure(segment.entry.nattch == 0, || {
-                    Failure::new(format!("{} attachment(s) left after the program exited", segment.entry.nattch))
-                })
-            })
-            .check(1, "leaves the segment in place", "do not remove the segment: remove is a later exercise; and never create one here", |run| {
-                let segment = run.setup_segment(0)?;
-                ensure(!segment.entry.marked_for_destruction() && run.segments().len() == 1, || {
-                    Failure::new("the segments after the run are not just the one it was given")
-                        .expected(format!("the segment with key {KEY:#x}, not removed"))
-                        .actual(describe_segments(run.segments()))
-                })
-            }),
+            .check(
+                2,
+                "exits with status 0",
+                "return Ok from main; check which error it printed",
+                |run| run.exited(0, 0),
+            )
+            .check(
+                3,
+                "prints the id and the sentence read back",
+                "print `Attached shared memory segment ID: <id>` then `Read back: <text read from the segment>`",
+                |run| {
+                    let id = run.setup_id(0)?;
+                    run.printed(0, &[format!("Attached shared memory segment ID: {id}"), format!("Read back: {SENTENCE}")])
+                },
+            )
+            .check(
+                4,
+                "the segment holds the sentence and its NUL",
+                "write the sentence's bytes and then a 0 byte at offset 0 with attachment.write(0, ...)",
+                sentence_in_segment,
+            )
+            .check(
+                2,
+                "attaches and detaches the segment",
+                "attach with shmat, then give the attachment back with shmdt before exiting",
+                |run| {
+                    let segment = run.setup_segment(0)?;
+                    let pid = run.step(0)?.pid;
+                    ensure(segment.entry.lpid == pid, || {
+                        Failure::new(format!("the last process to attach or detach (lpid) is {}, not the program ({pid})", segment.entry.lpid))
+                            .expected(format!("lpid {pid}"))
+                            .actual(format!("lpid {}", segment.entry.lpid))
+                    })?;
+                    ensure(segment.entry.nattch == 0, || {
+                        Failure::new(format!("{} attachment(s) left after the program exited", segment.entry.nattch))
+                    })
+                },
+            )
+            .check(
+                1,
+                "leaves the segment in place",
+                "do not remove the segment: remove is a later exercise; and never create one here",
+                |run| {
+                    let segment = run.setup_segment(0)?;
+                    ensure(!segment.entry.marked_for_destruction() && run.segments().len() == 1, || {
+                        Failure::new("the segments after the run are not just the one it was given")
+                            .expected(format!("the segment with key {KEY:#x}, not removed"))
+                            .actual(describe_segments(run.segments()))
+                    })
+                },
+            ),
         Test::new("without a segment", &[KEY])
             .run(&[])
-            .check(2, "reports the missing segment", "use shmget without IPC_CREAT; on ENOENT say that the key 0x2706 has no segment and to run create first; exit 1", |run| {
-                run.exited(0, 1)?;
-                run.stderr_mentions(0, &["0x2706", "create"])
-            })
-            .check(1, "creates no segment", "never pass IPC_CREAT here: the segment is create's job", |run| run.no_segment_left()),
+            .check(
+                2,
+                "reports the missing segment",
+                "use shmget without IPC_CREAT; on ENOENT say that the key 0x2706 has no segment and to run create first; exit 1",
+                |run| {
+                    run.exited(0, 1)?;
+                    run.stderr_mentions(0, &["0x2706", "create"])
+                },
+            )
+            .check(
+                1,
+                "creates no segment",
+                "never pass IPC_CREAT here: the segment is create's job",
+                |run| run.no_segment_left(),
+            ),
     ]
 }
 

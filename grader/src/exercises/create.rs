@@ -12,73 +12,123 @@ pub fn tests() -> Vec<Test> {
         Test::new("a first run creates the segment, a second run finds it", &[KEY])
             .run(&[])
             .run(&[])
-            .check(1, "exits with status 0", "return Ok from main: an error path was taken, or it crashed", |run| {
-                run.all_exited(0)
-            })
-            .check(1, "prints the id of the segment it created", "print exactly `Shared memory segment created with ID: <id>` with the id shmget returned", |run| {
-                let id = run.segment_with_key(KEY)?.entry.shmid;
-                run.printed(0, &[format!("{PREFIX}{id}")])
-            })
-            .check(1, "the segment has key 0x2706 and 1024 bytes", "call shmget(9990, 1024, ...)", |run| {
-                let segment = run.segment_with_key(KEY)?;
-                ensure(segment.entry.size == 1024, || {
-                    Failure::new(format!("the segment has {} bytes; expected 1024", segment.entry.size))
-                        .expected("1024 bytes")
-                        .actual(format!("{} bytes", segment.entry.size))
-                })
-            })
-            .check(1, "the segment has mode 0666", "pass Mode::from_bits_truncate(0o666) to shmget: without mode bits the segment gets mode 000", |run| {
-                let segment = run.segment_with_key(KEY)?;
-                let mode = segment.entry.permissions();
-                ensure(mode == 0o666, || {
-                    Failure::new(format!("the segment has mode {mode:04o}; expected 0666"))
-                        .expected("mode 0666")
-                        .actual(format!("mode {mode:04o}"))
-                })
-            })
-            .check(1, "the program created it and left it unattached", "create the segment in the program itself; if you attach it, detach it before exiting", |run| {
-                let segment = run.segment_with_key(KEY)?;
-                let pid = run.step(0)?.pid;
-                ensure(segment.entry.cpid == pid, || {
-                    Failure::new(format!("the segment's creator (cpid) is {}, not the program ({pid})", segment.entry.cpid))
-                })?;
-                ensure(segment.entry.nattch == 0, || {
-                    Failure::new(format!("{} attachment(s) remain after the program exited", segment.entry.nattch))
-                })
-            })
-            .check(1, "a second run finds the same segment", "without IPC_EXCL, shmget with IPC_CREAT returns the existing segment's id", |run| {
-                let id = run.segment_with_key(KEY)?.entry.shmid;
-                run.printed(1, &[format!("{PREFIX}{id}")])?;
-                ensure(run.segments().len() == 1, || {
-                    Failure::new(format!("{} segments after two runs; expected one", run.segments().len()))
-                        .actual(describe_segments(run.segments()))
-                })
-            }),
+            .check(
+                1,
+                "exits with status 0",
+                "return Ok from main: an error path was taken, or it crashed",
+                |run| {
+                    run.all_exited(0)
+                },
+            )
+            .check(
+                1,
+                "prints the id of the segment it created",
+                "print exactly `Shared memory segment created with ID: <id>` with the id shmget returned",
+                |run| {
+                    let id = run.segment_with_key(KEY)?.entry.shmid;
+                    run.printed(0, &[format!("{PREFIX}{id}")])
+                },
+            )
+            .check(
+                1,
+                "the segment has key 0x2706 and 1024 bytes",
+                "call shmget(9990, 1024, ...)",
+                |run| {
+                    let segment = run.segment_with_key(KEY)?;
+                    ensure(segment.entry.size == 1024, || {
+                        Failure::new(format!("the segment has {} bytes; expected 1024", segment.entry.size))
+                            .expected("1024 bytes")
+                            .actual(format!("{} bytes", segment.entry.size))
+                    })
+                },
+            )
+            .check(
+                1,
+                "the segment has mode 0666",
+                "pass Mode::from_bits_truncate(0o666) to shmget: without mode bits the segment gets mode 000",
+                |run| {
+                    let segment = run.segment_with_key(KEY)?;
+                    let mode = segment.entry.permissions();
+                    ensure(mode == 0o666, || {
+                        Failure::new(format!("the segment has mode {mode:04o}; expected 0666"))
+                            .expected("mode 0666")
+                            .actual(format!("mode {mode:04o}"))
+                    })
+                },
+            )
+            .check(
+                1,
+                "the program created it and left it unattached",
+                "create the segment in the program itself; if you attach it, detach it before exiting",
+                |run| {
+                    let segment = run.segment_with_key(KEY)?;
+                    let pid = run.step(0)?.pid;
+                    ensure(segment.entry.cpid == pid, || {
+                        Failure::new(format!("the segment's creator (cpid) is {}, not the program ({pid})", segment.entry.cpid))
+                    })?;
+                    ensure(segment.entry.nattch == 0, || {
+                        Failure::new(format!("{} attachment(s) remain after the program exited", segment.entry.nattch))
+                    })
+                },
+            )
+            .check(
+                1,
+                "a second run finds the same segment",
+                "without IPC_EXCL, shmget with IPC_CREAT returns the existing segment's id",
+                |run| {
+                    let id = run.segment_with_key(KEY)?.entry.shmid;
+                    run.printed(1, &[format!("{PREFIX}{id}")])?;
+                    ensure(run.segments().len() == 1, || {
+                        Failure::new(format!("{} segments after two runs; expected one", run.segments().len()))
+                            .actual(describe_segments(run.segments()))
+                    })
+                },
+            ),
         Test::new("--exclusive creates the segment when there is none", &[KEY])
             .run(&["--exclusive"])
-            .check(1, "--exclusive creates a fresh segment", "with --exclusive, pass ShmgetFlag::IPC_CREAT | ShmgetFlag::IPC_EXCL", |run| {
-                run.exited(0, 0)?;
-                let segment = run.segment_with_key(KEY)?;
-                run.printed(0, &[format!("{PREFIX}{}", segment.entry.shmid)])
-            }),
+            .check(
+                1,
+                "--exclusive creates a fresh segment",
+                "with --exclusive, pass ShmgetFlag::IPC_CREAT | ShmgetFlag::IPC_EXCL",
+                |run| {
+                    run.exited(0, 0)?;
+                    let segment = run.segment_with_key(KEY)?;
+                    run.printed(0, &[format!("{PREFIX}{}", segment.entry.shmid)])
+                },
+            ),
         Test::new("--exclusive refuses an existing segment", &[KEY])
             .setup(KEY, 1024, 0o666, GRADERS_DATA)
             .run(&["--exclusive"])
-            .check(1, "--exclusive fails with \"already exists\"", "match Err(Errno::EEXIST) and print `error: shmget (key 0x2706): a segment with this key already exists (EEXIST)`; exit 1", |run| {
-                run.exited(0, 1)?;
-                run.stderr_mentions(0, &["0x2706", "already exists"])
-            })
-            .check(1, "--exclusive leaves the existing segment untouched", "on EEXIST do nothing to the segment: it is not yours to remove", exclusive_left_segment_alone),
+            .check(
+                1,
+                "--exclusive fails with \"already exists\"",
+                "match Err(Errno::EEXIST) and print `error: shmget (key 0x2706): a segment with this key already exists (EEXIST)`; exit 1",
+                |run| {
+                    run.exited(0, 1)?;
+                    run.stderr_mentions(0, &["0x2706", "already exists"])
+                },
+            )
+            .check(
+                1,
+                "--exclusive leaves the existing segment untouched",
+                "on EEXIST do nothing to the segment: it is not yours to remove",
+                exclusive_left_segment_alone,
+            ),
         Test::new("an unknown argument", &[KEY])
             .run(&["--bogus"])
-            .check(1, "an unknown argument is a usage error", "print a usage message on stderr and exit with status 2, before creating anything", |run| {
-                run.exited(0, 2)?;
-                let stderr = run.error_text(0)?;
-                ensure(stderr.to_lowercase().contains("usage"), || {
-                    Failure::new("no usage message on stderr").expected("a line with \"usage\"").actual(stderr.clone()).step(0)
-                })?;
-                run.no_segment_left()
-            }),
+            .check(
+                1,
+                "an unknown argument is a usage error",
+                "print a usage message on stderr and exit with status 2, before creating anything",
+                |run| {
+                    run.exited(0, 2)?;
+                    let stderr = run.error_text(0)?;
+                    ensure(stderr.to_lowercase().contains("usage"), || {
+                        Failure::new("no usage message on stderr").expected("a line with \"usage\"").actual(stderr.clone()).step(0)
+                    })?;
+                    run.no_segment_left()
+                },
+            ),
     ]
 }
 

@@ -40,24 +40,69 @@ pub fn tests() -> Vec<Test> {
             .held(KEY, 512, 0o666, &stale_contents())
             .run(&[])
             .race()
-            .check(2, "exits with status 0", "check what it printed on stderr: every error path exits 1", |run| run.exited(0, 0))
-            .check(4, "prints the four lines in causal order, with the real id", "print before you pass the turn: child 1 prints `wrote` before storing 1, child 2 prints `wrote` before storing 2; and reset the turn to 0 before forking", |run| {
-                let id = i64::from(run.setup_id(0)?);
-                run.printed(0, &expected_lines(id))
-            })
-            .check(4, "the segment ends with turn 2 and the answer", "child 2 writes the answer (with its NUL) at offset 4, then stores 2 into atomic_u32(0)", final_contents)
-            .check(3, "removes the segment", "the parent removes the segment with shmctl_rmid after waiting for both children", |run| run.setup_segment_removed(0))
-            .check(2, "waits for both children", "waitpid for each child and check that each exited with status 0", |run| run.children_waited_for())
-            .check(1, "takes turns without sleeping", "wait for the turn in a loop on atomic_u32(0).load(Ordering::Acquire) with std::thread::yield_now(); never sleep", took_no_sleep)
-            .check(1, "leaves no process running", "every process you fork must exit", |run| run.nothing_left_running()),
+            .check(
+                2,
+                "exits with status 0",
+                "check what it printed on stderr: every error path exits 1",
+                |run| run.exited(0, 0),
+            )
+            .check(
+                4,
+                "prints the four lines in causal order, with the real id",
+                "print before you pass the turn: child 1 prints `wrote` before storing 1, child 2 prints `wrote` before storing 2; and reset the turn to 0 before forking",
+                |run| {
+                    let id = i64::from(run.setup_id(0)?);
+                    run.printed(0, &expected_lines(id))
+                },
+            )
+            .check(
+                4,
+                "the segment ends with turn 2 and the answer",
+                "child 2 writes the answer (with its NUL) at offset 4, then stores 2 into atomic_u32(0)",
+                final_contents,
+            )
+            .check(
+                3,
+                "removes the segment",
+                "the parent removes the segment with shmctl_rmid after waiting for both children",
+                |run| run.setup_segment_removed(0),
+            )
+            .check(
+                2,
+                "waits for both children",
+                "waitpid for each child and check that each exited with status 0",
+                |run| run.children_waited_for(),
+            )
+            .check(
+                1,
+                "takes turns without sleeping",
+                "wait for the turn in a loop on atomic_u32(0).load(Ordering::Acquire) with std::thread::yield_now(); never sleep",
+                took_no_sleep,
+            )
+            .check(
+                1,
+                "leaves no process running",
+                "every process you fork must exit",
+                |run| run.nothing_left_running(),
+            ),
         Test::new("on its own, without a segment before", &[KEY])
             .run(&[])
-            .check(2, "creates the segment itself and prints the four lines", "shmget with IPC_CREAT (512 bytes, mode 0o666) before forking", |run| {
-                run.exited(0, 0)?;
-                let id = run.printed_number(0, "child 1 wrote: Is this the shared memory ID: ")?;
-                run.printed(0, &expected_lines(id))
-            })
-            .check(1, "leaves no segment behind", "remove the segment with shmctl_rmid once both children are done", |run| run.no_segment_left()),
+            .check(
+                2,
+                "creates the segment itself and prints the four lines",
+                "shmget with IPC_CREAT (512 bytes, mode 0o666) before forking",
+                |run| {
+                    run.exited(0, 0)?;
+                    let id = run.printed_number(0, "child 1 wrote: Is this the shared memory ID: ")?;
+                    run.printed(0, &expected_lines(id))
+                },
+            )
+            .check(
+                1,
+                "leaves no segment behind",
+                "remove the segment with shmctl_rmid once both children are done",
+                |run| run.no_segment_left(),
+            ),
     ]
 }
 
@@ -89,7 +134,10 @@ fn took_no_sleep(run: &Run) -> Verdict {
             "the run took {} ms: the children take turns by sleeping, not by waiting for the turn",
             step.duration.as_millis()
         ))
-        .expected(format!("under {} ms (waiting for the turn takes a few)", NO_SLEEP.as_millis()))
+        .expected(format!(
+            "under {} ms (waiting for the turn takes a few)",
+            NO_SLEEP.as_millis()
+        ))
         .actual(format!("{} ms", step.duration.as_millis()))
     })
 }

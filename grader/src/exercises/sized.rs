@@ -28,62 +28,137 @@ pub fn tests() -> Vec<Test> {
         Test::new("typing 64", &[KEY])
             .held(KEY, 64, 0o666, &[0; 64])
             .dialog(PROMPT, "64\n")
-            .check(1, "prompts and exits with status 0", "print the prompt (no newline), flush stdout, read one line; return Ok from main", |run| {
-                run.exited(0, 0)?;
-                let transcript = &run.step(0)?.stdout.text;
-                ensure(transcript.starts_with(PROMPT), || {
-                    Failure::new("the output does not start with the prompt").expected(PROMPT).actual(transcript.clone()).step(0)
-                })
-            })
-            .check(3, "prints the message with the segment's id", "print the message read back from the segment, on the line after the prompt", |run| {
-                let id = i64::from(run.setup_id(0)?);
-                run.printed(0, &[message(id)])
-            })
-            .check(2, "writes the message and a NUL into the segment", "write the message's bytes and then a 0 byte at offset 0", |run| {
-                let id = i64::from(run.setup_id(0)?);
-                message_in_segment(run, &message(id))
-            })
-            .check(2, "removes the segment", "remove the segment with shmctl_rmid before exiting", |run| run.setup_segment_removed(0)),
+            .check(
+                1,
+                "prompts and exits with status 0",
+                "print the prompt (no newline), flush stdout, read one line; return Ok from main",
+                |run| {
+                    run.exited(0, 0)?;
+                    let transcript = &run.step(0)?.stdout.text;
+                    ensure(transcript.starts_with(PROMPT), || {
+                        Failure::new("the output does not start with the prompt").expected(PROMPT).actual(transcript.clone()).step(0)
+                    })
+                },
+            )
+            .check(
+                3,
+                "prints the message with the segment's id",
+                "print the message read back from the segment, on the line after the prompt",
+                |run| {
+                    let id = i64::from(run.setup_id(0)?);
+                    run.printed(0, &[message(id)])
+                },
+            )
+            .check(
+                2,
+                "writes the message and a NUL into the segment",
+                "write the message's bytes and then a 0 byte at offset 0",
+                |run| {
+                    let id = i64::from(run.setup_id(0)?);
+                    message_in_segment(run, &message(id))
+                },
+            )
+            .check(
+                2,
+                "removes the segment",
+                "remove the segment with shmctl_rmid before exiting",
+                |run| run.setup_segment_removed(0),
+            ),
         Test::new("typing 10: the message is cut to fit", &[KEY])
             .held(KEY, 10, 0o666, &[0; 10])
             .dialog(PROMPT, "10\n")
-            .check(2, "a 10-byte segment gets 9 bytes of the message and a NUL", "write at most attachment.len() - 1 bytes of the message, then the NUL", |run| {
-                run.exited(0, 0)?;
-                run.printed(0, &["We have a".to_string()])?;
-                message_in_segment(run, "We have a")
-            }),
+            .check(
+                2,
+                "a 10-byte segment gets 9 bytes of the message and a NUL",
+                "write at most attachment.len() - 1 bytes of the message, then the NUL",
+                |run| {
+                    run.exited(0, 0)?;
+                    run.printed(0, &["We have a".to_string()])?;
+                    message_in_segment(run, "We have a")
+                },
+            ),
         Test::new("typing 64, without a segment before", &[KEY])
             .dialog(PROMPT, "64\n")
-            .check(1, "creates the segment itself and prints the message", "shmget(2004, size, IPC_CREAT, 0o666)", |run| {
-                run.exited(0, 0)?;
-                let id = run.printed_number(0, "We have accessed shared memory ID: ")?;
-                run.printed(0, &[message(id)])
-            })
-            .check(1, "leaves no segment behind", "remove the segment with shmctl_rmid before exiting", |run| run.no_segment_left()),
+            .check(
+                1,
+                "creates the segment itself and prints the message",
+                "shmget(2004, size, IPC_CREAT, 0o666)",
+                |run| {
+                    run.exited(0, 0)?;
+                    let id = run.printed_number(0, "We have accessed shared memory ID: ")?;
+                    run.printed(0, &[message(id)])
+                },
+            )
+            .check(
+                1,
+                "leaves no segment behind",
+                "remove the segment with shmctl_rmid before exiting",
+                |run| run.no_segment_left(),
+            ),
         bad_input
-            .check(1, "rejects end of file", "when read_line reads 0 bytes, report `no size given` and exit 1", |run| {
-                rejected(run, &[0], "no size given")
-            })
-            .check(1, "rejects an empty or blank line", "trim() the line; if nothing is left, report `no size given`", |run| {
-                rejected(run, &[1, 2], "no size given")
-            })
-            .check(1, "rejects what is not a whole number", "parse with str::parse::<usize>() and report `\"...\" is not a whole number of bytes`", |run| {
-                rejected(run, &[3, 4, 5, 6], "is not a whole number")
-            })
-            .check(1, "rejects a negative size", "recognise a leading '-' before parsing and report `the size must be positive`", |run| {
-                rejected(run, &[7], "must be positive")
-            })
-            .check(1, "rejects 0", "after parsing, reject 0 with `the size must be at least 1 byte`", |run| {
-                rejected(run, &[8], "at least 1 byte")
-            })
-            .check(1, "rejects a number too large to hold", "a parse error of kind PosOverflow means the number is too large", |run| {
-                rejected(run, &[9], "too large")
-            })
-            .check(1, "reports a size the kernel refuses", "check shmget's result: a huge size fails (ENOSPC, EINVAL or ENOMEM); say so and exit 1", |run| {
-                run.exited(10, 1)?;
-                run.stderr_mentions(10, &["error:", "0x7d4"])
-            })
-            .check(1, "creates no segment on bad input", "validate the size before shmget, and remove the segment on every error path after it", |run| run.no_segment_left()),
+            .check(
+                1,
+                "rejects end of file",
+                "when read_line reads 0 bytes, report `no size given` and exit 1",
+                |run| {
+                    rejected(run, &[0], "no size given")
+                },
+            )
+            .check(
+                1,
+                "rejects an empty or blank line",
+                "trim() the line; if nothing is left, report `no size given`",
+                |run| {
+                    rejected(run, &[1, 2], "no size given")
+                },
+            )
+            .check(
+                1,
+                "rejects what is not a whole number",
+                "parse with str::parse::<usize>() and report `\"...\" is not a whole number of bytes`",
+                |run| {
+                    rejected(run, &[3, 4, 5, 6], "is not a whole number")
+                },
+            )
+            .check(
+                1,
+                "rejects a negative size",
+                "recognise a leading '-' before parsing and report `the size must be positive`",
+                |run| {
+                    rejected(run, &[7], "must be positive")
+                },
+            )
+            .check(
+                1,
+                "rejects 0",
+                "after parsing, reject 0 with `the size must be at least 1 byte`",
+                |run| {
+                    rejected(run, &[8], "at least 1 byte")
+                },
+            )
+            .check(
+                1,
+                "rejects a number too large to hold",
+                "a parse error of kind PosOverflow means the number is too large",
+                |run| {
+                    rejected(run, &[9], "too large")
+                },
+            )
+            .check(
+                1,
+                "reports a size the kernel refuses",
+                "check shmget's result: a huge size fails (ENOSPC, EINVAL or ENOMEM); say so and exit 1",
+                |run| {
+                    run.exited(10, 1)?;
+                    run.stderr_mentions(10, &["error:", "0x7d4"])
+                },
+            )
+            .check(
+                1,
+                "creates no segment on bad input",
+                "validate the size before shmget, and remove the segment on every error path after it",
+                |run| run.no_segment_left(),
+            ),
     ]
 }
 
