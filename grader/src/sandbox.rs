@@ -259,7 +259,7 @@ fn serve_scenario() -> Result<Vec<Observation>> {
     candidates.reverse(); // a stack: best on top
 
     // Decided on the machine's side of any user namespace: the real user, the cgroup.
-    let limits = Limits::for_user(nix::unistd::getuid().as_raw());
+    let limits = Limits::for_caller();
     let removed_by_parent = std::env::args().nth(2).as_deref() == Some(PARENT_REMOVES_CGROUP);
     let _cgroup = if root {
         PidsCgroup::enter(removed_by_parent).ok()

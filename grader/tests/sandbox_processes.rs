@@ -338,3 +338,23 @@ fn as_root_the_run_is_capped_by_a_pids_cgroup_that_is_removed_after() {
         assert!(!dir.exists(), "{} was not removed", dir.display());
     }
 }
+
+/// The bomb's orphans keep coming while the program runs: the sandbox must still see the
+/// deadline (reaping is bounded per turn of its event loop).
+#[test]
+fn a_fork_bomb_under_a_long_running_program_still_times_out() {
+    let token = token();
+    let mut scenario = shell(&[&format!(
+        "bomb() {{ bomb | bomb & }}; bomb; exec sleep 30 # {token}"
+    )]);
+    scenario.timeout = Duration::from_secs(1);
+    let started = Instant::now();
+    let observation = run_once(&scenario);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(observation.steps[0].exit, Exit::TimedOut);
+    assert_eq!(processes_with(&token), Vec::<String>::new());
+}

@@ -162,3 +162,37 @@ fn root_without_cap_sys_admin_falls_back_to_a_user_namespace() {
     );
     assert_eq!(observation.segments.len(), 1);
 }
+
+/// An ordinary user following the test instructions (`unshare --user --map-root-user ...`):
+/// uid 0 inside, but not the machine's root, so RLIMIT_NPROC applies and caps the bomb.
+#[test]
+fn a_fork_bomb_as_mapped_root_is_capped_and_times_out() {
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    let token = token();
+    let mut scenario = shell(&[&format!(
+        "bomb() {{ bomb | bomb & }}; bomb; exec sleep 30 # {token}"
+    )]);
+    scenario.timeout = Duration::from_secs(1);
+    let wrapper = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "unshare",
+        "--user",
+        "--map-root-user",
+    ];
+    let started = Instant::now();
+    let Some(observations) = run_wrapped(&wrapper, &scenario) else {
+        return;
+    };
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(observations[0].steps[0].exit, Exit::TimedOut);
+    assert_eq!(processes_with(&token), Vec::<String>::new());
+}

@@ -27,9 +27,11 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// For a run by real user `uid` (in the machine's user namespace).
-    pub fn for_user(uid: u32) -> Self {
-        if uid == 0 {
+    /// For a run by the calling process's real user.
+    pub fn for_caller() -> Self {
+        let uid = nix::unistd::getuid().as_raw();
+        if uid == 0 && in_initial_user_namespace() {
+            // The kernel ignores RLIMIT_NPROC for the machine's root (see PidsCgroup).
             return Limits { tasks: None };
         }
         // RLIMIT_NPROC counts the user's tasks; on kernels before 5.14 all of them on the
@@ -58,6 +60,16 @@ impl Limits {
     }
 }
 
+/// True unless the caller is in a user namespace of its own (then even its uid 0 is an
+/// ordinary user to the kernel, and RLIMIT_NPROC applies): the initial namespace maps every uid
+/// to itself.
+fn in_initial_user_namespace() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map").is_ok_and(|map| {
+        let fields: Vec<&str> = map.split_whitespace().collect();
+        fields == ["0", "0", "4294967295"]
+    })
+}
+
 /// A `pids` cgroup holding the sandbox process (and so everything it starts), removed on drop.
 #[derive(Debug)]
 pub struct PidsCgroup {
@@ -72,10 +84,9 @@ pub struct PidsCgroup {
 impl PidsCgroup {
     /// Makes a cgroup next to the caller's, limited to [`MAX_TASKS`], and moves the caller in.
     pub fn enter(removed_by_parent: bool) -> Result<Self> {
-        let (hierarchy, own) = find_pids_hierarchy()?;
-        let home = hierarchy.join(own.trim_start_matches('/'));
-        remove_abandoned(&home);
-        let dir = home.join(format!("{PREFIX}{}", std::process::id()));
+        let Location { parent, home } = locate()?;
+        remove_abandoned(&parent);
+        let dir = parent.join(format!("{PREFIX}{}", std::process::id()));
         std::fs::create_dir(&dir).with_context(|| format!("Failed to create {}", dir.display()))?;
         let cgroup = PidsCgroup {
             dir,
@@ -107,12 +118,8 @@ impl Drop for PidsCgroup {
 
 /// Removes the cgroup of the sandbox `pid` (a child of the caller, which has exited).
 pub fn remove_sandbox_cgroup(pid: u32) {
-    if let Ok((hierarchy, own)) = find_pids_hierarchy() {
-        remove_dir(
-            &hierarchy
-                .join(own.trim_start_matches('/'))
-                .join(format!("{PREFIX}{pid}")),
-        );
+    if let Ok(Location { parent, .. }) = locate() {
+        remove_dir(&parent.join(format!("{PREFIX}{pid}")));
     }
 }
 
@@ -146,8 +153,16 @@ fn remove_abandoned(home: &Path) {
     }
 }
 
-/// The `pids` hierarchy's mount point and the caller's cgroup path in it.
-fn find_pids_hierarchy() -> Result<(PathBuf, String)> {
+/// Where to make the sandbox's cgroup, and where the caller is now (to go back to).
+struct Location {
+    parent: PathBuf,
+    home: PathBuf,
+}
+
+/// Finds a `pids` hierarchy: cgroup v1's `pids` mount (next to the caller's cgroup), or
+/// cgroup v2 where the root hands the `pids` controller down (then under the root: the
+/// caller's own cgroup is usually a leaf, such as a systemd session scope, which cannot).
+fn locate() -> Result<Location> {
     let membership =
         std::fs::read_to_string("/proc/self/cgroup").context("Failed to read /proc/self/cgroup")?;
     for line in membership.lines() {
@@ -156,20 +171,26 @@ fn find_pids_hierarchy() -> Result<(PathBuf, String)> {
         else {
             continue;
         };
+        let path = path.trim_start_matches('/');
         if controllers.split(',').any(|c| c == "pids") {
             let mount = Path::new("/sys/fs/cgroup/pids");
             if mount.join("cgroup.procs").exists() {
-                return Ok((mount.to_path_buf(), path.to_owned()));
+                let home = mount.join(path);
+                return Ok(Location {
+                    parent: home.clone(),
+                    home,
+                });
             }
         }
         if controllers.is_empty() {
-            // cgroup v2: usable when our cgroup hands the pids controller to its children.
             let mount = Path::new("/sys/fs/cgroup");
-            let own = mount.join(path.trim_start_matches('/'));
-            let delegated = std::fs::read_to_string(own.join("cgroup.subtree_control"))
+            let delegated = std::fs::read_to_string(mount.join("cgroup.subtree_control"))
                 .is_ok_and(|c| c.split_whitespace().any(|c| c == "pids"));
             if delegated {
-                return Ok((mount.to_path_buf(), path.to_owned()));
+                return Ok(Location {
+                    parent: mount.to_path_buf(),
+                    home: mount.join(path),
+                });
             }
         }
     }

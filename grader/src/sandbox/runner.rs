@@ -33,6 +33,8 @@ use crate::scenario::{
 pub const CONTENTS_BYTES: usize = 4096;
 /// The most read from a pipe at once.
 const READ_BYTES: usize = 64 * 1024;
+/// At most this many children are reaped before the event loop looks at the clock again.
+const REAPS_PER_CALL: usize = 256;
 /// At most this many processes are listed per step and kind (a fork bomb makes thousands).
 const MAX_LISTED: usize = 64;
 
@@ -170,7 +172,9 @@ impl<'a> Runner<'a> {
         let mut duration = None;
         let mut not_waited_for = Vec::new();
         loop {
-            self.reap(pid, &mut exit, &mut not_waited_for);
+            // Drained before reaping: a child ending after this wakes the poll below.
+            self.drain_child_events();
+            let more_to_reap = self.reap(pid, &mut exit, &mut not_waited_for);
             if exit.is_some() {
                 duration = Some(started.elapsed());
                 break;
@@ -181,8 +185,8 @@ impl<'a> Runner<'a> {
             else {
                 break;
             };
-            streams.wait(&self.child_events, left)?;
-            self.drain_child_events();
+            let wait = if more_to_reap { Duration::ZERO } else { left };
+            streams.wait(&self.child_events, wait)?;
         }
 
         let mut left_running = Vec::new();
@@ -194,7 +198,7 @@ impl<'a> Runner<'a> {
             Some(_) => {
                 // Orphans that ended with the program were reaped above; anything still alive
                 // was left running by the program.
-                self.reap(pid, &mut exit, &mut not_waited_for);
+                let _ = self.reap(pid, &mut exit, &mut not_waited_for);
                 if self.others_alive() {
                     let others = self.others();
                     left_running = others
@@ -243,14 +247,24 @@ impl<'a> Runner<'a> {
 
     /// Reaps every ended child: the program (its exit goes to `exit`) and orphans given to us,
     /// which their parent did not wait for.
-    fn reap(&mut self, program: Pid, exit: &mut Option<Exit>, orphans: &mut Vec<ProcessInfo>) {
-        loop {
+    ///
+    /// Bounded: a fork bomb makes orphans as fast as we reap them, and the caller must get
+    /// back to checking the deadline. Returns true when it stopped at the bound.
+    fn reap(
+        &mut self,
+        program: Pid,
+        exit: &mut Option<Exit>,
+        orphans: &mut Vec<ProcessInfo>,
+    ) -> bool {
+        for _ in 0..REAPS_PER_CALL {
             // Peek first (WNOWAIT): an orphan's name can be read only while it exists.
             let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
             let Ok(status) = waitid(Id::All, flags) else {
-                return;
+                return false;
             };
-            let Some(pid) = status.pid() else { return };
+            let Some(pid) = status.pid() else {
+                return false;
+            };
             if pid == program {
                 *exit = match status {
                     WaitStatus::Exited(_, code) => Some(Exit::Code(code)),
@@ -274,6 +288,7 @@ impl<'a> Runner<'a> {
             // Now reap it for real.
             let _ = waitpid(pid, Some(WaitPidFlag::WNOHANG));
         }
+        true
     }
 
     fn name_of(&mut self, pid: Pid) -> String {
@@ -534,7 +549,8 @@ impl Streams {
 
     /// Waits up to `timeout` for output or a child event, and takes in the output.
     fn wait(&mut self, child_events: &SignalFd, timeout: std::time::Duration) -> Result<()> {
-        let millis = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
+        // Rounded up: a wait cut short would spin until the deadline.
+        let millis = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
         let mut fds = vec![PollFd::new(child_events.as_fd(), PollFlags::POLLIN)];
         for fd in [&self.stdout, &self.stderr].into_iter().flatten() {
             fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
