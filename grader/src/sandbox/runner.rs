@@ -351,6 +351,13 @@ impl<'a> Runner<'a> {
                 Err(Errno::ECHILD) => std::thread::yield_now(),
                 Err(_) => {}
             }
+            // And whoever else has ended meanwhile, before looking again.
+            for _ in 0..REAPS_PER_CALL {
+                match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                    Ok(status) if status.pid().is_some() => reaped.extend(status.pid()),
+                    _ => break,
+                }
+            }
         }
         // Children that ended between the last look and now (host mode).
         while let Ok(status) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
