@@ -94,4 +94,3 @@ fn a_key_in_use_in_host_mode_is_a_grader_error() {
     );
     assert_eq!(exit_status(&report), EXIT_GRADER_ERROR);
 }
-
