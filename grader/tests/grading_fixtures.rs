@@ -9,12 +9,12 @@ use grading_common::*;
 
 /// Grades fixture `program` as `exercise` and checks the host before and after.
 fn grade_fixture(exercise_name: &str, program: &str) -> ExerciseResult {
-    let path = fixture(program);
+    let fixture = fixture(program);
     let before = host_segments();
-    let result = grade_program(&options(), &exercise(exercise_name), &path);
+    let result = grade_program(&options(), &exercise(exercise_name), &fixture.path);
     assert_no_new_segment(&before);
     assert_eq!(
-        processes_running(&path),
+        processes_running(&fixture.path),
         Vec::<i32>::new(),
         "{program} left processes on the host"
     );
@@ -196,23 +196,36 @@ fn child_not_waited_for_fails_the_wait_check() {
 
 #[test]
 fn race_without_waiting_is_exposed_by_the_repeats() {
-    let path = fixture("parent-child-racy");
+    let fixture = fixture("parent-child-racy");
     let before = host_segments();
     let mut options = options();
     options.repeat = grader::grade::DEFAULT_REPEAT;
-    let result = grader::grade::grade_program(&options, &exercise("parent-child"), &path);
+    let output_check = "prints the child's line, then the parent's";
+    // Pinned to one CPU, the parent nearly always reads before its child has run: the wrong
+    // order shows within 20 runs. A machine loaded by other work may schedule the child first
+    // for a whole grading now and then, so the test allows three gradings (bounded).
+    let mut exposed = None;
+    for _ in 0..3 {
+        let result = grade_program(&options, &exercise("parent-child"), &fixture.path);
+        // Never waiting is caught every time, whatever the scheduling.
+        let failed = failed_checks(&result);
+        assert!(
+            failed.contains(&"waits for its child")
+                || failed.contains(&"leaves no process running"),
+            "{failed:?}"
+        );
+        if let Some(check) = result
+            .checks
+            .iter()
+            .find(|check| check.name == output_check && check.points == 0.0)
+        {
+            exposed = Some(check.clone());
+            break;
+        }
+    }
     assert_no_new_segment(&before);
-    assert_eq!(processes_running(&path), Vec::<i32>::new());
-    let failed = failed_checks(&result);
-    assert!(
-        failed.contains(&"prints the child's line, then the parent's"),
-        "{failed:?}"
-    );
-    let check = result
-        .checks
-        .iter()
-        .find(|check| check.name == "prints the child's line, then the parent's")
-        .expect("the check");
+    assert_eq!(processes_running(&fixture.path), Vec::<i32>::new());
+    let check = exposed.expect("the wrong order showed in one of three gradings of 20 runs");
     assert!(
         check.message.contains(" of 20)"),
         "names the failing run: {}",

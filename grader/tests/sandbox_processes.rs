@@ -344,8 +344,10 @@ fn as_root_the_run_is_capped_by_a_pids_cgroup_that_is_removed_after() {
 #[test]
 fn a_fork_bomb_under_a_long_running_program_still_times_out() {
     let token = token();
+    // The program forks once, before the bomb can fill the cap, then execs: it keeps running
+    // (it cannot fail a fork), so the run must end at the timeout.
     let mut scenario = shell(&[&format!(
-        "bomb() {{ bomb | bomb & }}; bomb; exec sleep 30 # {token}"
+        "sh -c 'bomb() {{ bomb | bomb & }}; bomb; : {token}' & exec sleep 30"
     )]);
     scenario.timeout = Duration::from_secs(1);
     let started = Instant::now();

@@ -171,8 +171,10 @@ fn a_fork_bomb_as_mapped_root_is_capped_and_times_out() {
         return;
     }
     let token = token();
+    // The program forks once, before the bomb can fill the cap, then execs: it keeps running
+    // (it cannot fail a fork), so the run must end at the timeout.
     let mut scenario = shell(&[&format!(
-        "bomb() {{ bomb | bomb & }}; bomb; exec sleep 30 # {token}"
+        "sh -c 'bomb() {{ bomb | bomb & }}; bomb; : {token}' & exec sleep 30"
     )]);
     scenario.timeout = Duration::from_secs(1);
     let wrapper = [

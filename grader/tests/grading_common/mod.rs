@@ -39,8 +39,16 @@ pub fn exercise(name: &str) -> Exercise {
         .expect("a known exercise")
 }
 
-/// Path of a fixture program, building the fixtures once per test binary.
-pub fn fixture(name: &str) -> PathBuf {
+/// A fixture program, under a path of its own: a hard link in a temporary folder, so that the
+/// processes of this test (and no other test, nor another run of the suite grading the same
+/// fixture) are the ones running this path.
+pub struct Fixture {
+    pub path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Builds the fixtures (once per test binary) and links fixture `name` to a path of its own.
+pub fn fixture(name: &str) -> Fixture {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -58,9 +66,18 @@ pub fn fixture(name: &str) -> PathBuf {
         assert!(status.success(), "the fixtures build");
     });
     // The fixtures are built into the same target directory as this grader.
-    let path = grader_exe().parent().expect("target/debug").join(name);
-    assert!(path.is_file(), "fixture {} exists", path.display());
-    path
+    let built_dir = grader_exe().parent().expect("target/debug").to_path_buf();
+    let built = built_dir.join(name);
+    assert!(built.is_file(), "fixture {} exists", built.display());
+    // A hard link, not a copy: no file open for writing that a concurrent fork could inherit
+    // (exec would then fail with ETXTBSY).
+    let dir = tempfile::Builder::new()
+        .prefix("fixture-")
+        .tempdir_in(&built_dir)
+        .expect("a folder in target/debug");
+    let path = dir.path().join(name);
+    std::fs::hard_link(&built, &path).expect("link the fixture");
+    Fixture { path, _dir: dir }
 }
 
 /// The names of the checks that did not pass, in report order.
@@ -99,11 +116,13 @@ pub fn host_segments() -> BTreeSet<(i32, i32, u64)> {
         .collect()
 }
 
-/// Asserts that no segment appeared on the host since `before`. Other test binaries may create
-/// segments of their own for a moment, so a new one is given a bounded time to go away.
+/// Asserts that no segment appeared on the host since `before`. Other tests (of this suite run
+/// in parallel with another, or of other suites) may hold segments of their own for a moment,
+/// e.g. grading_host_safety's key 9990 while it grades, so a new one is given a bounded time
+/// (10 s) to go away.
 pub fn assert_no_new_segment(before: &BTreeSet<(i32, i32, u64)>) {
     let mut new = Vec::new();
-    for _ in 0..40 {
+    for _ in 0..400 {
         new = host_segments()
             .difference(before)
             .copied()
