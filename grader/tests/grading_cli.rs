@@ -89,7 +89,7 @@ fn stubs_exit_one_and_say_where_to_start() {
     grader()
         .assert()
         .code(1)
-        .stdout(predicate::str::is_match(r"· create +0/10  not started\n").expect("a regex"))
+        .stdout(predicate::str::is_match(r"✗ create +0/10  not started\n").expect("a regex"))
         .stdout(predicate::str::contains("Score: 0/100"))
         .stdout(predicate::str::contains(
             "Begin with exercises/01-create/README.md, then run `cargo grade create`.",

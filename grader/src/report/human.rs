@@ -8,7 +8,7 @@
 //!           expected: "This is our shared memory segment.\x00"
 //!           actual:   36 zero bytes
 //!           next: write the sentence's bytes and then a 0 byte at offset 0 ...
-//!   · parent-child    0/15  not started
+//!   ✗ parent-child    0/15  not started
 //! ```
 //!
 //! Exercises not started get no details (they would all say the same); the closing lines say
@@ -89,7 +89,7 @@ pub fn render(report: &Report, color: bool) -> String {
 fn render_exercise(out: &mut String, exercise: &ExerciseResult, name_width: usize, style: &Style) {
     let (mark, summary) = match exercise.status {
         ExerciseStatus::Passed => (style.green("✓"), String::new()),
-        ExerciseStatus::NotStarted => (style.dim("·"), style.dim("not started")),
+        ExerciseStatus::NotStarted => (style.dim("✗"), style.dim("not started")),
         ExerciseStatus::DidNotCompile => (style.red("✗"), style.red("did not compile")),
         ExerciseStatus::Failed => (style.red("✗"), exercise.message.clone()),
         ExerciseStatus::Error => (style.yellow("!"), style.yellow(&exercise.message)),
@@ -164,7 +164,7 @@ fn render_exercise(out: &mut String, exercise: &ExerciseResult, name_width: usiz
 fn render_check(out: &mut String, check: &CheckResult, style: &Style) {
     let mark = match check.status {
         CheckStatus::Error => style.yellow("!"),
-        CheckStatus::NotStarted => style.dim("·"),
+        CheckStatus::NotStarted => style.dim("✗"),
         _ => style.red("✗"),
     };
     let _ = writeln!(

@@ -76,7 +76,7 @@ fn fresh_clone() -> Report {
 #[test]
 fn a_fresh_clone_is_told_where_to_begin() {
     let text = human::render(&fresh_clone(), false);
-    assert!(text.contains("  · create     0/2  not started\n"), "{text}");
+    assert!(text.contains("  ✗ create     0/2  not started\n"), "{text}");
     assert!(text.contains("Score: 0/4\n"), "{text}");
     assert!(
         text.ends_with("Nothing started yet. Begin with exercises/01-create/README.md, then run `cargo grade create`.\n"),
