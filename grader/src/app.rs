@@ -74,16 +74,45 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             let report = grade_command(cli, &selected, true)?;
             record_progress(&report);
             let text = render(&report, cli.format, color_stdout());
-            match &cli.output {
+            let human_on_stdout = match &cli.output {
                 Some(path) => {
                     write_atomically(path, &text)?;
                     out(&human::render(&report, color_stdout()))?;
+                    true
                 }
-                None => out(&text)?,
+                None => {
+                    out(&text)?;
+                    cli.format == Format::Human
+                }
+            };
+            if human_on_stdout && let Some(next) = next_exercise(&exercises, &report) {
+                out(&format!(
+                    "Next up: read exercises/{}/README.md, then run `cargo grade {}`.\n",
+                    next.info.dir,
+                    next.name()
+                ))?;
             }
             Ok(ExitCode::from(exit_status(&report)))
         }
     }
+}
+
+/// When everything graded passed, the first exercise of the lab that this run did not grade
+/// and that comes after the graded ones: where a student goes once `cargo grade NAME` passes.
+fn next_exercise<'a>(exercises: &'a [Exercise], report: &Report) -> Option<&'a Exercise> {
+    if !report.full_marks() || report.source != Source::Exercises {
+        return None;
+    }
+    let graded = |exercise: &Exercise| {
+        report
+            .exercises
+            .iter()
+            .any(|result| result.name == exercise.name())
+    };
+    let last_graded = exercises.iter().rposition(&graded)?;
+    exercises[last_graded + 1..]
+        .iter()
+        .find(|exercise| !graded(exercise))
 }
 
 /// The first-run welcome goes to a student looking at their own checkout in a terminal; never
@@ -370,4 +399,68 @@ pub fn color_stdout() -> bool {
     std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
         && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn report_of(names: &[&str], status: ExerciseStatus) -> Report {
+        let exercises = names
+            .iter()
+            .map(|name| ExerciseResult {
+                name: name.to_string(),
+                dir: String::new(),
+                status,
+                points: 1.0,
+                max: 1.0,
+                message: String::new(),
+                compiler_output: None,
+                checks: Vec::new(),
+                isolation: None,
+                time: Duration::ZERO,
+            })
+            .collect();
+        Report {
+            source: Source::Exercises,
+            root: String::new(),
+            exercises,
+            build_time: Duration::ZERO,
+            grade_time: Duration::ZERO,
+            isolation: "namespaces".to_string(),
+        }
+    }
+
+    #[test]
+    fn after_a_pass_the_next_exercise_is_suggested() {
+        let lab = exercises::all().expect("the table");
+        let next = |report: &Report| next_exercise(&lab, report).map(Exercise::name);
+        assert_eq!(
+            next(&report_of(&["create"], ExerciseStatus::Passed)),
+            Some("attach")
+        );
+        assert_eq!(
+            next(&report_of(&["create", "attach"], ExerciseStatus::Passed)),
+            Some("parent-child")
+        );
+        assert_eq!(
+            next(&report_of(&["remove"], ExerciseStatus::Passed)),
+            None,
+            "the last one"
+        );
+        assert_eq!(
+            next(&report_of(&["create"], ExerciseStatus::Failed)),
+            None,
+            "fix this one first"
+        );
+        let mut solutions = report_of(&["create"], ExerciseStatus::Passed);
+        solutions.source = Source::Solutions;
+        assert_eq!(
+            next(&solutions),
+            None,
+            "only for the student's own exercises"
+        );
+    }
 }
