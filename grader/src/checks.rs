@@ -234,8 +234,30 @@ impl<'a> Run<'a> {
                 (None, Some(panic)) if *code == 101 => format!("{who} panicked ({panic})"),
                 _ => format!("{who} exited with status {code}"),
             },
+            Exit::TimedOut => match self.missing_prompt(index) {
+                Some(prompt) => format!(
+                    "{who} never showed the prompt {prompt:?} (print it, then flush stdout: the \
+                     grader types only once it sees it) and was {}",
+                    describe_exit(&Exit::TimedOut, self.scenario.timeout)
+                ),
+                None => format!(
+                    "{who} was {}",
+                    describe_exit(&step.exit, self.scenario.timeout)
+                ),
+            },
             other => format!("{who} was {}", describe_exit(other, self.scenario.timeout)),
         }
+    }
+
+    /// For a dialog step whose transcript lacks its prompt: the prompt.
+    fn missing_prompt(&self, index: usize) -> Option<&'a str> {
+        let Some(Input::Dialog { prompt, .. }) =
+            self.scenario.steps.get(index).map(|step| &step.input)
+        else {
+            return None;
+        };
+        let transcript = &self.observation.steps.get(index)?.stdout.text;
+        (!transcript.contains(prompt.as_str())).then_some(prompt.as_str())
     }
 
     /// `the program` when there is one step, else `run N (ARGS)`.

@@ -276,6 +276,38 @@ fn sleeping_instead_of_waiting_fails_the_sleep_check() {
 }
 
 #[test]
+fn an_unflushed_prompt_is_named() {
+    let fixture = fixture("sized-no-flush");
+    let before = host_segments();
+    let mut options = options();
+    // Every dialog waits for the prompt until the timeout: keep it short.
+    options.timeout = std::time::Duration::from_millis(300);
+    let result = grade_program(&options, &exercise("sized"), &fixture.path);
+    assert_no_new_segment(&before);
+    assert_eq!(processes_running(&fixture.path), Vec::<i32>::new());
+    let passed: Vec<&str> = result
+        .checks
+        .iter()
+        .filter(|check| check.points > 0.0)
+        .map(|check| check.name.as_str())
+        .collect();
+    assert_eq!(
+        passed,
+        [
+            "leaves no segment behind",
+            "creates no segment on bad input"
+        ]
+    );
+    let message = message_of(&result, "prompts and exits with status 0");
+    assert_eq!(
+        message,
+        "the program never showed the prompt \"Enter the size of shared memory: \" (print it, then \
+         flush stdout: the grader types only once it sees it) and was still running after 0.3 s: \
+         killed by the grader: expected exit status 0"
+    );
+}
+
+#[test]
 fn accepting_bad_input_fails_every_rejection_check() {
     let result = grade_fixture("sized", "sized-accepts-bad-input");
     assert_eq!(
