@@ -195,7 +195,8 @@ struct Diagnostic {
     rendered: Option<String>,
 }
 
-/// The packages of the exercises, as found in `root/exercises` (or `root/solutions`).
+/// The root of the checkout this grader was built in (the folder with info.toml, exercises/
+/// and solutions/): what `cargo grade` grades unless given `--submission`.
 pub fn lab_root() -> PathBuf {
     // The grader belongs to the checkout it was built in: its manifest's parent is the root.
     Path::new(env!("CARGO_MANIFEST_DIR"))
