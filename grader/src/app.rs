@@ -292,12 +292,12 @@ pub fn build_programs(
 /// `--output` file rewritten after each exercise when `write_output`.
 pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> Result<Report> {
     let target = Target::from_cli(cli)?;
+    let options = options_from_cli(cli)?;
     let show_progress = std::io::stderr().is_terminal();
     if show_progress {
         eprint!("building {} program(s)…\r", exercises.len());
     }
     let (programs, build_time) = build_programs(&target, exercises)?;
-    let options = options_from_cli(cli)?;
 
     let mut report = Report {
         source: target.source,
