@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 /// What building one package gave.
@@ -43,7 +43,8 @@ pub struct BuildRequest {
     pub packages: Vec<String>,
 }
 
-/// Builds the packages. Errs only when cargo cannot be started at all.
+/// Builds the packages. Errs when cargo cannot be started, or when a dependency of the
+/// exercises (not an exercise) does not compile.
 pub fn build(request: &BuildRequest) -> Result<Builds> {
     let started = Instant::now();
     let mut packages = BTreeMap::new();
@@ -54,6 +55,20 @@ pub fn build(request: &BuildRequest) -> Result<Builds> {
         });
     }
     let together = run_cargo(request, &request.packages)?;
+    // A crate the exercises depend on (the lab's `sysv`) that does not compile is not an
+    // exercise's failure: nothing can be graded, and the student's code is not to blame.
+    if let Some((dependency, messages)) = together
+        .errors
+        .iter()
+        .find(|(name, _)| !request.packages.contains(name))
+    {
+        bail!(
+            "{dependency}, which the exercises depend on, does not compile, so nothing can be \
+             graded (in {}):\n{}",
+            request.workspace.display(),
+            messages.trim_end()
+        );
+    }
     let mut unexplained = Vec::new();
     for package in &request.packages {
         match together.outcome(package) {

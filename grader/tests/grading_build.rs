@@ -196,3 +196,40 @@ fn output_file_holds_each_exercise_as_soon_as_it_is_graded() {
         "still running after 2 s: killed by the grader"
     );
 }
+
+#[test]
+fn a_dependency_that_does_not_compile_is_the_graders_problem() {
+    // The exercise is fine; the crate it depends on (as the lab's exercises depend on sysv) is not.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path();
+    write(
+        &root.join("Cargo.toml"),
+        "[workspace]\nresolver = \"3\"\nmembers = [\"exercises/*\", \"sysv\"]\n",
+    );
+    write(
+        &root.join("sysv/Cargo.toml"),
+        "[package]\nname = \"sysv\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    );
+    write(
+        &root.join("sysv/src/lib.rs"),
+        "pub fn broken() -> u32 { \"no\" }\n",
+    );
+    write(
+        &root.join("exercises/01-create/Cargo.toml"),
+        "[package]\nname = \"create\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsysv = { path = \"../../sysv\" }\n",
+    );
+    write(
+        &root.join("exercises/01-create/src/main.rs"),
+        "fn main() {}\n",
+    );
+    Command::new(env!("CARGO_BIN_EXE_grader"))
+        .arg("--submission")
+        .arg(root)
+        .arg("create")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error: sysv, which the exercises depend on, does not compile, so nothing can be graded",
+        ))
+        .stderr(predicate::str::contains("error[E0308]: mismatched types"));
+}
