@@ -85,8 +85,13 @@ fn full_marks_exit_zero_with_json() {
 }
 
 #[test]
-fn stubs_exit_one_and_say_where_to_start() {
+fn stubs_exit_one_and_say_where_to_start_and_progress_is_recorded() {
+    // Grading the checkout's own exercises records progress: into a file of the test's, so
+    // that the test leaves nothing in the checkout.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let state = dir.path().join("state.json");
     grader()
+        .env("SHMLAB_STATE", &state)
         .assert()
         .code(1)
         .stdout(predicate::str::is_match(r"✗ create +0/10  not started\n").expect("a regex"))
@@ -94,6 +99,14 @@ fn stubs_exit_one_and_say_where_to_start() {
         .stdout(predicate::str::contains(
             "Begin with exercises/01-create/README.md, then run `cargo grade create`.",
         ));
+    let recorded: Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).expect("the progress file"))
+            .expect("JSON");
+    assert_eq!(
+        recorded["passed"],
+        serde_json::json!({}),
+        "nothing passed yet"
+    );
 }
 
 #[test]
