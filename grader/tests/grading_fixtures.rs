@@ -57,11 +57,7 @@ fn segfault_fails_the_exit_checks() {
         failed_checks(&result),
         ["exits with status 0", "--exclusive creates a fresh segment"]
     );
-    let check = result
-        .checks
-        .iter()
-        .find(|check| check.name == "exits with status 0")
-        .expect("the check");
+    let check = check_named(&result, "exits with status 0");
     assert_eq!(
         check.actual.as_deref(),
         Some("killed by SIGSEGV (signal 11)")
@@ -93,11 +89,7 @@ fn hang_is_killed_at_the_timeout() {
         failed_checks(&result),
         ["exits with status 0", "--exclusive creates a fresh segment"]
     );
-    let check = result
-        .checks
-        .iter()
-        .find(|check| check.name == "exits with status 0")
-        .expect("the check");
+    let check = check_named(&result, "exits with status 0");
     assert_eq!(
         check.actual.as_deref(),
         Some("still running after 2 s: killed by the grader")
@@ -121,11 +113,7 @@ fn flood_of_output_fails_the_output_checks_and_is_capped() {
             && message.ends_with("bytes on stdout; expected 1 line(s)"),
         "{message}"
     );
-    let check = result
-        .checks
-        .iter()
-        .find(|check| check.name == "prints the id of the segment it created")
-        .expect("the check");
+    let check = check_named(&result, "prints the id of the segment it created");
     let shown = check.output.as_deref().unwrap_or("");
     assert!(
         shown.lines().count() < 50,
@@ -141,11 +129,7 @@ fn printing_without_writing_fails_the_contents_check() {
         failed_checks(&result),
         ["the segment holds the sentence and its NUL"]
     );
-    let check = result
-        .checks
-        .iter()
-        .find(|check| check.name == "the segment holds the sentence and its NUL")
-        .expect("the check");
+    let check = check_named(&result, "the segment holds the sentence and its NUL");
     assert_eq!(check.message, "the segment does not hold the sentence");
     assert_eq!(
         check.actual.as_deref(),

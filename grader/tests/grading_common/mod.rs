@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use grader::exercises::{self, Exercise};
 use grader::grade::Options;
-use grader::report::{CheckStatus, ExerciseResult};
+use grader::report::{CheckResult, CheckStatus, ExerciseResult};
 
 /// The grader executable (the sandbox re-runs it as `grader __sandbox`).
 pub fn grader_exe() -> PathBuf {
@@ -90,14 +90,18 @@ pub fn failed_checks(result: &ExerciseResult) -> Vec<&str> {
         .collect()
 }
 
-/// The message of the named check.
-pub fn message_of<'a>(result: &'a ExerciseResult, check: &str) -> &'a str {
-    &result
+/// The named check of an exercise's result.
+pub fn check_named<'a>(result: &'a ExerciseResult, check: &str) -> &'a CheckResult {
+    result
         .checks
         .iter()
         .find(|found| found.name == check)
         .unwrap_or_else(|| panic!("no check {check:?}"))
-        .message
+}
+
+/// The message of the named check.
+pub fn message_of<'a>(result: &'a ExerciseResult, check: &str) -> &'a str {
+    &check_named(result, check).message
 }
 
 /// The machine's state that grading must not change: its segments, and the processes
