@@ -55,8 +55,26 @@ impl Style {
     }
 }
 
-/// The report as text for a terminal (ANSI colours when `color`).
+/// The report as text for a terminal (ANSI colours when `color`): the results, the score and
+/// the next step.
 pub fn render(report: &Report, color: bool) -> String {
+    let style = Style { color };
+    let mut out = render_results(report, color);
+    let _ = writeln!(out);
+    let score = format!(
+        "Score: {}/{}",
+        number(report.score()),
+        number(report.max_score())
+    );
+    let _ = writeln!(out, "{}", style.bold(&score));
+    out.push_str(&next_step(report));
+    out
+}
+
+/// The results alone: a line per exercise, the failed checks under it, and a note when the
+/// programs could not be isolated. For front ends that say what to do next themselves (the
+/// watch loop).
+pub fn render_results(report: &Report, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
     let name_width = report
@@ -68,13 +86,6 @@ pub fn render(report: &Report, color: bool) -> String {
     for exercise in &report.exercises {
         render_exercise(&mut out, exercise, name_width, &style);
     }
-    let _ = writeln!(out);
-    let score = format!(
-        "Score: {}/{}",
-        number(report.score()),
-        number(report.max_score())
-    );
-    let _ = writeln!(out, "{}", style.bold(&score));
     if report.isolation == "host" {
         let _ = writeln!(
             out,
@@ -82,7 +93,6 @@ pub fn render(report: &Report, color: bool) -> String {
             style.yellow("note: namespaces were not available, so the programs ran in this machine's IPC namespace")
         );
     }
-    out.push_str(&next_step(report));
     out
 }
 

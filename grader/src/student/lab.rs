@@ -3,8 +3,9 @@
 //! Grading one exercise for the watch loop is the command line's grading, cut down to one
 //! exercise and made silent: build its package with cargo ([`crate::app::build_programs`],
 //! cargo's output captured), grade it in the sandbox ([`crate::grade::grade_exercises`], no
-//! progress line), and render the same terminal report as `cargo grade NAME`
-//! ([`crate::report::human`]). Nothing here prints: in watch mode the terminal belongs to the
+//! progress line), and render the same results as `cargo grade NAME`
+//! ([`crate::report::human::render_results`], without the score and next step: the loop shows
+//! its own). Nothing here prints: in watch mode the terminal belongs to the
 //! loop.
 
 use std::time::Instant;
@@ -62,6 +63,7 @@ impl Lab for GraderLab {
             grade_time: started.elapsed(),
             isolation,
         };
-        Ok((passed, human::render(&report, self.color)))
+        // The watch loop says what to do next itself: the results alone, no score or next step.
+        Ok((passed, human::render_results(&report, self.color)))
     }
 }
