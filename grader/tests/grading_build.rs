@@ -15,35 +15,40 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
-/// A tiny checkout: `create` has a type error, `attach` compiles (and fails its checks), and
-/// `parent-child` is missing altogether.
-fn broken_checkout() -> tempfile::TempDir {
+/// A tiny checkout with one package per `(dir, name, main.rs)` under exercises/.
+fn tiny_checkout(programs: &[(&str, &str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let root = dir.path();
     write(
         &root.join("Cargo.toml"),
         "[workspace]\nresolver = \"3\"\nmembers = [\"exercises/*\"]\n",
     );
-    let package = |name: &str| {
-        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n")
-    };
-    write(
-        &root.join("exercises/01-create/Cargo.toml"),
-        &package("create"),
-    );
-    write(
-        &root.join("exercises/01-create/src/main.rs"),
-        "fn main() {\n    let count: u32 = \"three\";\n    println!(\"{count}\");\n}\n",
-    );
-    write(
-        &root.join("exercises/02-attach/Cargo.toml"),
-        &package("attach"),
-    );
-    write(
-        &root.join("exercises/02-attach/src/main.rs"),
-        "fn main() {\n    std::process::exit(1);\n}\n",
-    );
+    for (exercise_dir, name, main) in programs {
+        let package = root.join("exercises").join(exercise_dir);
+        write(
+            &package.join("Cargo.toml"),
+            &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n"),
+        );
+        write(&package.join("src/main.rs"), main);
+    }
     dir
+}
+
+/// A tiny checkout: `create` has a type error, `attach` compiles (and fails its checks), and
+/// `parent-child` is missing altogether.
+fn broken_checkout() -> tempfile::TempDir {
+    tiny_checkout(&[
+        (
+            "01-create",
+            "create",
+            "fn main() {\n    let count: u32 = \"three\";\n    println!(\"{count}\");\n}\n",
+        ),
+        (
+            "02-attach",
+            "attach",
+            "fn main() {\n    std::process::exit(1);\n}\n",
+        ),
+    ])
 }
 
 #[test]
@@ -120,31 +125,15 @@ fn submission_must_be_a_checkout() {
 #[test]
 fn output_file_holds_each_exercise_as_soon_as_it_is_graded() {
     // create exits at once (and fails); attach never ends, so it is graded last and slowly.
-    let dir = tempfile::tempdir().expect("a temporary folder");
+    let dir = tiny_checkout(&[
+        ("01-create", "create", "fn main() {}\n"),
+        (
+            "02-attach",
+            "attach",
+            "fn main() {\n    loop {\n        std::thread::park();\n    }\n}\n",
+        ),
+    ]);
     let root = dir.path();
-    write(
-        &root.join("Cargo.toml"),
-        "[workspace]\nresolver = \"3\"\nmembers = [\"exercises/*\"]\n",
-    );
-    let package = |name: &str| {
-        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n")
-    };
-    write(
-        &root.join("exercises/01-create/Cargo.toml"),
-        &package("create"),
-    );
-    write(
-        &root.join("exercises/01-create/src/main.rs"),
-        "fn main() {}\n",
-    );
-    write(
-        &root.join("exercises/02-attach/Cargo.toml"),
-        &package("attach"),
-    );
-    write(
-        &root.join("exercises/02-attach/src/main.rs"),
-        "fn main() {\n    loop {\n        std::thread::park();\n    }\n}\n",
-    );
     let results = root.join("results.json");
     let mut grader = std::process::Command::new(env!("CARGO_BIN_EXE_grader"))
         .arg("--submission")
