@@ -22,3 +22,24 @@ pub fn private_ipc_namespace() {
         );
     }
 }
+
+/// How many segments the calling thread's IPC namespace holds (the rows of
+/// `/proc/sysvipc/shm`, which shows the reader's namespace).
+pub fn segment_count() -> usize {
+    let table = std::fs::read_to_string("/proc/sysvipc/shm").expect("read /proc/sysvipc/shm");
+    table.lines().skip(1).count()
+}
+
+/// The processes, other than this one, that share the calling thread's IPC namespace: in a
+/// test's private namespace, the children a program left running.
+pub fn other_processes_in_this_namespace() -> Vec<String> {
+    let ours = std::fs::read_link("/proc/thread-self/ns/ipc").expect("our IPC namespace");
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .expect("read /proc")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()) && *name != me)
+        // A process that has exited (or a zombie) has no namespace link any more.
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/ns/ipc")).ok() == Some(ours.clone()))
+        .collect()
+}

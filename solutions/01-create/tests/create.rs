@@ -5,6 +5,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
+use sysv::testing::segment_count;
 use sysv::{Errno, Mode, ShmId, ShmatFlag, ShmgetFlag};
 
 const KEY: sysv::Key = 9990;
@@ -25,12 +26,6 @@ fn printed_id(output: &Output) -> ShmId {
         .and_then(|rest| rest.strip_suffix('\n'))
         .unwrap_or_else(|| panic!("unexpected stdout: {stdout:?}"));
     ShmId::from_raw(id.parse().expect("the id is a number"))
-}
-
-/// How many segments exist in this test's IPC namespace.
-fn segment_count() -> usize {
-    let table = std::fs::read_to_string("/proc/sysvipc/shm").expect("/proc/sysvipc/shm");
-    table.lines().skip(1).count()
 }
 
 fn find_segment() -> nix::Result<ShmId> {

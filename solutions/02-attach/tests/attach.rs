@@ -5,6 +5,7 @@ use std::process::{Command as StdCommand, Stdio};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
+use sysv::testing::segment_count;
 use sysv::{Errno, Mode, ShmId, ShmatFlag, ShmgetFlag};
 
 const KEY: sysv::Key = 9990;
@@ -31,11 +32,6 @@ fn segment_bytes(id: ShmId, len: usize) -> Vec<u8> {
     attachment.read(0, &mut bytes);
     sysv::shmdt(attachment).expect("detach");
     bytes
-}
-
-fn segment_count() -> usize {
-    let table = std::fs::read_to_string("/proc/sysvipc/shm").expect("/proc/sysvipc/shm");
-    table.lines().skip(1).count()
 }
 
 #[test]

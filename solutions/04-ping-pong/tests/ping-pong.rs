@@ -8,28 +8,10 @@ use assert_cmd::Command;
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::unistd::Pid;
 use predicates::prelude::*;
+use sysv::testing::{other_processes_in_this_namespace, segment_count};
 use sysv::{Errno, Mode, ShmId, ShmatFlag, ShmgetFlag};
 
 const KEY: sysv::Key = 1001;
-
-fn segment_count() -> usize {
-    let table = std::fs::read_to_string("/proc/sysvipc/shm").expect("/proc/sysvipc/shm");
-    table.lines().skip(1).count()
-}
-
-/// The processes, other than this test process, in this test's private IPC namespace: the
-/// program's children, if it left any running.
-fn other_processes_in_this_namespace() -> Vec<String> {
-    let ours = std::fs::read_link("/proc/thread-self/ns/ipc").expect("our IPC namespace");
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()) && *name != me)
-        // A process that has exited (or a zombie) has no namespace link any more.
-        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/ns/ipc")).ok() == Some(ours.clone()))
-        .collect()
-}
 
 /// Pins this test's thread, and so every process it starts, to one CPU: the children can then
 /// only take turns if each gives the CPU away while it waits.

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 
 use rexpect::process::wait::WaitStatus;
+use sysv::testing::segment_count;
 use sysv::{Errno, Mode, ShmId, ShmatFlag, ShmgetFlag};
 
 const KEY: sysv::Key = 2004;
@@ -85,11 +86,6 @@ fn run_sized(input: Input) -> Run {
         stderr,
         exit_code,
     }
-}
-
-fn segment_count() -> usize {
-    let table = std::fs::read_to_string("/proc/sysvipc/shm").expect("/proc/sysvipc/shm");
-    table.lines().skip(1).count()
 }
 
 fn no_segment_left() {

@@ -3,6 +3,7 @@
 //! what is left in the kernel.
 
 use assert_cmd::Command;
+use sysv::testing::segment_count;
 use sysv::{Errno, Key, Mode, ShmId, ShmatFlag, ShmgetFlag};
 
 fn make_segment(key: Key, size: usize) -> ShmId {
@@ -20,11 +21,6 @@ fn remove(args: &[&str]) -> assert_cmd::assert::Assert {
         .expect("built")
         .args(args)
         .assert()
-}
-
-fn segment_count() -> usize {
-    let table = std::fs::read_to_string("/proc/sysvipc/shm").expect("/proc/sysvipc/shm");
-    table.lines().skip(1).count()
 }
 
 #[test]
