@@ -3,7 +3,6 @@
 
 mod sandbox_common;
 
-use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,7 +47,7 @@ fn run_as_nobody(scenario: &Scenario) -> Option<Vec<Observation>> {
         eprintln!("skipped: only root can start a process as nobody");
         return None;
     }
-    let mut child = Command::new(grader_exe())
+    let child = Command::new(grader_exe())
         .arg(grader::sandbox::SUBCOMMAND)
         .uid(NOBODY)
         .gid(NOBODY)
@@ -58,20 +57,7 @@ fn run_as_nobody(scenario: &Scenario) -> Option<Vec<Observation>> {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the sandbox as nobody");
-    let input = serde_json::to_vec(scenario).expect("encode");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&input)
-        .expect("send the scenario");
-    let output = child.wait_with_output().expect("wait");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(serde_json::from_slice(&output.stdout).expect("decode"))
+    Some(exchange(child, scenario))
 }
 
 #[test]

@@ -149,7 +149,6 @@ impl Drop for Marker {
 /// Runs `grader __sandbox` under a wrapper command (e.g. `setpriv ...`, `unshare ...`), the
 /// wrapper's arguments first; `None` if the wrapper is not installed.
 pub fn run_wrapped(wrapper: &[&str], scenario: &Scenario) -> Option<Vec<Observation>> {
-    use std::io::Write;
     use std::process::{Command, Stdio};
     let (program, args) = wrapper.split_first().expect("a wrapper command");
     let mut command = Command::new(program);
@@ -160,7 +159,7 @@ pub fn run_wrapped(wrapper: &[&str], scenario: &Scenario) -> Option<Vec<Observat
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = match command.spawn() {
+    let child = match command.spawn() {
         Ok(child) => child,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             eprintln!("skipped: {program} is not installed");
@@ -168,6 +167,13 @@ pub fn run_wrapped(wrapper: &[&str], scenario: &Scenario) -> Option<Vec<Observat
         }
         Err(error) => panic!("cannot start {program}: {error}"),
     };
+    Some(exchange(child, scenario))
+}
+
+/// Sends the scenario to a started `grader __sandbox` (stdin, stdout and stderr piped) and
+/// decodes its observations; the sandbox must succeed.
+pub fn exchange(mut child: std::process::Child, scenario: &Scenario) -> Vec<Observation> {
+    use std::io::Write;
     let input = serde_json::to_vec(scenario).expect("encode the scenario");
     child
         .stdin
@@ -181,5 +187,5 @@ pub fn run_wrapped(wrapper: &[&str], scenario: &Scenario) -> Option<Vec<Observat
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    Some(serde_json::from_slice(&output.stdout).expect("decode the observations"))
+    serde_json::from_slice(&output.stdout).expect("decode the observations")
 }
