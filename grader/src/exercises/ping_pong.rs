@@ -27,10 +27,13 @@ fn expected_lines(id: i64) -> Vec<String> {
     ]
 }
 
-/// A segment left by an earlier run: turn 2 and an old answer. The parent must reset the turn.
+/// A segment left by an earlier run that died mid-way: turn 1 and an old question. A parent
+/// that does not reset the turn lets child 2 go at once and read the old question (id -1)
+/// whenever it runs before child 1 has written: the repeats make that likely to show.
+/// (A stale turn 2 would catch nothing: child 1 stores 1 whatever it finds.)
 fn stale_contents() -> Vec<u8> {
-    let mut contents = 2u32.to_ne_bytes().to_vec();
-    contents.extend_from_slice(b"Yes, this is shared memory ID: -1.\0");
+    let mut contents = 1u32.to_ne_bytes().to_vec();
+    contents.extend_from_slice(b"Is this the shared memory ID: -1?\0");
     contents
 }
 
