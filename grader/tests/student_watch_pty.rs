@@ -349,6 +349,9 @@ fn a_corrupt_progress_file_is_a_warning_and_a_fresh_start() {
     assert_eq!(State::load(checkout.path()).warning, None, "rewritten");
 }
 
+// `ioctl(fd, TIOCSWINSZ, &winsize)`, checked, as nix's typed wrapper.
+nix::ioctl_write_ptr_bad!(set_window_size, libc::TIOCSWINSZ, libc::winsize);
+
 fn a_resized_terminal_is_redrawn() {
     let checkout = checkout();
     let mut session = spawn_in_pty("normal", checkout.path());
@@ -364,20 +367,10 @@ fn a_resized_terminal_is_redrawn() {
         ws_xpixel: 0,
         ws_ypixel: 0,
     };
-    // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer, which is valid for the call.
-    let result = unsafe {
-        libc::ioctl(
-            std::os::fd::AsRawFd::as_raw_fd(&master),
-            libc::TIOCSWINSZ,
-            &size,
-        )
-    };
-    assert_eq!(
-        result,
-        0,
-        "set the window size: {}",
-        std::io::Error::last_os_error()
-    );
+    // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer, which is valid for the call,
+    // and the descriptor is the pty's master side, open for the whole session.
+    unsafe { set_window_size(std::os::fd::AsRawFd::as_raw_fd(&master), &size) }
+        .expect("set the window size (TIOCSWINSZ)");
     // The kernel sends SIGWINCH; the same screen is drawn again, with no new grade.
     expect(&mut session, "Exercise 1/2: create");
     expect(&mut session, "fake report #1 for create: not solved yet");
