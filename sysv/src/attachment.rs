@@ -1,35 +1,6 @@
 //! Attaching a segment and touching its memory: [`shmat`], [`shmdt`] and [`Attachment`].
 //!
-//! # The access rule
-//!
-//! Other processes (and other threads of this one, through another attachment of the same
-//! segment) change the memory at any moment. Rust's memory model makes two unsynchronised
-//! accesses to one byte undefined behaviour unless both are atomic *and of the same size*
-//! (the rules of [`AtomicU32::from_ptr`]). So every access this module makes is one kind:
-//!
-//! - an **aligned 4-byte atomic** access to the word that holds the bytes: the segment starts
-//!   on a page boundary, so word `n` is the bytes `4n..4n+4`;
-//! - [`Attachment::read`] and [`Attachment::write`] are [`Ordering::Relaxed`]: a word is never
-//!   torn (another reader sees all of its old bytes or all of its new ones), but a copy of more
-//!   than one word may interleave with another process's, and the copy orders nothing by
-//!   itself. To publish bytes, write them, then store a flag with [`Ordering::Release`] through
-//!   [`Attachment::atomic_u32`]; the reader loads the flag with [`Ordering::Acquire`] and then
-//!   reads the bytes (exercise 4 is built on this);
-//! - a write of part of a word (a 1-byte NUL, a string that does not end on a word boundary)
-//!   replaces just those bytes with a compare-and-swap of the whole word, so the bytes next to
-//!   it, which another process may be writing, are never overwritten with stale values.
-//!
-//! [`Attachment::atomic_u32`] hands out the same 4-byte words, so it never mixes sizes with
-//! `read` and `write`. Another process written in C follows the rule with C11 atomics
-//! (`atomic_store_explicit`, `__atomic_load_n`) on aligned `uint32_t`s.
-//!
-//! # Read-only attachments
-//!
-//! A [`ShmatFlag::SHM_RDONLY`] attachment is mapped read-only: a store into it is a `SIGSEGV`.
-//! Every write path refuses it before touching memory ([`AccessError::ReadOnly`]), including
-//! [`Attachment::atomic_u32`], since a `&AtomicU32` would let safe code call `store`. Reads
-//! through it are `Relaxed` 4-byte loads, which the standard library guarantees never write
-//! (see "Atomic accesses to read-only memory" in [`std::sync::atomic`]).
+//! The rule every access follows is in the crate docs ("The access rule").
 
 use std::ffi::c_void;
 use std::fmt;
@@ -40,7 +11,7 @@ use nix::errno::Errno;
 
 use crate::{ShmId, shmctl_stat};
 
-/// The size of the words every access goes through (see the module's access rule).
+/// The size of the words every access goes through (see the crate docs' access rule).
 const WORD: usize = size_of::<u32>();
 
 bitflags::bitflags! {
@@ -211,7 +182,7 @@ impl std::error::Error for AccessError {}
 /// A segment attached into this process, from [`shmat`]; give it back with [`shmdt`].
 ///
 /// Reads and writes are copies with bounds checks, through aligned 4-byte atomics (the
-/// module's access rule): the layer never hands out `&[u8]` or `&mut [u8]` into the segment,
+/// crate docs' access rule): the layer never hands out `&[u8]` or `&mut [u8]` into the segment,
 /// since Rust assumes nobody else changes memory behind such a reference. To coordinate
 /// processes use [`Self::atomic_u32`].
 ///
@@ -250,8 +221,8 @@ pub struct Attachment {
 // SAFETY: the mapping is the process's, valid on every thread until shmdt, which consumes the
 // Attachment; no thread-local state is involved.
 unsafe impl Send for Attachment {}
-// SAFETY: every access through &Attachment is an aligned 4-byte atomic (the module's access
-// rule), so concurrent use from several threads is never a data race.
+// SAFETY: every access through &Attachment is an aligned 4-byte atomic (the crate docs'
+// access rule), so concurrent use from several threads is never a data race.
 unsafe impl Sync for Attachment {}
 
 impl Attachment {
@@ -290,7 +261,7 @@ impl Attachment {
     }
 
     /// The address the kernel chose, as C's `shmat` returns it (page-aligned). Using it is
-    /// `unsafe`, and sound only under the module's access rule: aligned 4-byte atomics.
+    /// `unsafe`, and sound only under the crate docs' access rule: aligned 4-byte atomics.
     ///
     /// ```
     /// # sysv::testing::private_ipc_namespace();

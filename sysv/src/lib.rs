@@ -31,8 +31,38 @@
 //! always picks the address (there is no `shmaddr` argument and no `SHM_REMAP`), and the
 //! [`Attachment`] never hands out a Rust reference to the bytes: every access is bounds-checked
 //! and goes through aligned 4-byte atomics, because other processes change the memory at any
-//! moment (the access rule is in the [`Attachment`] docs' module, and in the book's chapter on
-//! this crate). So no safe use of this crate can cause undefined behaviour.
+//! moment (the access rule below). So no safe use of this crate can cause undefined behaviour.
+//!
+//! # The access rule
+//!
+//! Other processes (and other threads of this one, through another attachment of the same
+//! segment) change the memory at any moment. Rust's memory model makes two unsynchronised
+//! accesses to one byte undefined behaviour unless both are atomic *and of the same size*
+//! (the rules of [`AtomicU32::from_ptr`](std::sync::atomic::AtomicU32::from_ptr)). So every access this crate makes is one kind:
+//!
+//! - an **aligned 4-byte atomic** access to the word that holds the bytes: the segment starts
+//!   on a page boundary, so word `n` is the bytes `4n..4n+4`;
+//! - [`Attachment::read`] and [`Attachment::write`] are [`Ordering::Relaxed`](std::sync::atomic::Ordering::Relaxed): a word is never
+//!   torn (another reader sees all of its old bytes or all of its new ones), but a copy of more
+//!   than one word may interleave with another process's, and the copy orders nothing by
+//!   itself. To publish bytes, write them, then store a flag with [`Ordering::Release`](std::sync::atomic::Ordering::Release) through
+//!   [`Attachment::atomic_u32`]; the reader loads the flag with [`Ordering::Acquire`](std::sync::atomic::Ordering::Acquire) and then
+//!   reads the bytes (exercise 4 is built on this);
+//! - a write of part of a word (a 1-byte NUL, a string that does not end on a word boundary)
+//!   replaces just those bytes with a compare-and-swap of the whole word, so the bytes next to
+//!   it, which another process may be writing, are never overwritten with stale values.
+//!
+//! [`Attachment::atomic_u32`] hands out the same 4-byte words, so it never mixes sizes with
+//! `read` and `write`. Another process written in C follows the rule with C11 atomics
+//! (`atomic_store_explicit`, `__atomic_load_n`) on aligned `uint32_t`s.
+//!
+//! # Read-only attachments
+//!
+//! A [`ShmatFlag::SHM_RDONLY`] attachment is mapped read-only: a store into it is a `SIGSEGV`.
+//! Every write path refuses it before touching memory ([`AccessError::ReadOnly`]), including
+//! [`Attachment::atomic_u32`], since a `&AtomicU32` would let safe code call `store`. Reads
+//! through it are `Relaxed` 4-byte loads, which the standard library guarantees never write
+//! (see "Atomic accesses to read-only memory" in [`std::sync::atomic`]).
 //!
 //! # Why nothing happens on drop
 //!
