@@ -339,10 +339,15 @@ pub fn shmctl_stat(id: ShmId) -> nix::Result<ShmidDs> {
     Errno::result(unsafe { libc::shmctl(id.0, libc::IPC_STAT, buf.as_mut_ptr()) })?;
     // SAFETY: IPC_STAT succeeded, so the kernel filled in the struct (and it started zeroed).
     let ds = unsafe { buf.assume_init() };
+    #[allow(
+        clippy::useless_conversion,
+        reason = "the mode is a u16 in glibc's ipc_perm and a u32 in musl's"
+    )]
+    let mode = u32::from(ds.shm_perm.mode);
     Ok(ShmidDs {
         key: key_of(&ds.shm_perm),
         size: ds.shm_segsz,
-        mode: u32::from(ds.shm_perm.mode),
+        mode,
         uid: ds.shm_perm.uid,
         gid: ds.shm_perm.gid,
         cuid: ds.shm_perm.cuid,
