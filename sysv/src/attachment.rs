@@ -16,6 +16,14 @@ const WORD: usize = size_of::<u32>();
 
 bitflags::bitflags! {
     /// Flags of [`shmat`].
+    ///
+    /// ```
+    /// use sysv::ShmatFlag;
+    ///
+    /// let read_write = ShmatFlag::empty(); // shmat(id, NULL, 0)
+    /// let read_only = ShmatFlag::SHM_RDONLY; // shmat(id, NULL, SHM_RDONLY)
+    /// assert!(!read_write.contains(ShmatFlag::SHM_RDONLY) && read_only.contains(ShmatFlag::SHM_RDONLY));
+    /// ```
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct ShmatFlag: libc::c_int {
         /// Attach read-only: every write through the attachment is refused
@@ -136,6 +144,24 @@ pub unsafe fn shmdt_raw(addr: *const c_void) -> nix::Result<()> {
 }
 
 /// Why an access through an [`Attachment`] was refused. Nothing was read or written.
+///
+/// ```
+/// # sysv::testing::private_ipc_namespace();
+/// use sysv::{AccessError, IPC_PRIVATE, Mode, ShmatFlag, ShmgetFlag};
+///
+/// let id = sysv::shmget(IPC_PRIVATE, 16, ShmgetFlag::IPC_CREAT, Mode::from_bits_truncate(0o600))?;
+/// let attachment = sysv::shmat(id, ShmatFlag::empty())?;
+/// match attachment.try_write(10, b"too long for the rest") {
+///     Ok(()) => println!("written"),
+///     Err(AccessError::OutOfBounds { offset, len, size }) => {
+///         eprintln!("{len} bytes at {offset} do not fit in {size}: not written")
+///     }
+///     Err(other) => eprintln!("not written: {other}"),
+/// }
+/// sysv::shmdt(attachment)?;
+/// sysv::shmctl_rmid(id)?;
+/// # Ok::<(), sysv::Errno>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccessError {
     /// The bytes `offset..offset + len` are not all inside the `size`-byte segment.
