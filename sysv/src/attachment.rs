@@ -118,6 +118,17 @@ pub fn shmat(id: ShmId, flags: ShmatFlag) -> nix::Result<Attachment> {
 /// sysv::shmctl_rmid(id)?;
 /// # Ok::<(), sysv::Errno>(())
 /// ```
+///
+/// Using the attachment after detaching does not compile (in C it is a `SIGSEGV`, or worse):
+///
+/// ```compile_fail,E0382
+/// # use sysv::{IPC_PRIVATE, Mode, ShmatFlag, ShmgetFlag};
+/// # let id = sysv::shmget(IPC_PRIVATE, 8, ShmgetFlag::IPC_CREAT, Mode::from_bits_truncate(0o600))?;
+/// let attachment = sysv::shmat(id, ShmatFlag::empty())?;
+/// sysv::shmdt(attachment)?;
+/// attachment.write(0, b"too late"); // error[E0382]: borrow of moved value
+/// # Ok::<(), sysv::Errno>(())
+/// ```
 pub fn shmdt(attachment: Attachment) -> nix::Result<()> {
     // SAFETY: the address came from shmat and, the Attachment being consumed, is not used again.
     Errno::result(unsafe { libc::shmdt(attachment.addr.as_ptr().cast::<c_void>()) }).map(drop)
