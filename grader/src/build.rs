@@ -7,6 +7,8 @@
 //! missing from a submission, a broken manifest) are the remaining packages built one by one,
 //! each failure then reported against its own package.
 
+pub mod jail;
+
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
