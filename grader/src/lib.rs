@@ -62,6 +62,7 @@ pub mod diff;
 pub mod exercises;
 pub mod grade;
 pub mod info;
+pub mod intake;
 pub mod proc_shm;
 pub mod report;
 pub mod sandbox;

@@ -120,8 +120,6 @@ pub enum Mount {
 /// A command and the world it sees.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Jail {
-    /// An empty folder of the machine that the jail's root is mounted on.
-    pub root: PathBuf,
     pub mounts: Vec<Mount>,
     /// Program (a path inside the jail) and its arguments.
     pub program: PathBuf,
@@ -336,7 +334,9 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
         .context("Failed to switch to the jail's gid")?;
     nix::unistd::setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
         .context("Failed to switch to the jail's uid")?;
-    let root = &jail.root;
+    // Any folder will do to build the new root on: the mount namespace is private and every
+    // source is open already. /tmp exists everywhere and the jail's uid can reach it.
+    let root = Path::new("/tmp");
     mount(
         Some("tmpfs"),
         root,

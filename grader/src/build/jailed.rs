@@ -1,0 +1,142 @@
+//! Cargo for a submission: its sources over the pristine lab, built in the jail.
+//!
+//! The jail shows cargo the pristine lab at `/lab` (read-only), with each exercise's `src/`
+//! replaced by the submission's (or by the original stub where the submission has none), and
+//! `/target`: an overlay of the shared dependency cache (read-only) under this build's own
+//! upper folder, which the grader owns and removes after grading. Nothing of the submission
+//! but those sources is seen by the build: not its manifests, build scripts, `.cargo/`
+//! configuration or `target/`. Cargo runs `--frozen` (offline, the lock file as it is).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use super::cache::{self, DependencyCache, LAB, TARGET};
+use super::jail::{self, Mount};
+use crate::info::Info;
+
+/// How long one submission's build may take.
+const BUILD_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A submission's files: for each exercise folder (`01-create`), its sources by path relative
+/// to the exercise's `src/` (`main.rs`, `parse/mod.rs`).
+pub type Sources = BTreeMap<String, BTreeMap<PathBuf, Vec<u8>>>;
+
+/// Cargo in the jail for one submission, and the folder its build lives in.
+#[derive(Clone, Debug)]
+pub struct JailedCargo {
+    helper_exe: PathBuf,
+    cache: DependencyCache,
+    scratch: Arc<Scratch>,
+}
+
+impl JailedCargo {
+    /// Stages `sources` for a build on `cache`; `helper_exe` is the grader binary (it runs the
+    /// jail as `grader __build-jail`).
+    pub fn new(helper_exe: &Path, cache: DependencyCache, sources: &Sources) -> Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("build-")
+            .tempdir_in(&cache.scratch)
+            .context("Failed to create a folder for the submission's build")?;
+        let scratch = Scratch { dir };
+        for exercise in Info::builtin()?.exercises {
+            let src = scratch.src(&exercise.dir);
+            cache::make_dir(&src, 0o755)?;
+            match sources.get(&exercise.dir) {
+                Some(files) => {
+                    for (path, bytes) in files {
+                        cache::write_file(&src.join(path), bytes)?;
+                    }
+                }
+                None => cache::write_file(
+                    &src.join("main.rs"),
+                    crate::student::reset::original_main_rs(&exercise.dir)?.as_bytes(),
+                )?,
+            }
+        }
+        let layers = scratch.layers();
+        for dir in [&layers, &layers.join("upper"), &layers.join("work")] {
+            cache::make_dir(dir, 0o755)?;
+            cache::give_to_build_uid(dir)?;
+        }
+        Ok(JailedCargo {
+            helper_exe: helper_exe.to_path_buf(),
+            cache,
+            scratch: Arc::new(scratch),
+        })
+    }
+
+    /// The lab as cargo sees it (for messages).
+    pub fn workspace() -> PathBuf {
+        LAB.into()
+    }
+
+    /// Runs cargo with `args` (the manifest and target are the jail's) in the jail.
+    pub fn cargo(&self, args: Vec<String>) -> Result<Output> {
+        let mut mounts = self.cache.common_mounts();
+        for exercise in Info::builtin()?.exercises {
+            mounts.push(Mount::Bind {
+                source: self.scratch.src(&exercise.dir),
+                target: Path::new(LAB)
+                    .join("exercises")
+                    .join(&exercise.dir)
+                    .join("src"),
+                writable: false,
+            });
+        }
+        mounts.push(Mount::Overlay {
+            lower: self.cache.target.clone(),
+            layers: self.scratch.layers(),
+            upper: "upper".into(),
+            work: "work".into(),
+            target: TARGET.into(),
+        });
+        let mut all = vec!["--frozen".to_string()];
+        all.extend(args);
+        jail::run(
+            &self.helper_exe,
+            &self.cache.jail(mounts, all, BUILD_TIMEOUT),
+        )
+    }
+
+    /// Where a path cargo reported inside the jail (`/target/debug/create`) is on the machine.
+    pub fn outside(&self, inside: &Path) -> PathBuf {
+        match inside.strip_prefix(TARGET) {
+            Ok(relative) => self.scratch.layers().join("upper").join(relative),
+            Err(_) => inside.to_path_buf(),
+        }
+    }
+}
+
+/// The build's folder: `src/DIR/` (the staged sources) and `layers/{upper,work}` (the
+/// overlay's writable half). Removed when the last handle goes.
+#[derive(Debug)]
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn src(&self, exercise_dir: &str) -> PathBuf {
+        self.dir.path().join("src").join(exercise_dir)
+    }
+
+    fn layers(&self) -> PathBuf {
+        self.dir.path().join("layers")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // Overlay leaves a mode-000 folder in its work dir; open it so that it can be removed
+        // (root need not, an ordinary user must).
+        let work = self.layers().join("work/work");
+        if work.is_dir() {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&work, std::fs::Permissions::from_mode(0o700));
+        }
+    }
+}
