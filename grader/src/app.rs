@@ -309,13 +309,23 @@ pub fn build_submission(
             .collect(),
         jail: Some(cargo.clone()),
     };
-    let (programs, _) = programs_of(&request)?;
+    let (mut programs, _) = programs_of(&request)?;
+    for program in &mut programs {
+        if let Program::DidNotCompile(messages) = program {
+            crate::build::jailed::explain_missing_files(messages);
+        }
+    }
     Ok(SubmissionBuild {
         programs,
         build_time: started.elapsed(),
         intake: crate::report::Intake {
             ignored: submission.ignored,
-            missing: submission.missing,
+            // Only those graded now.
+            missing: submission
+                .missing
+                .into_iter()
+                .filter(|name| exercises.iter().any(|exercise| exercise.name() == name))
+                .collect(),
         },
         cargo,
     })

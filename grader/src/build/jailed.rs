@@ -112,6 +112,22 @@ impl JailedCargo {
     }
 }
 
+/// Adds to the compiler's messages, when a file it was told to read is not there
+/// (`include_str!`, `include_bytes!`, a `#[path]` module), why: the build sees the lab alone.
+pub fn explain_missing_files(messages: &mut String) {
+    if messages.contains("couldn't read `") || messages.contains("file not found for module") {
+        if !messages.ends_with('\n') {
+            messages.push('\n');
+        }
+        messages.push_str(
+            "note: the grader builds a submission from its sources alone, in a sandbox that shows \
+             only the lab: include_str!, include_bytes! and #[path] can read the .rs files of \
+             your exercise's src/ folder and nothing else (not other files of the submission, \
+             not files of the machine such as /etc)\n",
+        );
+    }
+}
+
 /// The build's folder: `src/DIR/` (the staged sources) and `layers/{upper,work}` (the
 /// overlay's writable half). Removed when the last handle goes.
 #[derive(Debug)]

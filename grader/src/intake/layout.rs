@@ -120,14 +120,13 @@ impl Found {
                     "exercises/{dir}/build.rs (build scripts never run)"
                 ));
             }
-            ["exercises", dir, name, ..] => self.ignore(format!(
-                "exercises/{dir}/{name}{}",
-                if matches!(entry.kind, Kind::File(_)) && !entry.path.ends_with(name) {
-                    "/"
-                } else {
-                    ""
-                }
-            )),
+            ["exercises", dir, name, ..] => {
+                let folder = parts.len() > 3 || matches!(entry.kind, Kind::Dir | Kind::Skipped);
+                self.ignore(format!(
+                    "exercises/{dir}/{name}{}",
+                    if folder { "/" } else { "" }
+                ));
+            }
             [top, ..] => self.ignore_top(top, &entry),
             [] => {}
         }
