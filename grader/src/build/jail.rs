@@ -334,6 +334,9 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
         .context("Failed to switch to the jail's gid")?;
     nix::unistd::setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
         .context("Failed to switch to the jail's uid")?;
+    // The kernel forgets the parent-death signal when the uid changes: ask again, or a killed
+    // jail (the timeout) would leave its pid 1, and so the whole namespace, running.
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("Failed to set PDEATHSIG")?;
     // Any folder will do to build the new root on: the mount namespace is private and every
     // source is open already. /tmp exists everywhere and the jail's uid can reach it.
     let root = Path::new("/tmp");
