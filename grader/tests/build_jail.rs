@@ -41,9 +41,14 @@ impl Setup {
             std::fs::Permissions::from_mode(0o600),
         )
         .expect("chmod");
-        for writable in ["lower", "lower/cached", "layers", "layers/upper", "layers/work"] {
-            std::os::unix::fs::chown(path.join(writable), Some(owner), Some(owner))
-                .expect("chown");
+        for writable in [
+            "lower",
+            "lower/cached",
+            "layers",
+            "layers/upper",
+            "layers/work",
+        ] {
+            std::os::unix::fs::chown(path.join(writable), Some(owner), Some(owner)).expect("chown");
         }
         Setup { dir }
     }
@@ -134,7 +139,10 @@ fn run_as(uid: u32, jail: &Jail) -> (String, std::process::ExitStatus) {
         Some(jail::EXIT_JAIL_FAILED),
         "the jail could not be set up: {stderr}"
     );
-    (String::from_utf8_lossy(&output.stdout).into_owned(), output.status)
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        output.status,
+    )
 }
 
 fn probe(uid: u32, outside_uid: u32) {
@@ -183,14 +191,22 @@ fn probe(uid: u32, outside_uid: u32) {
     assert_eq!(std::fs::metadata(&new).expect("stat").uid(), outside_uid);
     let mut written: Vec<String> = std::fs::read_dir(&upper)
         .expect("list")
-        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     written.sort();
     assert!(
         written == ["cached", "new"] || written == ["new"],
         "{written:?}"
     );
-    let lab: Vec<_> = std::fs::read_dir(setup.path("lab")).expect("list").collect();
+    let lab: Vec<_> = std::fs::read_dir(setup.path("lab"))
+        .expect("list")
+        .collect();
     assert_eq!(lab.len(), 1, "the lab is unchanged");
 }
 
@@ -235,5 +251,9 @@ fn a_build_past_its_time_is_killed_with_everything_it_started() {
                 .is_ok_and(|line| String::from_utf8_lossy(&line).contains(&token))
         })
         .collect();
-    assert_eq!(left, Vec::<i32>::new(), "processes of the jail left running");
+    assert_eq!(
+        left,
+        Vec::<i32>::new(),
+        "processes of the jail left running"
+    );
 }
