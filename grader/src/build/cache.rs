@@ -20,8 +20,8 @@
 //! shared files).
 //!
 //! The cache lives in `<grader's target dir>/shmlab-build/<key>`, where the key hashes the
-//! pristine lab's files and the toolchain (`rustc -vV` and its path): a new toolchain or a
-//! changed `sysv` builds a new cache. It is made under a lock file and renamed into place
+//! pristine lab's files, the toolchain (`rustc -vV` and its path) and the build uid: a new
+//! toolchain or a changed `sysv` builds a new cache. It is made under a lock file and renamed into place
 //! when complete, so concurrent graders (batch grading) build it once and never see half of
 //! it. As root, its target directory belongs to the build uid ([`super::jail::BUILD_UID`]):
 //! overlay copies a file up with its owner, which must be one the jail maps.
@@ -124,6 +124,8 @@ impl DependencyCache {
         files.hash(&mut hasher);
         toolchain.version.hash(&mut hasher);
         env!("CARGO_PKG_VERSION").hash(&mut hasher);
+        // Overlay copies a cached file up only for a uid the jail maps: one cache per build uid.
+        jail::outside_ids().hash(&mut hasher);
         let key = format!("{:016x}", hasher.finish());
         let base = cache_base(lab_root);
         let dir = base.join(&key);

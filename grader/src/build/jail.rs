@@ -176,7 +176,11 @@ pub fn run(helper_exe: &Path, jail: &Jail) -> Result<Output> {
         .context("Failed to wait for the build jail")?;
     if output.status.code() == Some(EXIT_JAIL_FAILED) {
         bail!(
-            "the build jail could not be set up: {}",
+            "the build jail could not be set up, and a submission is never built outside it: {}\n\
+             It needs user namespaces: as root, CAP_SYS_ADMIN (a container started with \
+             --cap-add SYS_ADMIN or --privileged); as an ordinary user, \
+             kernel.unprivileged_userns_clone=1 and, on Ubuntu 24.04, \
+             kernel.apparmor_restrict_unprivileged_userns=0.",
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
