@@ -151,7 +151,9 @@ pub fn read_with(path: &Path, limits: Limits) -> Result<Submission> {
 
 /// Checks an archive entry's path: relative, with no `..`; the clean path.
 pub(crate) fn safe_path(archive: &Path, name: &str) -> Result<PathBuf> {
-    let path = Path::new(name);
+    // Some Windows tools write `\` between folders, which zip does not allow; read it as `/`.
+    let slashes = name.replace('\\', "/");
+    let path = Path::new(&slashes);
     let mut clean = PathBuf::new();
     for component in path.components() {
         match component {

@@ -1,14 +1,20 @@
 //! A submission folder, walked into [`Entry`]s without following links.
 //!
 //! `target/` and hidden folders (`.git/`, `.cargo/`) are not walked: they are never sources,
-//! and a checkout's `target/` alone can hold thousands of files. A `.rs` file is opened with
-//! `O_NOFOLLOW | O_NONBLOCK` and must then be a regular file with no other hard link; anything
-//! else is marked refused, which is an error only if the file would be taken.
+//! and a checkout's `target/` alone can hold thousands of files. The walk holds each folder
+//! open and opens what is in it relative to that handle (`openat` with `O_NOFOLLOW`), so a
+//! student who swaps a folder or a file for a link while the grader reads cannot make it read
+//! outside the submission. A `.rs` file must be a regular file with no other hard link;
+//! anything else is marked refused, which is an error only if the file would be taken.
 
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, openat};
+use nix::sys::stat::Mode;
 
 use super::{Budget, Entry, Kind, Limits, is_source_name};
 
@@ -20,21 +26,45 @@ pub fn entries(root: &Path, limits: &Limits) -> Result<Vec<Entry>> {
         origin: root,
     };
     let mut entries = Vec::new();
-    walk(root, PathBuf::new(), &mut budget, &mut entries)?;
+    let dir = nix::fcntl::open(
+        root,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .with_context(|| format!("Failed to open {}", root.display()))?;
+    walk(root, &dir, PathBuf::new(), &mut budget, &mut entries)?;
     Ok(entries)
+}
+
+/// Opens `name` in the folder `dir`, never through a link; `None` if it is (now) a link.
+fn open_in(dir: &OwnedFd, name: &std::ffi::OsStr, flags: OFlag) -> Result<Option<OwnedFd>> {
+    match openat(
+        dir,
+        name,
+        flags | OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(Errno::ELOOP | Errno::ENOTDIR) => Ok(None),
+        Err(errno) => {
+            Err(errno).with_context(|| format!("Failed to open {}", Path::new(name).display()))
+        }
+    }
 }
 
 fn walk(
     root: &Path,
+    dir: &OwnedFd,
     relative: PathBuf,
     budget: &mut Budget,
     entries: &mut Vec<Entry>,
 ) -> Result<()> {
-    let dir = root.join(&relative);
-    let mut children: Vec<_> = std::fs::read_dir(&dir)
-        .with_context(|| format!("Failed to list {}", dir.display()))?
+    let shown = root.join(&relative);
+    // The open folder's listing, through its handle.
+    let mut children: Vec<_> = std::fs::read_dir(format!("/proc/self/fd/{}", dir.as_raw_fd()))
+        .with_context(|| format!("Failed to list {}", shown.display()))?
         .collect::<std::io::Result<_>>()
-        .with_context(|| format!("Failed to list {}", dir.display()))?;
+        .with_context(|| format!("Failed to list {}", shown.display()))?;
     children.sort_by_key(std::fs::DirEntry::file_name);
     for child in children {
         budget.entry()?;
@@ -42,24 +72,26 @@ fn walk(
         let path = relative.join(&name);
         let file_type = child
             .file_type()
-            .with_context(|| format!("Failed to inspect {}", child.path().display()))?;
+            .with_context(|| format!("Failed to inspect {}", shown.join(&name).display()))?;
         let kind = if file_type.is_symlink() {
             Kind::Refused("a symbolic link".into())
         } else if file_type.is_dir() {
             if name == "target" || name.to_string_lossy().starts_with('.') {
                 Kind::Skipped
-            } else {
+            } else if let Some(child) = open_in(dir, &name, OFlag::O_DIRECTORY)? {
                 entries.push(Entry {
                     path: path.clone(),
                     kind: Kind::Dir,
                 });
-                walk(root, path, budget, entries)?;
+                walk(root, &child, path, budget, entries)?;
                 continue;
+            } else {
+                Kind::Refused("a symbolic link".into())
             }
         } else if !file_type.is_file() {
             Kind::Refused("not a regular file".into())
         } else if is_source_name(&path) {
-            read_source(&child.path(), &path, budget)?
+            read_source(dir, &name, &path, budget)?
         } else {
             Kind::File(None)
         };
@@ -68,24 +100,20 @@ fn walk(
     Ok(())
 }
 
-fn read_source(full: &Path, relative: &Path, budget: &mut Budget) -> Result<Kind> {
-    let file = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(full)
-    {
-        Ok(file) => file,
-        // Swapped for a link since it was listed.
-        Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {
-            return Ok(Kind::Refused("a symbolic link".into()));
-        }
-        Err(error) => {
-            return Err(error).with_context(|| format!("Failed to open {}", full.display()));
-        }
+fn read_source(
+    dir: &OwnedFd,
+    name: &std::ffi::OsStr,
+    relative: &Path,
+    budget: &mut Budget,
+) -> Result<Kind> {
+    // O_NONBLOCK: a FIFO put there does not hang the grader (and is refused below).
+    let Some(fd) = open_in(dir, name, OFlag::O_NONBLOCK)? else {
+        return Ok(Kind::Refused("a symbolic link".into()));
     };
+    let file = std::fs::File::from(fd);
     let metadata = file
         .metadata()
-        .with_context(|| format!("Failed to inspect {}", full.display()))?;
+        .with_context(|| format!("Failed to inspect {}", relative.display()))?;
     if !metadata.is_file() {
         return Ok(Kind::Refused("not a regular file".into()));
     }

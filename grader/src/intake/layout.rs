@@ -72,6 +72,20 @@ pub fn classify(origin: &Path, mut entries: Vec<Entry>) -> Result<Submission> {
     })
 }
 
+/// A name from the submission, safe to print: control characters (a terminal's escape
+/// sequences) are written as escapes.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn first(path: &Path) -> Option<&str> {
     path.components().next()?.as_os_str().to_str()
 }
@@ -169,7 +183,7 @@ impl Found {
     /// Takes the file as `within` (a path under `src/`) of the exercise in `dir`, if it is a
     /// `.rs` file; `origin` tells the shapes apart (a submission must not give two).
     fn source(&mut self, dir: &str, origin: &str, entry: &Entry, within: PathBuf) -> Result<()> {
-        let shown = entry.path.display().to_string();
+        let shown = printable(&entry.path.display().to_string());
         let bytes = match &entry.kind {
             Kind::Dir => return Ok(()),
             Kind::Skipped => {
@@ -225,6 +239,6 @@ impl Found {
     }
 
     fn ignore(&mut self, line: impl Into<String>) {
-        self.ignored.insert(line.into());
+        self.ignored.insert(printable(&line.into()));
     }
 }

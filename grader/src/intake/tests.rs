@@ -137,14 +137,13 @@ fn a_zip_a_wrapped_zip_and_tarballs_read_like_the_folder() {
         assert_eq!(submission.ignored, from_folder.ignored, "{name}");
     }
     // What macOS adds to a zip of a folder is not a second folder.
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for name in ["alice/create.rs", "__MACOSX/alice/._create.rs"] {
-        writer
-            .start_file(name, zip::write::SimpleFileOptions::default())
-            .expect("a file");
-        writer.write_all(CREATE).expect("write");
-    }
-    let (_keep, path) = submit(&writer.finish().expect("zip").into_inner(), "mac.zip");
+    let (_keep, path) = submit(
+        &zip_entries(&[
+            ("alice/create.rs", CREATE),
+            ("__MACOSX/alice/._create.rs", CREATE),
+        ]),
+        "mac.zip",
+    );
     let submission = read(&path).expect("read");
     assert_eq!(
         sources_of(&submission, "01-create"),
@@ -187,6 +186,16 @@ fn loose_files_are_named_by_exercise() {
 }
 
 #[test]
+fn names_are_printed_without_their_control_characters() {
+    let (_keep, path) = submit(
+        &zip_entries(&[("create.rs", CREATE), ("notes\x1b[2J.md", b"")]),
+        "escape.zip",
+    );
+    let submission = read(&path).expect("read");
+    assert_eq!(submission.ignored, ["notes\\u{1b}[2J.md"]);
+}
+
+#[test]
 fn two_sources_for_one_exercise_are_refused() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     write(&dir.path().join("create.rs"), CREATE);
@@ -205,14 +214,20 @@ fn a_submission_without_sources_says_what_is_expected() {
     assert!(error_of(&path).contains("is neither a folder, a zip, a .tar nor a .tar.gz"));
 }
 
-/// A zip with one entry written as `name` (the zip crate writes any name it is given).
-fn zip_with(name: &str, bytes: &[u8]) -> Vec<u8> {
+/// A zip of these entries, named as given (the zip crate writes any name it is given).
+fn zip_entries(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    writer
-        .start_file(name, zip::write::SimpleFileOptions::default())
-        .expect("a file");
-    writer.write_all(bytes).expect("write");
+    for (name, bytes) in entries {
+        writer
+            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .expect("a file");
+        writer.write_all(bytes).expect("write");
+    }
     writer.finish().expect("the zip").into_inner()
+}
+
+fn zip_with(name: &str, bytes: &[u8]) -> Vec<u8> {
+    zip_entries(&[(name, bytes)])
 }
 
 #[test]
@@ -224,12 +239,26 @@ fn paths_out_of_the_archive_are_refused() {
         ),
         ("exercises/01-create/src/../../../x.rs", "climbs out"),
         ("/etc/passwd", "is an absolute path"),
+        ("..\\..\\evil.rs", "climbs out of the archive with `..`"),
     ] {
         let (_keep, path) = submit(&zip_with(name, CREATE), "evil.zip");
         let error = error_of(&path);
         assert!(error.contains(expected), "{name}: {error}");
-        assert!(error.contains(name), "names the entry: {error}");
+        // Named as Rust writes strings: a control character in a name cannot reach a terminal.
+        assert!(
+            error.contains(&format!("{name:?}")),
+            "names the entry: {error}"
+        );
     }
+    // Backslashes between folders (old Windows tools) are folders too.
+    let (_keep, path) = submit(
+        &zip_with("exercises\\01-create\\src\\main.rs", CREATE),
+        "windows.zip",
+    );
+    assert_eq!(
+        sources_of(&read(&path).expect("read"), "01-create"),
+        [("main.rs".to_string(), CREATE)]
+    );
     // tar refuses to write `..`; a hand-made header does.
     let mut header = tar::Header::new_gnu();
     header.as_gnu_mut().expect("gnu").name[..13].copy_from_slice(b"../outside.rs");
