@@ -338,3 +338,102 @@ fn a_wrapped_zip_loose_files_and_a_tarball_grade_like_the_checkout() {
         assert_eq!(outcome(&report), outcome(&expected), "{}", path.display());
     }
 }
+
+/// As an ordinary user the build runs in a user namespace of that user's: graded here as
+/// `nobody`, with the toolchain and cargo's home shown to it where it can read them (they are
+/// under root's 0700 home on this machine) and a build cache of its own.
+#[test]
+fn an_ordinary_user_builds_and_grades_a_submission_too() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("the other tests of this file run as this ordinary user already");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    let lab = grading_common::root();
+    let toolchain = grader::build::cache::Toolchain::find(&lab).expect("the toolchain");
+    let cargo_home = toolchain
+        .registry
+        .parent()
+        .expect("cargo's home")
+        .to_path_buf();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let open = |path: &Path| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod")
+    };
+    open(dir.path());
+    let (sysroot_at, cargo_home_at) = (dir.path().join("toolchain"), dir.path().join("cargo"));
+    for mount_point in [&sysroot_at, &cargo_home_at] {
+        std::fs::create_dir(mount_point).expect("mkdir");
+    }
+    let submission = dir.path().join("alice");
+    write(&submission.join("create.rs"), &solution("01-create"));
+    open(&submission);
+    // nobody's own cache, kept between runs of the suite (its first build takes a while).
+    let cache = lab.join("target/shmlab-build-nobody");
+    std::fs::create_dir_all(&cache).expect("mkdir");
+    std::os::unix::fs::chown(&cache, Some(NOBODY), Some(NOBODY)).expect("chown");
+    let binds = [
+        (toolchain.sysroot.clone(), sysroot_at.clone()),
+        (cargo_home, cargo_home_at.clone()),
+    ]
+    .map(|(from, to)| {
+        let c = |path: &Path| {
+            std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("a path")
+        };
+        (c(&from), c(&to))
+    });
+    let mut command = Command::new(env!("CARGO_BIN_EXE_grader"));
+    command
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", "/tmp")
+        .env("NO_COLOR", "1")
+        .env("CARGO", sysroot_at.join("bin/cargo"))
+        .env("CARGO_HOME", &cargo_home_at)
+        .env("SHMLAB_BUILD_CACHE", &cache)
+        .current_dir("/")
+        .arg("--submission")
+        .arg(&submission)
+        .args(["--repeat", "2", "create"]);
+    // SAFETY: between fork and exec only system calls, on memory prepared before the fork.
+    unsafe {
+        command.pre_exec(move || {
+            use nix::mount::{MsFlags, mount};
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)?;
+            mount(
+                None::<&str>,
+                "/",
+                None::<&str>,
+                MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+                None::<&str>,
+            )?;
+            for (from, to) in &binds {
+                mount(
+                    Some(from.as_c_str()),
+                    to.as_c_str(),
+                    None::<&str>,
+                    MsFlags::MS_BIND,
+                    None::<&str>,
+                )?;
+            }
+            if libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setgid(NOBODY) != 0
+                || libc::setuid(NOBODY) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    };
+    let output = command.output().expect("the grader runs as nobody");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("✓ create   10/10"), "{stdout}");
+}
