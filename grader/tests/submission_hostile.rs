@@ -363,16 +363,20 @@ fn an_ordinary_user_builds_and_grades_a_submission_too() {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod")
     };
     open(dir.path());
-    let (sysroot_at, cargo_home_at) = (dir.path().join("toolchain"), dir.path().join("cargo"));
-    for mount_point in [&sysroot_at, &cargo_home_at] {
-        std::fs::create_dir(mount_point).expect("mkdir");
-    }
     let submission = dir.path().join("alice");
     write(&submission.join("create.rs"), &solution("01-create"));
     open(&submission);
-    // nobody's own cache, kept between runs of the suite (its first build takes a while).
-    let cache = lab.join("target/shmlab-build-nobody");
-    std::fs::create_dir_all(&cache).expect("mkdir");
+    // nobody's own cache, kept between runs of the suite (its first build takes a while), and
+    // fixed places for what nobody is shown: the toolchain's path is part of the cache's key.
+    let base = lab.join("target/shmlab-nobody");
+    let (sysroot_at, cargo_home_at, cache) = (
+        base.join("toolchain"),
+        base.join("cargo-home"),
+        base.join("cache"),
+    );
+    for folder in [&sysroot_at, &cargo_home_at, &cache] {
+        std::fs::create_dir_all(folder).expect("mkdir");
+    }
     std::os::unix::fs::chown(&cache, Some(NOBODY), Some(NOBODY)).expect("chown");
     let binds = [
         (toolchain.sysroot.clone(), sysroot_at.clone()),
