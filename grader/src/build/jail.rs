@@ -177,8 +177,8 @@ pub fn run(helper_exe: &Path, jail: &Jail) -> Result<Output> {
     if output.status.code() == Some(EXIT_JAIL_FAILED) {
         bail!(
             "the build jail could not be set up, and a submission is never built outside it: {}\n\
-             It needs user namespaces: as root, CAP_SYS_ADMIN (a container started with \
-             --cap-add SYS_ADMIN or --privileged); as an ordinary user, \
+             It needs user namespaces: in a Docker container, start it with \
+             --security-opt seccomp=unconfined or --cap-add SYS_ADMIN; as an ordinary user, \
              kernel.unprivileged_userns_clone=1 and, on Ubuntu 24.04, \
              kernel.apparmor_restrict_unprivileged_userns=0.",
             String::from_utf8_lossy(&output.stderr).trim()
