@@ -17,7 +17,9 @@
 //!   or an archive. An exercise the submission lacks is graded as its original stub (not
 //!   started) and listed as missing.
 //!
-//! The shape is read from the bytes (a zip, gzip or tar header), not from the file's name.
+//! The shape is read from the bytes (a zip, gzip or tar header), not from the file's name. A
+//! folder holding a single archive and nothing else is read as that archive (an upload kept
+//! as it came).
 //!
 //! # Limits, and what is refused
 //!
@@ -119,7 +121,20 @@ pub fn read_with(path: &Path, limits: Limits) -> Result<Submission> {
     let metadata = std::fs::metadata(path)
         .with_context(|| format!("Failed to find the submission {}", path.display()))?;
     let entries = if metadata.is_dir() {
-        folder::entries(path, &limits)?
+        let entries = folder::entries(path, &limits)?;
+        // A folder holding one archive and nothing else (an upload kept as it came): the
+        // archive is the submission.
+        if let [
+            Entry {
+                path: name,
+                kind: Kind::File(None),
+            },
+        ] = &entries[..]
+            && has_archive_bytes(&path.join(name))
+        {
+            return read_with(&path.join(name), limits);
+        }
+        entries
     } else {
         if metadata.len() > limits.archive_bytes {
             bail!(
@@ -147,6 +162,15 @@ pub fn read_with(path: &Path, limits: Limits) -> Result<Submission> {
         }
     };
     layout::classify(path, entries)
+}
+
+/// Whether the file starts like a zip, gzip or tar archive.
+fn has_archive_bytes(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(512).read_to_end(&mut head))
+        .is_ok_and(|_| archive::Format::detect(&head).is_some())
 }
 
 /// Checks an archive entry's path: relative, with no `..`; the clean path.

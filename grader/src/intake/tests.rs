@@ -131,10 +131,13 @@ fn a_zip_a_wrapped_zip_and_tarballs_read_like_the_folder() {
         (tar.clone(), "alice.tar"),
         (tar_gz, "alice.tgz"),
     ] {
-        let (_keep, path) = submit(&bytes, name);
-        let submission = read(&path).unwrap_or_else(|error| panic!("{name}: {error:#}"));
-        assert_eq!(submission.sources, from_folder.sources, "{name}");
-        assert_eq!(submission.ignored, from_folder.ignored, "{name}");
+        let (keep, path) = submit(&bytes, name);
+        // Also as the only file of a folder (an upload kept as it came).
+        for path in [&path, &keep.path().to_path_buf()] {
+            let submission = read(path).unwrap_or_else(|error| panic!("{name}: {error:#}"));
+            assert_eq!(submission.sources, from_folder.sources, "{name}");
+            assert_eq!(submission.ignored, from_folder.ignored, "{name}");
+        }
     }
     // What macOS adds to a zip of a folder is not a second folder.
     let (_keep, path) = submit(
