@@ -227,3 +227,24 @@ fn a_dependency_that_does_not_compile_is_the_graders_problem() {
     );
     assert!(error.contains("error[E0308]: mismatched types"), "{error}");
 }
+
+/// Where overlay cannot be mounted in a user namespace (Linux before 5.11), a build gets a copy
+/// of the dependency cache instead: the same grades.
+#[test]
+fn without_an_overlay_the_dependency_cache_is_copied() {
+    let dir = tiny_checkout(&[]);
+    let solution = grading_common::root().join("solutions/01-create/src/main.rs");
+    write(
+        &dir.path().join("exercises/01-create/src/main.rs"),
+        &std::fs::read_to_string(solution).expect("the solution"),
+    );
+    Command::new(env!("CARGO_BIN_EXE_grader"))
+        .env("NO_COLOR", "1")
+        .env(grader::build::jailed::NO_OVERLAY_ENV, "1")
+        .arg("--submission")
+        .arg(dir.path())
+        .arg("create")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_match(r"✓ create +10/10\n").expect("a regex"));
+}

@@ -74,6 +74,9 @@ pub const BUILD_UID: u32 = 1_592_590_336;
 /// Exit status of the helper when the jail itself could not be set up (cargo uses 101).
 pub const EXIT_JAIL_FAILED: i32 = 125;
 
+/// How a failed overlay mount starts its error (callers fall back to a copy on it).
+pub const OVERLAY_FAILED: &str = "Failed to mount the overlay";
+
 /// Largest file the jailed command may write.
 const MAX_FILE_BYTES: u64 = 512 << 20;
 
@@ -410,7 +413,7 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
             MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
             Some(options.as_str()),
         )
-        .with_context(|| format!("Failed to mount the overlay on {}", target.display()))?;
+        .with_context(|| format!("{OVERLAY_FAILED} on {}", target.display()))?;
         for layer in ["lower", "layers"] {
             umount2(&staged.join(layer), MntFlags::MNT_DETACH)
                 .context("Failed to unmount an overlay layer")?;
