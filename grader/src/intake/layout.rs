@@ -86,6 +86,25 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
+/// Errs for an entry that is a link (or not a plain file) where sources are taken.
+fn refuse_link(entry: &Entry) -> Result<()> {
+    if let Kind::Refused(what) = &entry.kind {
+        bail!(
+            "{} is {what}; refused: sources must be plain files and folders of the submission \
+             (copy the files themselves there)",
+            printable(&entry.path.display().to_string())
+        );
+    }
+    Ok(())
+}
+
+/// The path's components as text (a name that is not UTF-8 is kept, its bad bytes replaced).
+fn components(path: &Path) -> Vec<String> {
+    path.components()
+        .map(|component| component.as_os_str().to_string_lossy().into_owned())
+        .collect()
+}
+
 fn first(path: &Path) -> Option<&str> {
     path.components().next()?.as_os_str().to_str()
 }
@@ -108,11 +127,16 @@ struct Found {
 impl Found {
     /// An entry of a checkout: `exercises/DIR/src/**.rs` is a source; the rest is ignored.
     fn checkout_entry(&mut self, info: &Info, entry: Entry) -> Result<()> {
-        let parts: Vec<&str> = entry
-            .path
-            .components()
-            .filter_map(|component| component.as_os_str().to_str())
-            .collect();
+        let names = components(&entry.path);
+        let parts: Vec<&str> = names.iter().map(String::as_str).collect();
+        let on_the_way = match parts[..] {
+            ["exercises"] => true,
+            ["exercises", dir, ..] => info.exercises.iter().any(|e| e.dir == dir),
+            _ => false,
+        };
+        if on_the_way {
+            refuse_link(&entry)?;
+        }
         match parts[..] {
             ["exercises"] => {}
             ["exercises", dir, ..] if !info.exercises.iter().any(|e| e.dir == dir) => {
@@ -150,11 +174,8 @@ impl Found {
     /// An entry of loose files: `create.rs`, `01-create.rs`, `create/main.rs`,
     /// `create/src/**.rs`, `create/**.rs`.
     fn loose_entry(&mut self, info: &Info, entry: Entry) -> Result<()> {
-        let parts: Vec<&str> = entry
-            .path
-            .components()
-            .filter_map(|component| component.as_os_str().to_str())
-            .collect();
+        let names = components(&entry.path);
+        let parts: Vec<&str> = names.iter().map(String::as_str).collect();
         let Some(top) = parts.first() else {
             return Ok(());
         };
@@ -162,6 +183,7 @@ impl Found {
             self.ignore_top(top, &entry);
             return Ok(());
         };
+        refuse_link(&entry)?;
         match parts[..] {
             [file] if file.ends_with(".rs") => {
                 self.source(&exercise.dir, "", &entry, "main.rs".into())
@@ -190,9 +212,7 @@ impl Found {
                 self.ignore(format!("{shown}/"));
                 return Ok(());
             }
-            Kind::Refused(what) => bail!(
-                "{shown} is {what}; refused: a source must be a plain file of the submission (copy the file itself there)"
-            ),
+            Kind::Refused(_) => return refuse_link(entry),
             Kind::File(None) => {
                 self.ignore(format!("{shown} (only .rs files are sources)"));
                 return Ok(());

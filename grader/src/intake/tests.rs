@@ -321,6 +321,18 @@ fn a_link_in_a_folder_is_refused_where_it_would_be_taken_only() {
         "{error}"
     );
     std::fs::remove_file(&source).expect("remove the link");
+    // A folder on the way to the sources, as a link, is refused too.
+    let elsewhere = tempfile::tempdir().expect("a temporary folder");
+    let src = dir.path().join("exercises/02-attach/src");
+    std::fs::rename(&src, elsewhere.path().join("src")).expect("move");
+    std::os::unix::fs::symlink(elsewhere.path().join("src"), &src).expect("a link");
+    let error = error_of(dir.path());
+    assert!(
+        error.contains("exercises/02-attach/src is a symbolic link; refused"),
+        "{error}"
+    );
+    std::fs::remove_file(&src).expect("remove the link");
+    std::fs::rename(elsewhere.path().join("src"), &src).expect("move back");
     std::fs::hard_link(dir.path().join("exercises/01-create/src/main.rs"), &source)
         .expect("a hard link");
     let error = error_of(dir.path());
