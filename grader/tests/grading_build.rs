@@ -248,3 +248,30 @@ fn without_an_overlay_the_dependency_cache_is_copied() {
         .code(0)
         .stdout(predicate::str::is_match(r"✓ create +10/10\n").expect("a regex"));
 }
+
+/// A grader killed mid-build leaves its scratch folder: the next one removes it.
+#[test]
+fn scratch_folders_of_graders_that_are_gone_are_removed() {
+    let mut gone = std::process::Command::new("true").spawn().expect("true");
+    let pid = gone.id();
+    gone.wait().expect("reaped");
+    let runs = grading_common::grader_exe()
+        .parent()
+        .and_then(Path::parent)
+        .expect("the target folder")
+        .join("shmlab-build/runs");
+    let abandoned = runs.join(format!("build-{pid}-abandoned"));
+    std::fs::create_dir_all(abandoned.join("layers/work/work")).expect("mkdir");
+    let dir = tiny_checkout(&[("01-create", "create", "fn main() {}\n")]);
+    Command::new(env!("CARGO_BIN_EXE_grader"))
+        .arg("--submission")
+        .arg(dir.path())
+        .arg("create")
+        .assert()
+        .code(1);
+    assert!(
+        !abandoned.exists(),
+        "{} is still there",
+        abandoned.display()
+    );
+}

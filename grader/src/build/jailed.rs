@@ -45,8 +45,9 @@ impl JailedCargo {
     /// Stages `sources` for a build on `cache`; `helper_exe` is the grader binary (it runs the
     /// jail as `grader __build-jail`).
     pub fn new(helper_exe: &Path, cache: DependencyCache, sources: &Sources) -> Result<Self> {
+        remove_abandoned(&cache.scratch);
         let dir = tempfile::Builder::new()
-            .prefix("build-")
+            .prefix(&format!("{SCRATCH_PREFIX}{}-", std::process::id()))
             .tempdir_in(&cache.scratch)
             .context("Failed to create a folder for the submission's build")?;
         let scratch = Scratch {
@@ -189,6 +190,43 @@ impl Scratch {
     }
 }
 
+/// How a build's scratch folder is named: `build-<pid of the grader>-<random>`.
+const SCRATCH_PREFIX: &str = "build-";
+
+/// Removes the scratch folders of graders that are gone (killed with Ctrl-C mid-build, say).
+/// Best effort: what cannot be removed now is tried again next time.
+fn remove_abandoned(scratch: &Path) {
+    let Ok(entries) = std::fs::read_dir(scratch) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(SCRATCH_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        open_overlay_work(&entry.path());
+        let _ = std::fs::remove_dir_all(entry.path());
+    }
+}
+
+/// Overlay leaves a mode-000 folder in its work dir; opens it so that it can be removed (root
+/// need not, an ordinary user must).
+fn open_overlay_work(scratch: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let work = scratch.join("layers/work/work");
+    if work.is_dir() {
+        let _ = std::fs::set_permissions(&work, std::fs::Permissions::from_mode(0o700));
+    }
+}
+
 /// Copies the folder `from` into `to` (which exists), every copy the build uid's and as old as
 /// its original.
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
@@ -227,12 +265,6 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        // Overlay leaves a mode-000 folder in its work dir; open it so that it can be removed
-        // (root need not, an ordinary user must).
-        let work = self.layers().join("work/work");
-        if work.is_dir() {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&work, std::fs::Permissions::from_mode(0o700));
-        }
+        open_overlay_work(self.dir.path());
     }
 }
