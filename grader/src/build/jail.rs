@@ -38,10 +38,12 @@
 //! `grader __build-jail` ([`serve`]), which reads the [`Jail`] as JSON on stdin. It forks a
 //! child that clears its groups and unshares the namespaces; the parent (still outside) writes
 //! the child's uid and gid maps, which only a process outside the namespace may do for another
-//! uid. The child forks the jail's pid 1, which sets up the mounts (bind sources are looked up
-//! with the grader's own rights, which is how a 0700 `/root/.rustup` can be shown read-only),
-//! switches to the mapped ids, mounts the overlay and `/proc`, `pivot_root`s into the new root,
-//! drops everything and `exec`s the command. The command's stdout and stderr are the helper's.
+//! uid. The child forks the jail's pid 1, which opens every source with the grader's own
+//! rights (`O_PATH`: this is how a 0700 `/root/.rustup` can be shown read-only), switches to
+//! the mapped ids (a tmpfs made in the namespace takes no file of an unmapped owner), builds
+//! the new root on a tmpfs from those handles, mounts the overlay and `/proc`, `pivot_root`s
+//! into it, drops everything and `exec`s the command. The command's stdout and stderr are the
+//! helper's.
 //!
 //! Written with nix rather than a sandboxing crate for the same reasons as the run-time
 //! sandbox: the needs are small (a dozen mounts, two maps) and the order of the steps matters.
