@@ -299,7 +299,23 @@ pub fn build_submission(
     let submission = crate::intake::read(path)?;
     let started = Instant::now();
     let cache = crate::build::cache::DependencyCache::prepare(&lab_root(), helper_exe)?;
-    let cargo = crate::build::jailed::JailedCargo::new(helper_exe, cache, &submission.sources)?;
+    let mut built = build_submission_on(&cache, submission, exercises, helper_exe)?;
+    // The first submission's build time includes building the cache.
+    built.build_time = started.elapsed();
+    Ok(built)
+}
+
+/// [`build_submission`] of a submission already read, on a cache already prepared: for
+/// grading many submissions (prepare the cache once, build them side by side).
+pub fn build_submission_on(
+    cache: &crate::build::cache::DependencyCache,
+    submission: crate::intake::Submission,
+    exercises: &[&Exercise],
+    helper_exe: &std::path::Path,
+) -> Result<SubmissionBuild> {
+    let started = Instant::now();
+    let cargo =
+        crate::build::jailed::JailedCargo::new(helper_exe, cache.clone(), &submission.sources)?;
     let request = BuildRequest {
         workspace: crate::build::jailed::JailedCargo::workspace(),
         target_dir: None,
