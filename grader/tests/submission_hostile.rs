@@ -301,6 +301,7 @@ fn a_wrapped_zip_loose_files_and_a_tarball_grade_like_the_checkout() {
     write(&checkout.join("exercises/01-create/src/main.rs"), &create);
     write(&checkout.join("exercises/02-attach/src/main.rs"), &attach);
     write(&checkout.join("Cargo.toml"), b"[workspace]\n");
+    let before = grading_common::host_segments();
     let (code, expected, stderr) = grade(&checkout, &["create", "attach"]);
     assert_eq!(code, Some(0), "{stderr}");
     let wrapped = dir.path().join("wrapped.zip");
@@ -337,6 +338,7 @@ fn a_wrapped_zip_loose_files_and_a_tarball_grade_like_the_checkout() {
         assert_eq!(code, Some(0), "{}: {stderr}", path.display());
         assert_eq!(outcome(&report), outcome(&expected), "{}", path.display());
     }
+    grading_common::assert_no_new_segment(&before);
 }
 
 /// As an ordinary user the build runs in a user namespace of that user's: graded here as
