@@ -443,3 +443,27 @@ fn an_ordinary_user_builds_and_grades_a_submission_too() {
     );
     assert!(stdout.contains("✓ create   10/10"), "{stdout}");
 }
+
+/// A constant of 4 GiB would have the compiler take that much of the machine's memory: the
+/// build's memory limit turns it into a compile error.
+#[test]
+fn a_constant_too_big_for_the_build_does_not_compile() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    write(
+        &dir.path().join("create.rs"),
+        b"static BIG: [u8; 1 << 32] = [1; 1 << 32];\nfn main() {\n    println!(\"{}\", BIG[7]);\n}\n",
+    );
+    let (code, report, stderr) = grade(dir.path(), &["create"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(
+        outcome(&report),
+        [("create".into(), "did-not-compile".into(), 0.0)]
+    );
+    let compiler = report["exercises"][0]["compiler_output"]
+        .as_str()
+        .expect("the compiler's messages");
+    assert!(
+        compiler.contains("tried to allocate more memory than available to compiler"),
+        "{compiler}"
+    );
+}
