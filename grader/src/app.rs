@@ -34,14 +34,14 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         welcome();
     }
     match &cli.command {
-        Some(Command::Hint { name }) => {
-            let exercise = exercises::select(&exercises, std::slice::from_ref(name))?.remove(0);
-            out(&format!(
-                "Hint for {} (exercises/{}/README.md has the whole task):\n\n{}\n",
-                exercise.name(),
-                exercise.info.dir,
-                exercise.info.hint.trim()
-            ))?;
+        Some(Command::Hint { name, level }) => {
+            let exercises = crate::student::builtin_exercises()?;
+            let (hint, warnings) =
+                crate::student::hint::hint_command(&lab_root(), &exercises, name, *level)?;
+            for warning in warnings {
+                eprintln!("warning: {warning}");
+            }
+            out(&hint)?;
             Ok(ExitCode::from(EXIT_FULL_MARKS))
         }
         Some(Command::List) => {

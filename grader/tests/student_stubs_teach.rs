@@ -40,7 +40,8 @@ fn workspace() -> PathBuf {
 }
 
 fn read(path: &Path) -> String {
-    fs::read_to_string(path).unwrap_or_else(|err| panic!("Failed to read {}: {err}", path.display()))
+    fs::read_to_string(path)
+        .unwrap_or_else(|err| panic!("Failed to read {}: {err}", path.display()))
 }
 
 /// `line` without its `//` comment (a `//` inside a string literal is kept).
@@ -141,9 +142,23 @@ fn exercises() -> Vec<Exercise> {
         .map(|exercise| Exercise {
             name: exercise.name.clone(),
             dir: exercise.dir.clone(),
-            solution: read(&root.join("solutions").join(&exercise.dir).join("src/main.rs")),
-            stub: read(&root.join("exercises").join(&exercise.dir).join("src/main.rs")),
-            hints: exercise.hints().iter().map(|hint| hint.to_string()).collect(),
+            solution: read(
+                &root
+                    .join("solutions")
+                    .join(&exercise.dir)
+                    .join("src/main.rs"),
+            ),
+            stub: read(
+                &root
+                    .join("exercises")
+                    .join(&exercise.dir)
+                    .join("src/main.rs"),
+            ),
+            hints: exercise
+                .hints()
+                .iter()
+                .map(|hint| hint.to_string())
+                .collect(),
         })
         .collect()
 }
@@ -268,11 +283,21 @@ fn the_rule_catches_a_pasted_line() {
         1
     );
     assert_eq!(
-        leaks(solution, &given, "use `let m = Mode::from_bits_truncate(0o666);`").len(),
+        leaks(
+            solution,
+            &given,
+            "use `let m = Mode::from_bits_truncate(0o666);`"
+        )
+        .len(),
         1
     );
     assert!(
-        leaks(solution, &given, "look up `Mode::from_bits_truncate` and `IPC_EXCL`").is_empty()
+        leaks(
+            solution,
+            &given,
+            "look up `Mode::from_bits_truncate` and `IPC_EXCL`"
+        )
+        .is_empty()
     );
     assert!(leaks(solution, &given, "return Ok(()) at the end").is_empty());
     // Given scaffolding may be repeated anywhere.

@@ -98,7 +98,7 @@ mod tests {
             .map(|(index, (name, points))| ExerciseInfo {
                 name: name.to_owned(),
                 dir: format!("{:02}-{name}", index + 1),
-                hint: String::new(),
+                hint: Default::default(),
                 points,
             })
             .collect()

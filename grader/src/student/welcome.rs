@@ -68,7 +68,7 @@ mod tests {
         vec![ExerciseInfo {
             name: "create".into(),
             dir: "01-create".into(),
-            hint: String::new(),
+            hint: Default::default(),
             points: 10,
         }]
     }
