@@ -266,6 +266,24 @@ pub fn build_programs(
     target: &Target,
     exercises: &[&Exercise],
 ) -> Result<(Vec<Program>, std::time::Duration)> {
+    let built = build_programs_with_warnings(target, exercises)?;
+    Ok((built.programs, built.build_time))
+}
+
+/// What [`build_programs_with_warnings`] built.
+pub struct BuiltPrograms {
+    /// One per exercise, in order.
+    pub programs: Vec<Program>,
+    pub build_time: std::time::Duration,
+    /// The compiler's warnings, by exercise name (see [`crate::build::Builds::warnings`]).
+    pub warnings: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// [`build_programs`], also keeping the compiler's warnings for the student to see.
+pub fn build_programs_with_warnings(
+    target: &Target,
+    exercises: &[&Exercise],
+) -> Result<BuiltPrograms> {
     let packages: Vec<String> = exercises
         .iter()
         .map(|exercise| target.package(exercise))
@@ -275,7 +293,7 @@ pub fn build_programs(
         target_dir: target.target_dir.clone(),
         packages,
     };
-    let builds = build(&request)?;
+    let mut builds = build(&request)?;
     let programs = request
         .packages
         .iter()
@@ -285,7 +303,34 @@ pub fn build_programs(
             None => Program::DidNotCompile(format!("cargo said nothing about package {package}")),
         })
         .collect();
-    Ok((programs, builds.duration))
+    let warnings = exercises
+        .iter()
+        .zip(&request.packages)
+        .filter_map(|(exercise, package)| {
+            let found = builds.warnings.remove(package)?;
+            Some((exercise.name().to_owned(), found))
+        })
+        .collect();
+    Ok(BuiltPrograms {
+        programs,
+        build_time: builds.duration,
+        warnings,
+    })
+}
+
+/// The student's side of a report: "in progress" for changed stubs that still stop at a
+/// `todo!()`, and the compiler's warnings ([`crate::student::progress`]). Not for the
+/// reference solutions, which are no one's progress.
+pub fn annotate_for_student(
+    target: &Target,
+    results: &mut [ExerciseResult],
+    warnings: &std::collections::BTreeMap<String, Vec<String>>,
+) {
+    let root = match target.source {
+        Source::Solutions => None,
+        Source::Exercises | Source::Submission => Some(target.root.as_path()),
+    };
+    crate::student::progress::annotate(root, results, warnings);
 }
 
 /// Builds and grades `exercises` as the command line says, with progress on stderr and the
@@ -297,7 +342,11 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
     if show_progress {
         eprint!("building {} program(s)…\r", exercises.len());
     }
-    let (programs, build_time) = build_programs(&target, exercises)?;
+    let BuiltPrograms {
+        programs,
+        build_time,
+        warnings,
+    } = build_programs_with_warnings(&target, exercises)?;
 
     let mut report = Report {
         source: target.source,
@@ -344,6 +393,7 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
     report.grade_time = started.elapsed();
     report.isolation = isolation_of(&results);
     report.exercises = results;
+    annotate_for_student(&target, &mut report.exercises, &warnings);
     Ok(report)
 }
 
@@ -371,11 +421,18 @@ pub fn render_list(report: &Report) -> String {
         .max()
         .unwrap_or(8)
         .max(8);
-    let mut text = format!("   #  {:<width$}  {:<15}  points\n", "exercise", "state");
+    let mut text = format!("   #  {:<width$}  {:<15}  points\n", "exercise", "status");
     for (index, exercise) in report.exercises.iter().enumerate() {
         let state = match exercise.status {
             ExerciseStatus::Passed => "done",
             ExerciseStatus::Failed => "in progress",
+            ExerciseStatus::NotStarted
+                if exercise
+                    .message
+                    .starts_with(crate::student::progress::IN_PROGRESS) =>
+            {
+                "in progress"
+            }
             other => other.label(),
         };
         text.push_str(&format!(

@@ -22,6 +22,7 @@
 pub mod hint;
 pub mod lab;
 pub mod list;
+pub mod progress;
 pub mod reset;
 pub mod state;
 pub mod watch;

@@ -231,7 +231,7 @@ fn watch_regrades_on_save_shows_the_solution_moves_on_and_quits() {
         .exp_regex(r"1  create +done +10/10")
         .expect("the list shows create done");
     session
-        .exp_regex(r">  2  attach +pending +0/15")
+        .exp_regex(r">  2  attach +not done +0/15")
         .expect("the list shows attach current");
 
     press(&mut session, 'q');

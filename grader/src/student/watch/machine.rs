@@ -22,8 +22,13 @@ pub enum Event {
     FileChanged,
     /// A key was pressed (`Ctrl-C` arrives as `q`).
     Key(char),
-    /// The grader finished the exercise that [`Action::Grade`] asked for.
-    GradeDone { passed: bool, report: String },
+    /// The grader finished the exercise that [`Action::Grade`] asked for, at the wall-clock
+    /// time `at` (`14:03:27`, shown so that a re-grade with the same result still shows).
+    GradeDone {
+        passed: bool,
+        report: String,
+        at: String,
+    },
     /// The grader itself failed (not the exercise): shown, and `r` retries.
     GradeFailed { error: String },
 }
@@ -72,6 +77,9 @@ pub struct Machine {
     welcome: Option<String>,
     /// A standing remark from the I/O layer (e.g. "file watching is off: press r").
     notice: Option<String>,
+    /// When the last grading finished, and how many there were in this session.
+    graded_at: Option<String>,
+    gradings: u32,
 }
 
 impl Machine {
@@ -87,6 +95,8 @@ impl Machine {
             panel: Panel::Nothing,
             welcome,
             notice: None,
+            graded_at: None,
+            gradings: 0,
         }
     }
 
@@ -130,7 +140,11 @@ impl Machine {
             Event::Key('l') => self.show(Panel::List),
             Event::Key('n') => self.next(),
             Event::Key(_) => Vec::new(),
-            Event::GradeDone { passed, report } => self.graded(passed, report),
+            Event::GradeDone { passed, report, at } => {
+                self.gradings += 1;
+                self.graded_at = Some(at);
+                self.graded(passed, report)
+            }
             Event::GradeFailed { error } => {
                 self.status = Status::GraderError(error);
                 vec![Action::Redraw]
@@ -296,6 +310,13 @@ impl Machine {
                 let _ = writeln!(screen, "{message}\n");
             }
         }
+        if let (Some(at), Status::Passed(_) | Status::Failed(_)) = (&self.graded_at, &self.status) {
+            let _ = writeln!(
+                screen,
+                "Last graded at {at} (grading {} of this session).",
+                self.gradings
+            );
+        }
         let _ = writeln!(screen, "{}", render_progress(&self.exercises, &self.state));
         if let Some(notice) = &self.notice {
             let _ = writeln!(screen, "{notice}");
@@ -365,6 +386,7 @@ mod tests {
         Event::GradeDone {
             passed,
             report: report.to_owned(),
+            at: "14:03:27".to_owned(),
         }
     }
 
@@ -408,6 +430,25 @@ mod tests {
             vec![Action::Redraw, grade("create")]
         );
         assert!(!machine.state().has_passed("create"));
+    }
+
+    #[test]
+    fn the_time_of_the_last_grading_shows_so_a_regrade_is_visible() {
+        let mut machine = machine_with_passed(&[]);
+        machine.start();
+        assert!(!machine.screen().contains("Last graded"));
+        machine.handle(done(false, "same report"));
+        let first = machine.screen();
+        assert!(
+            first.contains("Last graded at 14:03:27 (grading 1 of this session)."),
+            "{first}"
+        );
+        machine.handle(Event::FileChanged);
+        assert!(!machine.screen().contains("Last graded"), "grading now");
+        machine.handle(done(false, "same report"));
+        let second = machine.screen();
+        assert_ne!(first, second, "the same result still changes the screen");
+        assert!(second.contains("(grading 2 of this session)"), "{second}");
     }
 
     #[test]
