@@ -11,9 +11,9 @@
 //! | 0..4  | the turn, an `AtomicU32`: 0 nothing yet, 1 question written, 2 answer written |
 //! | 4..   | the message, a C string (text, then a NUL byte)                       |
 
-// Until you have written the TODO steps, some of what is given below is unused and the compiler
-// would warn about it. Delete this line when your program is complete.
-#![allow(unused_imports, unused_variables, dead_code)]
+// Until you have written the TODO steps, some imports and helpers given below are unused and
+// the compiler would warn about them. Delete this line when your program is complete.
+#![allow(unused_imports, dead_code)]
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -68,7 +68,7 @@ fn converse(id: ShmId) -> Result<(), String> {
     //         (it gives up after PATIENCE) before returning the error.
     // TODO 5: wait for BOTH children with the given `wait_for`, even when the first failed,
     //         and return the first error. No child may outlive the parent.
-    todo!("the parent's part (TODO 3-5)")
+    todo!("the parent's part, with segment {id} (TODO 3-5)")
 }
 
 /// Child 1: ask the question, wait for the answer, read it.
@@ -78,7 +78,7 @@ fn child_1(id: ShmId) -> Result<(), String> {
     //         Which must come first, the print or the pass, so that the lines stay in order?
     //         Which `Ordering` makes the message visible to whoever sees the new turn?
     // TODO 7: wait for the answer (`wait_for_turn`), print the "child 1 read" line, detach.
-    todo!("child 1 (TODO 6-7)")
+    todo!("child 1, in segment {id} (TODO 6-7)")
 }
 
 /// Child 2: wait for the question, read it, write the answer.
@@ -86,7 +86,7 @@ fn child_2(id: ShmId) -> Result<(), String> {
     // TODO 8: attach, wait for the question's turn, print the "child 2 read" line.
     // TODO 9: write the answer, print the "child 2 wrote" line, pass the turn back, detach
     //         (the same rules as TODO 6).
-    todo!("child 2 (TODO 8-9)")
+    todo!("child 2, in segment {id} (TODO 8-9)")
 }
 
 /// Waits until the turn is `wanted`, at most PATIENCE.
@@ -98,7 +98,7 @@ fn wait_for_turn(turn: &AtomicU32, wanted: u32) -> Result<(), String> {
     //            one checks? (`std::thread` has a call that gives the CPU away)
     //          - if the other child died, the turn never comes: give up once PATIENCE has
     //            passed (`Instant`) with the README's "waiting for turn ..." error.
-    todo!("wait for the turn (TODO 10)")
+    todo!("wait for turn {wanted}, now {turn:?} (TODO 10)")
 }
 
 // ---- Given: the helpers below are not this exercise's lesson. ----

@@ -4,9 +4,9 @@
 //! grade it with `cargo grade sized`.
 //! The `sysv` items you need are documented with examples: `cargo doc -p sysv --open`.
 
-// Until you have written the TODO steps, some of what is given below is unused and the compiler
-// would warn about it. Delete this line when your program is complete.
-#![allow(unused_imports, unused_variables, dead_code)]
+// Until you have written the TODO steps, some imports and helpers given below are unused and
+// the compiler would warn about them. Delete this line when your program is complete.
+#![allow(unused_imports, dead_code)]
 
 use std::io::{self, Write};
 use std::num::IntErrorKind;
@@ -33,7 +33,7 @@ fn run() -> Result<(), String> {
     //         refused by the kernel (its limits): the README gives that error's words.
     // TODO 5: from here on the segment exists: write the message, then remove the segment
     //         whatever happened, and return the first error (exercise 3's TODO 8 again).
-    todo!("create the segment (TODO 4-5 in run)")
+    todo!("create the segment of {size} bytes (TODO 4-5 in run)")
 }
 
 /// Given: prompts for the size and reads one line, then validates it with `parse_size`.
@@ -61,7 +61,7 @@ fn parse_size(line: &str) -> Result<usize, String> {
     //         size? Give each refusal the README's reason. A number too big for usize is a
     //         kind of parse error of its own: look up `ParseIntError::kind` and `IntErrorKind`.
     //         `is_negative_number` (given) tells "-5" from other text.
-    todo!("validate the size (TODO 1-2 in parse_size)")
+    todo!("validate the size {line:?} (TODO 1-2 in parse_size)")
 }
 
 /// Given: `-` followed by digits, like `-5`: a number, but not a size.
@@ -78,7 +78,7 @@ fn write_message(id: ShmId) -> Result<(), String> {
     //         byte? (A 10-byte segment holds "We have a" and the NUL.) Never write past the end:
     //         the `Attachment` would stop the program.
     // TODO 8: read the C string back from the segment, print it as one line, detach.
-    todo!("write the message (TODO 6-8)")
+    todo!("write the message into segment {id} (TODO 6-8)")
 }
 
 /// The text of an error line: `<operation> (key 0x7d4): <reason> (<ERRNO>)`.

@@ -4,9 +4,9 @@
 //! (and `cargo run -p create -- --exclusive`); grade it with `cargo grade create`.
 //! The `sysv` items you need are documented with examples: `cargo doc -p sysv --open`.
 
-// Until you have written the TODO steps, some of what is given below is unused and the compiler
-// would warn about it. Delete this line when your program is complete.
-#![allow(unused_imports, unused_variables, dead_code)]
+// Until you have written the TODO steps, some imports and helpers given below are unused and
+// the compiler would warn about them. Delete this line when your program is complete.
+#![allow(unused_imports, dead_code)]
 
 use std::process::ExitCode;
 
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
     // TODO 3: create the segment with `sysv::shmget` and handle both outcomes: print the
     //         README's one line and exit 0, or print one `error: shmget (key 0x2706): ...`
     //         line (use `reason`) and exit 1. Errors are values here, not -1.
-    todo!("create the segment with sysv::shmget (TODO 1-3 in src/main.rs)")
+    todo!("create the segment with sysv::shmget (TODO 1-3; exclusive: {exclusive})")
 }
 
 /// Why `shmget` failed, in words, then the errno's name: `<words> (<ERRNO>)`.

@@ -4,8 +4,8 @@
 //! `cargo run -p attach`; grade it with `cargo grade attach`.
 //! The `sysv` items you need are documented with examples: `cargo doc -p sysv --open`.
 
-// Until you have written the TODO steps, some of what is given below is unused and the compiler
-// would warn about it. Delete this line when your program is complete.
+// Until you have written the TODO steps, some imports and helpers given below are unused and
+// the compiler would warn about them. Delete this line when your program is complete.
 #![allow(unused_imports, dead_code)]
 
 use std::process::ExitCode;

@@ -4,9 +4,9 @@
 //! `cargo run -p parent-child`; grade it with `cargo grade parent-child`.
 //! The `sysv` items you need are documented with examples: `cargo doc -p sysv --open`.
 
-// Until you have written the TODO steps, some of what is given below is unused and the compiler
-// would warn about it. Delete this line when your program is complete.
-#![allow(unused_imports, unused_variables, dead_code)]
+// Until you have written the TODO steps, some imports and helpers given below are unused and
+// the compiler would warn about them. Delete this line when your program is complete.
+#![allow(unused_imports, dead_code)]
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -48,7 +48,7 @@ fn fork_and_share(id: ShmId) -> Result<(), String> {
     //         outcomes: an error (`error: fork: ...`), the child, the parent. The child must
     //         end its process with its own exit status and never return from here: what
     //         would it do next in `run` if it did?
-    todo!("fork (TODO 3-4)")
+    todo!("fork, sharing segment {id} (TODO 3-4)")
 }
 
 /// The child: attach, write VALUE at offset 0, print `child: 37892`, detach.
@@ -56,7 +56,7 @@ fn child(id: ShmId) -> Result<(), String> {
     // TODO 5: attach, store VALUE's bytes at offset 0 in this machine's byte order (look up
     //         `i32::to_ne_bytes`: what `*p = 37892` stores in C), print the child's line,
     //         detach.
-    todo!("the child's part (TODO 5)")
+    todo!("the child's part, in segment {id} (TODO 5)")
 }
 
 /// The parent: wait for the child, then attach, read the int, print `parent: <value>`, detach.
@@ -66,7 +66,7 @@ fn parent(id: ShmId, child: Pid) -> Result<(), String> {
     //         Waiting is what puts the parent's read after the child's write.
     // TODO 7: attach, read the 4 bytes at offset 0 into an array (`Attachment::read`), turn
     //         them back into an i32 (the inverse of TODO 5), print the parent's line, detach.
-    todo!("the parent's part (TODO 6-7)")
+    todo!("the parent's part: wait for {child}, read segment {id} (TODO 6-7)")
 }
 
 /// The text of an error line: `<operation> (key 0x6019): <reason> (<ERRNO>)`.

@@ -4,9 +4,9 @@
 //! (or `cargo run -p remove -- 0x2706`); grade it with `cargo grade remove`.
 //! The `sysv` items you need are documented with examples: `cargo doc -p sysv --open`.
 
-// Until you have written the TODO steps, some of what is given below is unused and the compiler
-// would warn about it. Delete this line when your program is complete.
-#![allow(unused_imports, unused_variables, dead_code)]
+// Until you have written the TODO steps, some imports and helpers given below are unused and
+// the compiler would warn about them. Delete this line when your program is complete.
+#![allow(unused_imports, dead_code)]
 
 use std::process::ExitCode;
 
@@ -66,7 +66,7 @@ fn remove(key: Key) -> Result<(), String> {
     // TODO 3: remove it (`sysv::shmctl_rmid`).
     // TODO 4: say what happened. Was it removed at once, or only marked for destruction?
     //         What you read in TODO 2 tells you: the README has both lines.
-    todo!("find the segment with sysv::shmget (TODO 1-4 in remove)")
+    todo!("find the segment of key {key:#x} with sysv::shmget (TODO 1-4 in remove)")
 }
 
 /// The text of an error line: `<operation> (key 0x2706): <reason> (<ERRNO>)`.
