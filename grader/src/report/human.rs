@@ -297,6 +297,18 @@ fn next_step(report: &Report) -> String {
             "All graded exercises pass.\n".to_string()
         };
     };
+    let in_progress = |exercise: &ExerciseResult| {
+        exercise
+            .message
+            .strip_prefix(crate::student::progress::IN_PROGRESS)
+            .map(str::to_owned)
+    };
+    if let Some(site) = in_progress(next) {
+        return format!(
+            "Next: go on with {} at exercises/{}/{site}, then run `cargo grade {}`.\n",
+            next.name, next.dir, next.name
+        );
+    }
     if report
         .exercises
         .iter()
