@@ -193,7 +193,7 @@ fn watch_regrades_on_save_shows_the_solution_moves_on_and_quits() {
     expect(&mut session, "Keys: h hint / l list / r re-run / q quit");
 
     press(&mut session, 'h');
-    expect(&mut session, "Hint for create:");
+    expect(&mut session, "Hint 1 of 1 for create");
     expect(&mut session, "call shmget");
 
     press(&mut session, 'n');

@@ -32,8 +32,8 @@ pub fn welcome_text(exercises: &[ExerciseInfo], state: &State) -> String {
          Start here: read exercises/{first_dir}/README.md, then edit exercises/{first_dir}/src/main.rs.\n\
          \n\
          Run `cargo grade watch`: it grades the first exercise you have not passed yet, and grades\n\
-         it again each time you save a file of it. Keys: h for a hint, l for the list, r to re-run,\n\
-         q to quit; once the exercise passes, n moves on to the next one.\n\
+         it again each time you save a file of it. Keys: h for a hint (h again for more), l for the\n\
+         list, r to re-run, q to quit; once the exercise passes, n moves on to the next one.\n\
          To grade one exercise once instead, run `cargo grade {first_name}`.\n"
     )
 }
