@@ -29,11 +29,12 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let size = read_size()?;
 
-    // TODO 4: create the segment of `size` bytes (KEY, mode 0666). A valid number can still be
+    // TODO 3: create the segment of `size` bytes (KEY, mode 0666). A valid number can still be
     //         refused by the kernel (its limits): the README gives that error's words.
-    // TODO 5: from here on the segment exists: write the message, then remove the segment
-    //         whatever happened, and return the first error (exercise 3's TODO 8 again).
-    todo!("create the segment of {size} bytes (TODO 4-5 in run)")
+    // TODO 7 (it runs last): from here on the segment exists: write the message, then
+    //         remove the segment whatever happened, and return the first error (exercise 3's
+    //         TODO 8 again).
+    todo!("create the segment of {size} bytes (TODO 3 and 7 in run)")
 }
 
 /// Given: prompts for the size and reads one line, then validates it with `parse_size`.
@@ -72,13 +73,13 @@ fn is_negative_number(text: &str) -> bool {
 
 /// Attaches, writes the message (cut to fit), reads it back and prints it, detaches.
 fn write_message(id: ShmId) -> Result<(), String> {
-    // TODO 6: attach.
-    // TODO 7: write the README's message into the segment as a C string, cut short when the
+    // TODO 4: attach.
+    // TODO 5: write the README's message into the segment as a C string, cut short when the
     //         segment is small. How many bytes of the text fit, if the NUL needs the last
     //         byte? (A 10-byte segment holds "We have a" and the NUL.) Never write past the end:
     //         the `Attachment` would stop the program.
-    // TODO 8: read the C string back from the segment, print it as one line, detach.
-    todo!("write the message into segment {id} (TODO 6-8)")
+    // TODO 6: read the C string back from the segment, print it as one line, detach.
+    todo!("write the message into segment {id} (TODO 4-6)")
 }
 
 /// The text of an error line: `<operation> (key 0x7d4): <reason> (<ERRNO>)`.
