@@ -34,14 +34,14 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         welcome();
     }
     match &cli.command {
-        Some(Command::Hint { name }) => {
-            let exercise = exercises::select(&exercises, std::slice::from_ref(name))?.remove(0);
-            out(&format!(
-                "Hint for {} (exercises/{}/README.md has the whole task):\n\n{}\n",
-                exercise.name(),
-                exercise.info.dir,
-                exercise.info.hint.trim()
-            ))?;
+        Some(Command::Hint { name, level }) => {
+            let exercises = crate::student::builtin_exercises()?;
+            let (hint, warnings) =
+                crate::student::hint::hint_command(&lab_root(), &exercises, name, *level)?;
+            for warning in warnings {
+                eprintln!("warning: {warning}");
+            }
+            out(&hint)?;
             Ok(ExitCode::from(EXIT_FULL_MARKS))
         }
         Some(Command::List) => {
@@ -262,6 +262,24 @@ pub fn build_programs(
     target: &Target,
     exercises: &[&Exercise],
 ) -> Result<(Vec<Program>, std::time::Duration)> {
+    let built = build_programs_with_warnings(target, exercises)?;
+    Ok((built.programs, built.build_time))
+}
+
+/// What [`build_programs_with_warnings`] built.
+pub struct BuiltPrograms {
+    /// One per exercise, in order.
+    pub programs: Vec<Program>,
+    pub build_time: std::time::Duration,
+    /// The compiler's warnings, by exercise name (see [`crate::build::Builds::warnings`]).
+    pub warnings: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// [`build_programs`], also keeping the compiler's warnings for the student to see.
+pub fn build_programs_with_warnings(
+    target: &Target,
+    exercises: &[&Exercise],
+) -> Result<BuiltPrograms> {
     if target.source == Source::Submission {
         bail!("a submission is built from its sources by app::build_submission, not in place");
     }
@@ -275,7 +293,7 @@ pub fn build_programs(
         packages,
         jail: None,
     };
-    programs_of(&request)
+    programs_of(&request, exercises)
 }
 
 /// A submission, built: its programs, and the intake's summary. The programs live in a
@@ -286,6 +304,8 @@ pub struct SubmissionBuild {
     pub intake: crate::report::Intake,
     /// Keeps the build's folder (the programs) until grading is done.
     pub cargo: crate::build::jailed::JailedCargo,
+    /// The compiler's warnings, by exercise name.
+    pub warnings: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Reads the submission at `path` ([`crate::intake`]: its sources only), and builds the
@@ -325,7 +345,11 @@ pub fn build_submission_on(
             .collect(),
         jail: Some(cargo.clone()),
     };
-    let (mut programs, _) = programs_of(&request)?;
+    let BuiltPrograms {
+        mut programs,
+        warnings,
+        ..
+    } = programs_of(&request, exercises)?;
     for program in &mut programs {
         if let Program::DidNotCompile(messages) = program {
             crate::build::jailed::explain_missing_files(messages);
@@ -344,11 +368,13 @@ pub fn build_submission_on(
                 .collect(),
         },
         cargo,
+        warnings,
     })
 }
 
-fn programs_of(request: &BuildRequest) -> Result<(Vec<Program>, std::time::Duration)> {
-    let builds = build(request)?;
+/// The outcome of one cargo run, one [`Program`] per package of `request` (in order).
+fn programs_of(request: &BuildRequest, exercises: &[&Exercise]) -> Result<BuiltPrograms> {
+    let mut builds = build(request)?;
     let programs = request
         .packages
         .iter()
@@ -358,7 +384,34 @@ fn programs_of(request: &BuildRequest) -> Result<(Vec<Program>, std::time::Durat
             None => Program::DidNotCompile(format!("cargo said nothing about package {package}")),
         })
         .collect();
-    Ok((programs, builds.duration))
+    let warnings = exercises
+        .iter()
+        .zip(&request.packages)
+        .filter_map(|(exercise, package)| {
+            let found = builds.warnings.remove(package)?;
+            Some((exercise.name().to_owned(), found))
+        })
+        .collect();
+    Ok(BuiltPrograms {
+        programs,
+        build_time: builds.duration,
+        warnings,
+    })
+}
+
+/// The student's side of a report: "in progress" for changed stubs that still stop at a
+/// `todo!()`, and the compiler's warnings ([`crate::student::progress`]). Not for the
+/// reference solutions, which are no one's progress.
+pub fn annotate_for_student(
+    target: &Target,
+    results: &mut [ExerciseResult],
+    warnings: &std::collections::BTreeMap<String, Vec<String>>,
+) {
+    let root = match target.source {
+        Source::Solutions => None,
+        Source::Exercises | Source::Submission => Some(target.root.as_path()),
+    };
+    crate::student::progress::annotate(root, results, warnings);
 }
 
 /// Builds and grades `exercises` as the command line says, with progress on stderr and the
@@ -370,21 +423,27 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
     if show_progress {
         eprint!("building {} program(s)…\r", exercises.len());
     }
-    let (programs, build_time, submission, _keep_built) = match target.source {
+    let (built, submission, _keep_built) = match target.source {
         Source::Submission => {
             let built = build_submission(&target.root, exercises, &options.sandbox_exe)?;
-            (
-                built.programs,
-                built.build_time,
-                Some(built.intake),
-                Some(built.cargo),
-            )
+            let programs = BuiltPrograms {
+                programs: built.programs,
+                build_time: built.build_time,
+                warnings: built.warnings,
+            };
+            (programs, Some(built.intake), Some(built.cargo))
         }
-        _ => {
-            let (programs, build_time) = build_programs(&target, exercises)?;
-            (programs, build_time, None, None)
-        }
+        _ => (
+            build_programs_with_warnings(&target, exercises)?,
+            None,
+            None,
+        ),
     };
+    let BuiltPrograms {
+        programs,
+        build_time,
+        warnings,
+    } = built;
 
     let mut report = Report {
         source: target.source,
@@ -432,6 +491,7 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
     report.grade_time = started.elapsed();
     report.isolation = isolation_of(&results);
     report.exercises = results;
+    annotate_for_student(&target, &mut report.exercises, &warnings);
     Ok(report)
 }
 
@@ -459,11 +519,18 @@ pub fn render_list(report: &Report) -> String {
         .max()
         .unwrap_or(8)
         .max(8);
-    let mut text = format!("   #  {:<width$}  {:<15}  points\n", "exercise", "state");
+    let mut text = format!("   #  {:<width$}  {:<15}  points\n", "exercise", "status");
     for (index, exercise) in report.exercises.iter().enumerate() {
         let state = match exercise.status {
             ExerciseStatus::Passed => "done",
             ExerciseStatus::Failed => "in progress",
+            ExerciseStatus::NotStarted
+                if exercise
+                    .message
+                    .starts_with(crate::student::progress::IN_PROGRESS) =>
+            {
+                "in progress"
+            }
             other => other.label(),
         };
         text.push_str(&format!(

@@ -34,6 +34,11 @@ pub enum Built {
 pub struct Builds {
     pub packages: BTreeMap<String, Built>,
     pub duration: Duration,
+    /// The compiler's warnings in each package's own code, one short line each
+    /// (`src/main.rs:12: unused variable: `x``): shown to the student, never graded. Cargo
+    /// replays a fresh package's cached warnings, so they show on every run, not only the
+    /// first after an edit.
+    pub warnings: BTreeMap<String, Vec<String>>,
 }
 
 /// Where and what to build.
@@ -59,6 +64,7 @@ pub fn build(request: &BuildRequest) -> Result<Builds> {
         return Ok(Builds {
             packages,
             duration: started.elapsed(),
+            warnings: BTreeMap::new(),
         });
     }
     let together = run_cargo(request, &request.packages)?;
@@ -94,9 +100,15 @@ pub fn build(request: &BuildRequest) -> Result<Builds> {
             .unwrap_or_else(|| Built::DidNotCompile(alone.cargo_stderr.trim().to_string()));
         packages.insert(package, built);
     }
+    let warnings = together
+        .warnings
+        .into_iter()
+        .filter(|(package, _)| request.packages.contains(package))
+        .collect();
     Ok(Builds {
         packages,
         duration: started.elapsed(),
+        warnings,
     })
 }
 
@@ -104,6 +116,7 @@ pub fn build(request: &BuildRequest) -> Result<Builds> {
 struct CargoRun {
     executables: BTreeMap<String, PathBuf>,
     errors: BTreeMap<String, String>,
+    warnings: BTreeMap<String, Vec<String>>,
     success: bool,
     cargo_stderr: String,
 }
@@ -161,6 +174,7 @@ fn run_cargo(request: &BuildRequest, packages: &[String]) -> Result<CargoRun> {
     let mut run = CargoRun {
         executables: BTreeMap::new(),
         errors: BTreeMap::new(),
+        warnings: BTreeMap::new(),
         success: output.status.success(),
         cargo_stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     };
@@ -197,6 +211,10 @@ fn run_cargo(request: &BuildRequest, packages: &[String]) -> Result<CargoRun> {
                     if !errors.ends_with('\n') {
                         errors.push('\n');
                     }
+                } else if diagnostic.level == "warning"
+                    && let Some(warning) = diagnostic.short()
+                {
+                    run.warnings.entry(target.name).or_default().push(warning);
                 }
             }
             _ => {}
@@ -225,6 +243,30 @@ struct Diagnostic {
     level: String,
     message: String,
     rendered: Option<String>,
+    #[serde(default)]
+    spans: Vec<Span>,
+}
+
+#[derive(Deserialize)]
+struct Span {
+    file_name: String,
+    line_start: u64,
+    is_primary: bool,
+}
+
+impl Diagnostic {
+    /// `src/main.rs:12: unused variable: `x``, or `None` for a summary without a place ("1
+    /// warning emitted").
+    fn short(&self) -> Option<String> {
+        let span = self.spans.iter().find(|span| span.is_primary)?;
+        // Paths are relative to the workspace (`exercises/01-create/src/main.rs`): keep the
+        // part the student knows from the package folder.
+        let file = span
+            .file_name
+            .find("src/")
+            .map_or(span.file_name.as_str(), |start| &span.file_name[start..]);
+        Some(format!("{file}:{}: {}", span.line_start, self.message))
+    }
 }
 
 /// The root of the checkout this grader was built in (the folder with info.toml, exercises/

@@ -594,6 +594,19 @@ pub fn not_yet_implemented(stderr: &str) -> Option<String> {
     })
 }
 
+/// Where a program panicked, from its panic message on `stderr`: `src/main.rs:39` for
+/// `thread 'main' panicked at exercises/01-create/src/main.rs:39:5:` (the file from the
+/// package's folder on, the line without the column).
+pub fn panic_site(stderr: &str) -> Option<String> {
+    let line = stderr.lines().find(|line| line.contains("panicked at "))?;
+    let place = line.split_once("panicked at ")?.1.trim_end_matches(':');
+    let mut parts = place.rsplitn(3, ':');
+    let (_column, line_number, file) = (parts.next()?, parts.next()?, parts.next()?);
+    line_number.parse::<u32>().ok()?;
+    let file = file.find("src/").map_or(file, |start| &file[start..]);
+    Some(format!("{file}:{line_number}"))
+}
+
 /// A run stopped at a `todo!()`: exit status 101 and the panic message on stderr.
 pub fn stopped_at_todo(step: &StepOutcome) -> Option<String> {
     if step.exit != Exit::Code(101) {
@@ -688,6 +701,13 @@ fn quoted_list(items: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn panic_site_is_the_file_and_line() {
+        let stderr = "\nthread 'main' panicked at exercises/01-create/src/main.rs:39:5:\nnot yet implemented: x\n";
+        assert_eq!(panic_site(stderr).as_deref(), Some("src/main.rs:39"));
+        assert_eq!(panic_site("no panic here"), None);
+    }
 
     #[test]
     fn todo_message_is_extracted() {

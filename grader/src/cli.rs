@@ -70,10 +70,14 @@ pub struct Cli {
 pub enum Command {
     /// List the exercises with their state (graded now) and points.
     List,
-    /// Show the hint for an exercise.
+    /// Show a hint for an exercise, in levels: the first time the concept and the question
+    /// to ask yourself; asked again, the calls involved; then the shape of the code, with blanks.
     Hint {
         /// The exercise, e.g. `create`.
         name: String,
+        /// Show this level (1, 2 or 3) instead of the next one.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=3))]
+        level: Option<u8>,
     },
     /// Grade the first exercise you have not passed, and again each time you save
     /// (keys: h hint, l list, n next, r re-run, q quit).

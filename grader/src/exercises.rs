@@ -74,10 +74,7 @@ pub fn select<'a>(exercises: &'a [Exercise], names: &[String]) -> Result<Vec<&'a
     for name in names {
         if !exercises.iter().any(|exercise| exercise.name() == name) {
             let known: Vec<&str> = exercises.iter().map(Exercise::name).collect();
-            bail!(
-                "there is no exercise {name:?}; the exercises are: {}",
-                known.join(", ")
-            );
+            bail!("{}", crate::student::unknown_exercise(name, &known));
         }
     }
     Ok(exercises
@@ -152,6 +149,9 @@ mod tests {
             .err()
             .expect("unknown name")
             .to_string();
-        assert!(error.contains("there is no exercise \"crate\""), "{error}");
+        assert!(
+            error.contains("there is no exercise named \"crate\"; did you mean `create`?"),
+            "{error}"
+        );
     }
 }

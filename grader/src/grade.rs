@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::checks::{Failure, Run, Test, clip, stopped_at_todo};
+use crate::checks::{Failure, Run, Test, clip, panic_site, stopped_at_todo};
 use crate::exercises::Exercise;
 use crate::report::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus};
 use crate::sandbox::Tier;
@@ -351,7 +351,10 @@ fn score_exercise(exercise: &Exercise, outcomes: &[TestOutcome]) -> ExerciseResu
                 observations
                     .iter()
                     .flat_map(|observation| &observation.steps)
-                    .find_map(stopped_at_todo)
+                    .find_map(|step| {
+                        let message = stopped_at_todo(step)?;
+                        Some((message, panic_site(&step.stderr.text)))
+                    })
             });
         }
         for check in &test.checks {
@@ -410,10 +413,12 @@ fn score_exercise(exercise: &Exercise, outcomes: &[TestOutcome]) -> ExerciseResu
             format!("all {} checks passed", checks.len()),
         )
     } else if points == 0.0 && todo.is_some() {
-        let todo = todo.unwrap_or_default();
+        let (todo, site) = todo.unwrap_or_default();
+        // The site ends the message in parentheses: the student loop reads it from there.
+        let site = site.map(|site| format!(" ({site})")).unwrap_or_default();
         (
             ExerciseStatus::NotStarted,
-            format!("not started: the program stops at todo!(\"{todo}\")"),
+            format!("not started: the program stops at todo!(\"{todo}\"){site}"),
         )
     } else {
         (

@@ -24,11 +24,28 @@ pub struct ExerciseInfo {
     pub dir: String,
     /// What passing every check of the exercise is worth.
     pub points: u32,
-    /// Shown by `cargo grade hint NAME`.
+    /// Hint level 1, shown by `cargo grade hint NAME` (and `h` in watch mode): the concept,
+    /// and the question to ask yourself.
     pub hint: String,
+    /// Hint level 2, shown when the student asks again: the calls involved (names to look up
+    /// in `cargo doc -p sysv --open`, not the code).
+    #[serde(default)]
+    pub hint_calls: String,
+    /// Hint level 3, shown on the third ask: the shape of the code, with blanks.
+    #[serde(default)]
+    pub hint_shape: String,
 }
 
 impl ExerciseInfo {
+    /// The hint levels given, in order (level 1 first); levels left empty are skipped.
+    pub fn hints(&self) -> Vec<&str> {
+        [&self.hint, &self.hint_calls, &self.hint_shape]
+            .into_iter()
+            .map(|hint| hint.trim())
+            .filter(|hint| !hint.is_empty())
+            .collect()
+    }
+
     /// The package (and binary) that holds this exercise in `exercises/` or `solutions/`.
     pub fn package(&self, solutions: bool) -> String {
         if solutions {

@@ -53,8 +53,15 @@
 //! An exercise is `passed` (every check), `failed` (some check; partial credit), `not started`
 //! (no points, and the program stopped at the stub's `todo!()`: exit 101 with
 //! `not yet implemented`), `did not compile`, or `grader error` (the sandbox could not run a
-//! test: not the student's fault). `cargo grade` exits 0 on full marks, 1 when some check
+//! test: not the student's fault). For the student, [`student::progress`] tells a stub as
+//! shipped ("not started") from one begun that still stops at a later `todo!()` ("in
+//! progress: stopped at the TODO in src/main.rs:LINE"), and carries the compiler's warnings,
+//! which are shown and never graded. `cargo grade` exits 0 on full marks, 1 when some check
 //! failed, 2 when the grader itself could not run ([`app::exit_status`]).
+
+// Grading is Linux through and through (namespaces, ptrace, /proc/sysvipc/shm): on another
+// system the library is empty, and the binary says how to get a Linux (see main.rs).
+#![cfg(target_os = "linux")]
 
 pub mod app;
 pub mod atomic_write;

@@ -85,7 +85,9 @@ pub struct ExerciseResult {
     pub max: f64,
     /// One line summing up the status.
     pub message: String,
-    /// For `did-not-compile`: cargo's rendered error messages.
+    /// For `did-not-compile`: cargo's rendered error messages. Otherwise the compiler's
+    /// warnings in the program, one short line each (`src/main.rs:3: unused variable: `x``),
+    /// if there were any: shown, never graded.
     pub compiler_output: Option<String>,
     pub checks: Vec<CheckResult>,
     /// How its runs were isolated (`namespaces`, `host`), if any ran.

@@ -31,7 +31,7 @@ fn an_unknown_exercise_is_a_usage_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "there is no exercise \"crate\"; the exercises are: create, attach",
+            "there is no exercise named \"crate\"; did you mean `create`? the exercises are: create, attach",
         ));
 }
 
@@ -45,13 +45,31 @@ fn a_bad_option_is_a_usage_error() {
 }
 
 #[test]
-fn hint_prints_the_hint_from_info_toml() {
+fn hint_prints_the_hints_from_info_toml_one_level_at_a_time() {
+    // The level reached goes to the progress file: a scratch one, not the checkout's.
+    let scratch = tempfile::tempdir().expect("a scratch folder");
+    let state = scratch.path().join("state.json");
+    let hint = |args: &[&str]| {
+        grader()
+            .env("SHMLAB_STATE", &state)
+            .arg("hint")
+            .args(args)
+            .assert()
+            .success()
+    };
+    hint(&["attach"])
+        .stdout(predicate::str::contains("Hint 1 of 3 for attach"))
+        .stdout(predicate::str::contains("never create"));
+    hint(&["attach"]).stdout(predicate::str::contains("Hint 2 of 3 for attach"));
     grader()
-        .args(["hint", "attach"])
+        .env("SHMLAB_STATE", &state)
+        .args(["hint", "atach"])
         .assert()
-        .success()
-        .stdout(predicate::str::contains("Hint for attach"))
-        .stdout(predicate::str::contains("no IPC_CREAT"));
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `attach`?"));
+    hint(&["attach", "--level", "3"]).stdout(predicate::str::contains("Hint 3 of 3"));
+    let saved = std::fs::read_to_string(&state).expect("the progress file");
+    assert!(saved.contains("\"attach\": 3"), "{saved}");
 }
 
 #[test]

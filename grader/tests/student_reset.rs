@@ -16,7 +16,7 @@ fn create() -> ExerciseInfo {
     ExerciseInfo {
         name: "create".into(),
         dir: "01-create".into(),
-        hint: String::new(),
+        hint: Default::default(),
         points: 10,
     }
 }

@@ -212,7 +212,7 @@ fn watch_regrades_on_save_shows_the_solution_moves_on_and_quits() {
     expect(&mut session, "Keys: h hint / l list / r re-run / q quit");
 
     press(&mut session, 'h');
-    expect(&mut session, "Hint for create:");
+    expect(&mut session, "Hint 1 of 1 for create");
     expect(&mut session, "call shmget");
 
     press(&mut session, 'n');
@@ -250,7 +250,7 @@ fn watch_regrades_on_save_shows_the_solution_moves_on_and_quits() {
         .exp_regex(r"1  create +done +10/10")
         .expect("the list shows create done");
     session
-        .exp_regex(r">  2  attach +pending +0/15")
+        .exp_regex(r">  2  attach +not done +0/15")
         .expect("the list shows attach current");
 
     press(&mut session, 'q');

@@ -2,10 +2,11 @@
 //!
 //! The whole task is in exercises/01-create/README.md. Run it with `cargo run -p create`
 //! (and `cargo run -p create -- --exclusive`); grade it with `cargo grade create`.
+//! The `sysv` items you need are documented with examples: `cargo doc -p sysv --open`.
 
-// Until you have written the TODO steps, some of what is given below is unused and the compiler
-// would warn about it. Delete this line when your program is complete.
-#![allow(unused_imports, unused_variables, dead_code)]
+// Until you have written the TODO steps, some imports and helpers given below are unused and
+// the compiler would warn about them. Delete this line when your program is complete.
+#![allow(unused_imports, dead_code)]
 
 use std::process::ExitCode;
 
@@ -28,21 +29,20 @@ fn main() -> ExitCode {
         }
     };
 
-    // TODO 1: the flags. Start from ShmgetFlag::IPC_CREAT; with --exclusive add
-    //         ShmgetFlag::IPC_EXCL too (`flags |= ...`), as C writes IPC_CREAT | IPC_EXCL.
-    // TODO 2: the mode: Mode::from_bits_truncate(0o666). Without it the segment gets mode 000.
-    // TODO 3: call sysv::shmget(KEY, SIZE, flags, mode) and match on the result:
-    //         Ok(id)     -> println!("Shared memory segment created with ID: {id}"), then
-    //                       return ExitCode::SUCCESS
-    //         Err(errno) -> eprintln!("error: shmget (key {KEY:#x}): {}", reason(errno)), then
-    //                       return ExitCode::FAILURE (exit status 1)
-    todo!("create the segment with sysv::shmget (TODO 1-3 in src/main.rs)")
+    // TODO 1: say what to ask the kernel for. Creating is a flag of `sysv::shmget`; with
+    //         --exclusive, a second flag makes it refuse a key that is already taken. In C
+    //         the flags are OR-ed together: look up `ShmgetFlag` (a bitflags type).
+    // TODO 2: the permission bits 0666 (read and write for everyone). Look up `Mode`. What
+    //         mode would the segment get if you passed none? (`ipcs -m` shows it.)
+    // TODO 3: create the segment with `sysv::shmget` and handle both outcomes: print the
+    //         README's one line and exit 0, or print one `error: shmget (key 0x2706): ...`
+    //         line (use `reason`) and exit 1. Errors are values here, not -1.
+    todo!("create the segment with sysv::shmget (TODO 1-3; exclusive: {exclusive})")
 }
 
 /// Why `shmget` failed, in words, then the errno's name: `<words> (<ERRNO>)`.
 fn reason(errno: Errno) -> String {
-    // TODO 4: when errno is Errno::EEXIST (what --exclusive gets if the segment exists), return
-    //         "a segment with this key already exists (EEXIST); " followed by advice: remove it
-    //         with `cargo run -p remove`, or leave out --exclusive.
+    // TODO 4: the one errno worth its own words here is the one --exclusive gets when the key
+    //         is taken: say so, and what the user can do about it (the README has the line).
     format!("{} ({errno:?})", errno.desc())
 }

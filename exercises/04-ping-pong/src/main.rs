@@ -2,6 +2,7 @@
 //!
 //! The whole task is in exercises/04-ping-pong/README.md. Run it with
 //! `cargo run -p ping-pong`; grade it with `cargo grade ping-pong`.
+//! The `sysv` items you need are documented with examples: `cargo doc -p sysv --open`.
 //!
 //! The segment's layout:
 //!
@@ -10,9 +11,9 @@
 //! | 0..4  | the turn, an `AtomicU32`: 0 nothing yet, 1 question written, 2 answer written |
 //! | 4..   | the message, a C string (text, then a NUL byte)                       |
 
-// Until you have written the TODO steps, some of what is given below is unused and the compiler
-// would warn about it. Delete this line when your program is complete.
-#![allow(unused_imports, unused_variables, dead_code)]
+// Until you have written the TODO steps, some imports and helpers given below are unused and
+// the compiler would warn about them. Delete this line when your program is complete.
+#![allow(unused_imports, dead_code)]
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -51,54 +52,53 @@ fn main() -> ExitCode {
 
 /// Creates the segment, runs the conversation, removes the segment.
 fn run() -> Result<(), String> {
-    // TODO 1: create the segment: sysv::shmget(KEY, SIZE, ShmgetFlag::IPC_CREAT,
-    //         Mode::from_bits_truncate(0o666)), errors through failed("shmget", errno).
-    // TODO 2: let outcome = converse(id); then remove the segment whatever the outcome
-    //         (sysv::shmctl_rmid, failed("shmctl(IPC_RMID)", errno)); return outcome.and(removed).
+    // TODO 1: create the segment (KEY, SIZE, mode 0666), as in exercise 3.
+    // TODO 2: hold the conversation, then remove the segment whatever its outcome, and return
+    //         the first error (exercise 3's TODO 8 again).
     todo!("create the segment with sysv::shmget (TODO 1-2 in run)")
 }
 
 /// The parent: reset the turn, start both children, wait for both.
 fn converse(id: ShmId) -> Result<(), String> {
-    // TODO 3: reset the turn: attach(id)?, then
-    //         attachment.atomic_u32(TURN).store(NOTHING_YET, Ordering::Relaxed), then detach.
-    //         (shmget may have found the segment of an interrupted run, with an old turn.)
-    // TODO 4: flush stdout, then start the children: spawn(child_1, id)? and spawn(child_2, id).
-    //         If the second spawn fails, wait_for the first child (it gives up after PATIENCE)
-    //         before returning that error: no child may outlive the parent.
-    // TODO 5: wait for BOTH with wait_for (even if the first failed), and return the first error.
-    todo!("the parent's part (TODO 3-5)")
+    // TODO 3: set the turn to NOTHING_YET before any child exists (attach, store, detach).
+    //         shmget may have *found* the segment of an interrupted run: what would child 2
+    //         do if the old turn said QUESTION_WRITTEN? (`Attachment::atomic_u32`)
+    // TODO 4: flush stdout, then start child_1 and child_2 with the given `spawn`. If the
+    //         second cannot start, the first is already waiting for an answer: wait for it
+    //         (it gives up after PATIENCE) before returning the error.
+    // TODO 5: wait for BOTH children with the given `wait_for`, even when the first failed,
+    //         and return the first error. No child may outlive the parent.
+    todo!("the parent's part, with segment {id} (TODO 3-5)")
 }
 
 /// Child 1: ask the question, wait for the answer, read it.
 fn child_1(id: ShmId) -> Result<(), String> {
-    // TODO 6: attach; let turn = attachment.atomic_u32(TURN);
-    //         write "Is this the shared memory ID: {id}?" with write_message;
-    //         print "child 1 wrote: <question>" BEFORE you pass the turn (once the turn is 1,
-    //         child 2 may print at any moment, and its line must come after this one);
-    //         turn.store(QUESTION_WRITTEN, Ordering::Release).
-    // TODO 7: wait_for_turn(turn, ANSWER_WRITTEN)?; print "child 1 read: <read_message>"; detach.
-    todo!("child 1 (TODO 6-7)")
+    // TODO 6: attach and take the turn (the first 4 bytes, as an atomic). Write the question
+    //         (`write_message`), print the "child 1 wrote" line, then pass the turn to child 2.
+    //         Which must come first, the print or the pass, so that the lines stay in order?
+    //         Which `Ordering` makes the message visible to whoever sees the new turn?
+    // TODO 7: wait for the answer (`wait_for_turn`), print the "child 1 read" line, detach.
+    todo!("child 1, in segment {id} (TODO 6-7)")
 }
 
 /// Child 2: wait for the question, read it, write the answer.
 fn child_2(id: ShmId) -> Result<(), String> {
-    // TODO 8: attach; wait_for_turn(turn, QUESTION_WRITTEN)?; print "child 2 read: <message>".
-    // TODO 9: write "Yes, this is shared memory ID: {id}."; print "child 2 wrote: <answer>"
-    //         BEFORE turn.store(ANSWER_WRITTEN, Ordering::Release); detach.
-    todo!("child 2 (TODO 8-9)")
+    // TODO 8: attach, wait for the question's turn, print the "child 2 read" line.
+    // TODO 9: write the answer, print the "child 2 wrote" line, pass the turn back, detach
+    //         (the same rules as TODO 6).
+    todo!("child 2, in segment {id} (TODO 8-9)")
 }
 
 /// Waits until the turn is `wanted`, at most PATIENCE.
 fn wait_for_turn(turn: &AtomicU32, wanted: u32) -> Result<(), String> {
-    // TODO 10: loop while turn.load(Ordering::Acquire) != wanted, and in the loop:
-    //          - if PATIENCE has passed (Instant::now() against a deadline), return an error
-    //            "waiting for turn <wanted> (key 0x3e9): the other child did not take its turn";
-    //          - std::thread::yield_now(): give the CPU away, so that the other child can run
-    //            even on a machine with a single CPU. Never sleep.
-    //          Acquire pairs with the other child's Release: seeing its turn means seeing the
-    //          message it wrote before.
-    todo!("wait for the turn (TODO 10)")
+    // TODO 10: check the turn until it is `wanted`, without sleep. Three questions:
+    //          - which `Ordering` on the load pairs with the other child's store, so that
+    //            seeing the turn means seeing the message written before it?
+    //          - on a machine with one CPU, how does the other child get to run while this
+    //            one checks? (`std::thread` has a call that gives the CPU away)
+    //          - if the other child died, the turn never comes: give up once PATIENCE has
+    //            passed (`Instant`) with the README's "waiting for turn ..." error.
+    todo!("wait for turn {wanted}, now {turn:?} (TODO 10)")
 }
 
 // ---- Given: the helpers below are not this exercise's lesson. ----

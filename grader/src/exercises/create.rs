@@ -102,7 +102,7 @@ pub fn tests() -> Vec<Test> {
             .check(
                 1,
                 "--exclusive fails with \"already exists\"",
-                "match Err(Errno::EEXIST) and print `error: shmget (key 0x2706): a segment with this key already exists (EEXIST)`; exit 1",
+                "with --exclusive, shmget fails with EEXIST when the key is taken: print `error: shmget (key 0x2706): a segment with this key already exists (EEXIST); remove it first (cargo run -p remove) or leave out --exclusive`; exit 1",
                 |run| {
                     run.exited(0, 1)?;
                     run.stderr_mentions(0, &["0x2706", "already exists"])

@@ -115,6 +115,13 @@ pub fn render_results(report: &Report, color: bool) -> String {
 fn render_exercise(out: &mut String, exercise: &ExerciseResult, name_width: usize, style: &Style) {
     let (mark, summary) = match exercise.status {
         ExerciseStatus::Passed => (style.green("✓"), String::new()),
+        ExerciseStatus::NotStarted
+            if exercise
+                .message
+                .starts_with(crate::student::progress::IN_PROGRESS) =>
+        {
+            (style.dim("✗"), exercise.message.clone())
+        }
         ExerciseStatus::NotStarted => (style.dim("✗"), style.dim("not started")),
         ExerciseStatus::DidNotCompile => (style.red("✗"), style.red("did not compile")),
         ExerciseStatus::Failed => (style.red("✗"), exercise.message.clone()),
@@ -126,6 +133,7 @@ fn render_exercise(out: &mut String, exercise: &ExerciseResult, name_width: usiz
         exercise.name
     );
     let _ = writeln!(out, "{}", line.trim_end());
+    render_warnings(out, exercise, style);
     match exercise.status {
         ExerciseStatus::Failed | ExerciseStatus::Error => {
             // A sandbox failure fails every check of its tests alike: say it once, with the
@@ -184,6 +192,41 @@ fn render_exercise(out: &mut String, exercise: &ExerciseResult, name_width: usiz
             );
         }
         ExerciseStatus::Passed | ExerciseStatus::NotStarted => {}
+    }
+}
+
+/// How many compiler warnings are shown in full; the rest are counted.
+const WARNINGS_SHOWN: usize = 3;
+
+/// The compiler's warnings in a program that compiled (they never cost points): their count
+/// and the first few, one line each.
+fn render_warnings(out: &mut String, exercise: &ExerciseResult, style: &Style) {
+    if exercise.status == ExerciseStatus::DidNotCompile {
+        return;
+    }
+    let Some(warnings) = exercise.compiler_output.as_deref() else {
+        return;
+    };
+    let lines: Vec<&str> = warnings.lines().collect();
+    let count = lines.len();
+    let plural = if count == 1 { "" } else { "s" };
+    let _ = writeln!(
+        out,
+        "      {}",
+        style.yellow(&format!(
+            "{count} compiler warning{plural} (not graded; `cargo build -p {}` shows them in full):",
+            exercise.name
+        ))
+    );
+    for line in lines.iter().take(WARNINGS_SHOWN) {
+        let _ = writeln!(out, "        {line}");
+    }
+    if count > WARNINGS_SHOWN {
+        let _ = writeln!(
+            out,
+            "        {}",
+            style.dim(&format!("[... {} more]", count - WARNINGS_SHOWN))
+        );
     }
 }
 
@@ -270,6 +313,18 @@ fn next_step(report: &Report) -> String {
             "All graded exercises pass.\n".to_string()
         };
     };
+    let in_progress = |exercise: &ExerciseResult| {
+        exercise
+            .message
+            .strip_prefix(crate::student::progress::IN_PROGRESS)
+            .map(str::to_owned)
+    };
+    if let Some(site) = in_progress(next) {
+        return format!(
+            "Next: go on with {} at exercises/{}/{site}, then run `cargo grade {}`.\n",
+            next.name, next.dir, next.name
+        );
+    }
     if report
         .exercises
         .iter()

@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 
 use super::Lab;
-use crate::app::{Target, build_programs};
+use crate::app::{BuiltPrograms, Target, annotate_for_student, build_programs_with_warnings};
 use crate::exercises::{self, Exercise};
 use crate::grade::{Options, grade_exercises};
 use crate::report::{ExerciseStatus, Report, human};
@@ -42,12 +42,18 @@ impl GraderLab {
 impl Lab for GraderLab {
     fn grade(&mut self, name: &str) -> anyhow::Result<(bool, String)> {
         let exercise = exercises::select(&self.exercises, &[name.to_owned()])?.remove(0);
-        let (mut programs, build_time) = build_programs(&self.target, &[exercise])?;
+        let BuiltPrograms {
+            mut programs,
+            build_time,
+            warnings,
+        } = build_programs_with_warnings(&self.target, &[exercise])?;
         let program = programs
             .pop()
             .with_context(|| format!("Failed to build {name}: cargo built nothing"))?;
         let started = Instant::now();
-        let result = grade_exercises(&self.options, &[(exercise, program)], |_| {})
+        let mut results = grade_exercises(&self.options, &[(exercise, program)], |_| {});
+        annotate_for_student(&self.target, &mut results, &warnings);
+        let result = results
             .pop()
             .with_context(|| format!("Failed to grade {name}: the grader returned no result"))?;
         let passed = result.status == ExerciseStatus::Passed;
@@ -65,6 +71,59 @@ impl Lab for GraderLab {
             submission: None,
         };
         // The watch loop says what to do next itself: the results alone, no score or next step.
-        Ok((passed, human::render_results(&report, self.color)))
+        Ok((
+            passed,
+            for_watch(&human::render_results(&report, self.color), name),
+        ))
+    }
+}
+
+/// The report as watch shows it: where the command line says "then run `cargo grade NAME`",
+/// watch grades again on save, so that is what it says.
+fn for_watch(report: &str, name: &str) -> String {
+    report.replace(
+        &format!("then run `cargo grade {name}`"),
+        "then save the file: watch grades it again",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_watch_a_compile_error_says_save_not_run() {
+        use crate::report::{ExerciseResult, Source};
+        let result = ExerciseResult {
+            name: "remove".into(),
+            dir: "06-remove".into(),
+            status: ExerciseStatus::DidNotCompile,
+            points: 0.0,
+            max: 20.0,
+            message: "did not compile".into(),
+            compiler_output: Some("error[E0425]: cannot find value `x`".into()),
+            checks: Vec::new(),
+            isolation: None,
+            time: std::time::Duration::ZERO,
+        };
+        let report = Report {
+            source: Source::Exercises,
+            root: String::new(),
+            exercises: vec![result],
+            build_time: std::time::Duration::ZERO,
+            grade_time: std::time::Duration::ZERO,
+            isolation: "none".into(),
+        };
+        let command_line = human::render_results(&report, false);
+        assert!(
+            command_line.contains("then run `cargo grade remove`"),
+            "{command_line}"
+        );
+        let shown = for_watch(&command_line, "remove");
+        assert!(
+            shown.contains("then save the file: watch grades it again"),
+            "{shown}"
+        );
+        assert!(!shown.contains("cargo grade remove"), "{shown}");
     }
 }

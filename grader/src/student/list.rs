@@ -32,9 +32,10 @@ pub fn render_table(exercises: &[ExerciseInfo], state: &State, current: Option<&
         .max("exercise".len());
     let mut text = String::new();
     // `write!` to a String cannot fail; the results are ignored for that reason only.
+    // The number column is right-aligned under `#`: the marker, a space, then two digits.
     let _ = writeln!(
         text,
-        "    #  {:<name_width$}  {:<7}  points",
+        "     #  {:<name_width$}  {:<8}  points",
         "exercise", "status"
     );
     for (index, exercise) in exercises.iter().enumerate() {
@@ -44,11 +45,13 @@ pub fn render_table(exercises: &[ExerciseInfo], state: &State, current: Option<&
             " "
         };
         let done = state.has_passed(&exercise.name);
-        let status = if done { "done" } else { "pending" };
+        // The progress file knows passed or not; `cargo grade list`, which grades, tells "not
+        // started" from "in progress". The words are the same where they overlap.
+        let status = if done { "done" } else { "not done" };
         let earned = if done { exercise.points } else { 0 };
         let _ = writeln!(
             text,
-            "  {marker} {:>2}  {:<name_width$}  {status:<7}  {earned:>3}/{}",
+            "  {marker} {:>2}  {:<name_width$}  {status:<8}  {earned:>3}/{}",
             index + 1,
             exercise.name,
             exercise.points
@@ -98,7 +101,7 @@ mod tests {
             .map(|(index, (name, points))| ExerciseInfo {
                 name: name.to_owned(),
                 dir: format!("{:02}-{name}", index + 1),
-                hint: String::new(),
+                hint: Default::default(),
                 points,
             })
             .collect()
@@ -110,10 +113,15 @@ mod tests {
         state.record("create", true);
         let text = render_list(&exercises(), &state, Some("parent-child"));
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "    #  exercise      status   points");
-        assert_eq!(lines[1], "     1  create        done      10/10");
-        assert_eq!(lines[2], "  >  2  parent-child  pending    0/15");
-        assert_eq!(lines[3], "     3  remove        pending    0/20");
+        assert_eq!(lines[0], "     #  exercise      status    points");
+        assert_eq!(lines[1], "     1  create        done       10/10");
+        assert_eq!(lines[2], "  >  2  parent-child  not done    0/15");
+        assert_eq!(lines[3], "     3  remove        not done    0/20");
+        assert_eq!(
+            lines[0].find('#'),
+            lines[1].find('1'),
+            "the header's # stands over the numbers"
+        );
         assert!(
             lines[4].starts_with("Progress: [##########>---"),
             "{}",

@@ -167,7 +167,10 @@ pub fn reset_command(
         ResetOutcome::AlreadyOriginal => {
             println!("{} already has its original text.", relative.display())
         }
-        ResetOutcome::Cancelled => println!("Not reset: {} is unchanged.", relative.display()),
+        ResetOutcome::Cancelled => println!(
+            "Not reset: you answered no, so your changes to {} are kept.",
+            relative.display()
+        ),
     }
     Ok(())
 }

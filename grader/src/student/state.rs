@@ -46,6 +46,11 @@ pub struct State {
     pub welcome_shown: bool,
     /// The exercises that passed when last graded, by name.
     pub passed: BTreeMap<String, Passed>,
+    /// The highest hint level shown, by exercise name (see [`crate::student::hint`]); absent
+    /// for an exercise whose hint was never asked for. Files written before hint levels
+    /// existed read as "no hints asked".
+    #[serde(default)]
+    pub hint_levels: BTreeMap<String, u8>,
 }
 
 /// When an exercise passed.
@@ -73,6 +78,7 @@ impl State {
             version: FORMAT_VERSION,
             welcome_shown: false,
             passed: BTreeMap::new(),
+            hint_levels: BTreeMap::new(),
         }
     }
 
@@ -129,6 +135,20 @@ impl State {
     /// Whether `name` passed when last graded.
     pub fn has_passed(&self, name: &str) -> bool {
         self.passed.contains_key(name)
+    }
+
+    /// The highest hint level shown for `name` (0: none asked for).
+    pub fn hint_level(&self, name: &str) -> u8 {
+        self.hint_levels.get(name).copied().unwrap_or(0)
+    }
+
+    /// Records that hint `level` of `name` was shown; returns whether that is a new high (the
+    /// file then needs saving).
+    pub fn record_hint(&mut self, name: &str, level: u8) -> bool {
+        let reached = self.hint_levels.entry(name.to_owned()).or_insert(0);
+        let higher = level > *reached;
+        *reached = (*reached).max(level);
+        higher
     }
 
     /// Records a grading result: a pass is stamped with the current time (the first pass's time

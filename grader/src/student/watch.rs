@@ -160,7 +160,11 @@ fn drive(
                     }
                     Action::Grade(name) => {
                         let event = match lab.grade(&name) {
-                            Ok((passed, report)) => Event::GradeDone { passed, report },
+                            Ok((passed, report)) => Event::GradeDone {
+                                passed,
+                                report,
+                                at: clock_time_now(),
+                            },
                             Err(err) => Event::GradeFailed {
                                 error: format!("{err:#}"),
                             },
@@ -349,6 +353,33 @@ fn read_keys(sender: &Sender<Input>, stop: &AtomicBool) {
             return;
         }
     }
+}
+
+/// The local time of day, `14:03:27` (UTC if the local time zone cannot be read).
+fn clock_time_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let seconds = libc::time_t::try_from(now).unwrap_or(0);
+    // SAFETY: `localtime_r` reads `seconds` and writes only into `parts`, a plain C struct for
+    // which all-zero bytes are a valid value; it is the thread-safe variant (no static buffer).
+    let parts = unsafe {
+        let mut parts: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&seconds, &mut parts).is_null() {
+            let day = now % 86_400;
+            return format!(
+                "{:02}:{:02}:{:02} UTC",
+                day / 3600,
+                day % 3600 / 60,
+                day % 60
+            );
+        }
+        parts
+    };
+    format!(
+        "{:02}:{:02}:{:02}",
+        parts.tm_hour, parts.tm_min, parts.tm_sec
+    )
 }
 
 /// Clears the terminal and draws `screen` (with `\n` line ends) from the top left.

@@ -10,14 +10,18 @@ use std::path::Path;
 use super::ExerciseInfo;
 use super::state::State;
 
-/// The welcome text (plain, `\n` line ends), naming the first exercise of `exercises`.
-pub fn welcome_text(exercises: &[ExerciseInfo]) -> String {
+/// The welcome text (plain, `\n` line ends), naming where to start: the first exercise of
+/// `exercises` that `state` does not record as passed (a checkout may have progress before its
+/// first terminal run: graded through a pipe, or by an editor's task).
+pub fn welcome_text(exercises: &[ExerciseInfo], state: &State) -> String {
     let count = exercises.len();
-    let (first_name, first_dir) = exercises
-        .first()
-        .map_or(("create", "01-create"), |exercise| {
-            (exercise.name.as_str(), exercise.dir.as_str())
-        });
+    let start = exercises
+        .iter()
+        .find(|exercise| !state.has_passed(&exercise.name))
+        .or(exercises.first());
+    let (first_name, first_dir) = start.map_or(("create", "01-create"), |exercise| {
+        (exercise.name.as_str(), exercise.dir.as_str())
+    });
     format!(
         "Welcome to shmlab!\n\
          \n\
@@ -28,8 +32,8 @@ pub fn welcome_text(exercises: &[ExerciseInfo]) -> String {
          Start here: read exercises/{first_dir}/README.md, then edit exercises/{first_dir}/src/main.rs.\n\
          \n\
          Run `cargo grade watch`: it grades the first exercise you have not passed yet, and grades\n\
-         it again each time you save a file of it. Keys: h for a hint, l for the list, r to re-run,\n\
-         q to quit; once the exercise passes, n moves on to the next one.\n\
+         it again each time you save a file of it. Keys: h for a hint (h again for more), l for the\n\
+         list, r to re-run, q to quit; once the exercise passes, n moves on to the next one.\n\
          To grade one exercise once instead, run `cargo grade {first_name}`.\n"
     )
 }
@@ -41,7 +45,7 @@ pub fn take_welcome(state: &mut State, exercises: &[ExerciseInfo]) -> Option<Str
         return None;
     }
     state.welcome_shown = true;
-    Some(welcome_text(exercises))
+    Some(welcome_text(exercises, state))
 }
 
 /// For the CLI: on the first run in the checkout at `root`, returns the welcome text to print
@@ -68,17 +72,37 @@ mod tests {
         vec![ExerciseInfo {
             name: "create".into(),
             dir: "01-create".into(),
-            hint: String::new(),
+            hint: Default::default(),
             points: 10,
         }]
     }
 
     #[test]
     fn welcome_names_the_first_readme_and_the_commands() {
-        let text = welcome_text(&exercises());
+        let text = welcome_text(&exercises(), &State::fresh());
         assert!(text.contains("exercises/01-create/README.md"), "{text}");
         assert!(text.contains("cargo grade watch"), "{text}");
         assert!(text.contains("cargo grade create"), "{text}");
+    }
+
+    #[test]
+    fn welcome_starts_at_the_first_exercise_not_passed() {
+        let mut lab = exercises();
+        lab.push(ExerciseInfo {
+            name: "sized".into(),
+            dir: "05-sized".into(),
+            hint: Default::default(),
+            points: 20,
+        });
+        let mut state = State::fresh();
+        state.record("create", true);
+        let text = welcome_text(&lab, &state);
+        assert!(
+            text.contains("Start here: read exercises/05-sized/README.md"),
+            "{text}"
+        );
+        assert!(text.contains("run `cargo grade sized`"), "{text}");
+        assert!(!text.contains("01-create"), "{text}");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use std::fmt::Write as _;
 
 use crate::student::ExerciseInfo;
+use crate::student::hint::render_hint;
 use crate::student::list::{render_progress, render_table};
 use crate::student::state::State;
 
@@ -21,8 +22,13 @@ pub enum Event {
     FileChanged,
     /// A key was pressed (`Ctrl-C` arrives as `q`).
     Key(char),
-    /// The grader finished the exercise that [`Action::Grade`] asked for.
-    GradeDone { passed: bool, report: String },
+    /// The grader finished the exercise that [`Action::Grade`] asked for, at the wall-clock
+    /// time `at` (`14:03:27`, shown so that a re-grade with the same result still shows).
+    GradeDone {
+        passed: bool,
+        report: String,
+        at: String,
+    },
     /// The grader itself failed (not the exercise): shown, and `r` retries.
     GradeFailed { error: String },
 }
@@ -71,6 +77,9 @@ pub struct Machine {
     welcome: Option<String>,
     /// A standing remark from the I/O layer (e.g. "file watching is off: press r").
     notice: Option<String>,
+    /// When the last grading finished, and how many there were in this session.
+    graded_at: Option<String>,
+    gradings: u32,
 }
 
 impl Machine {
@@ -86,6 +95,8 @@ impl Machine {
             panel: Panel::Nothing,
             welcome,
             notice: None,
+            graded_at: None,
+            gradings: 0,
         }
     }
 
@@ -125,11 +136,15 @@ impl Machine {
         match event {
             Event::FileChanged | Event::Key('r') => self.regrade(),
             Event::Key('q') => vec![Action::Quit],
-            Event::Key('h') => self.show(Panel::Hint),
+            Event::Key('h') => self.hint(),
             Event::Key('l') => self.show(Panel::List),
             Event::Key('n') => self.next(),
             Event::Key(_) => Vec::new(),
-            Event::GradeDone { passed, report } => self.graded(passed, report),
+            Event::GradeDone { passed, report, at } => {
+                self.gradings += 1;
+                self.graded_at = Some(at);
+                self.graded(passed, report)
+            }
             Event::GradeFailed { error } => {
                 self.status = Status::GraderError(error);
                 vec![Action::Redraw]
@@ -155,6 +170,31 @@ impl Machine {
             panel
         };
         vec![Action::Redraw]
+    }
+
+    /// `h`: shows the hint at the level reached (level 1 the first time); `h` again while it is
+    /// shown goes one level further, and hides it after the last level.
+    fn hint(&mut self) -> Vec<Action> {
+        let Some(exercise) = self.current_exercise() else {
+            return self.show(Panel::Hint);
+        };
+        let name = exercise.name.clone();
+        let levels = exercise.hint.levels();
+        let reached = self.state.hint_level(&name);
+        let level = if self.panel != Panel::Hint {
+            reached.max(1)
+        } else if reached < levels {
+            reached + 1
+        } else {
+            self.panel = Panel::Nothing;
+            return vec![Action::Redraw];
+        };
+        self.panel = Panel::Hint;
+        if self.state.record_hint(&name, level) {
+            vec![Action::SaveProgress, Action::Redraw]
+        } else {
+            vec![Action::Redraw]
+        }
     }
 
     fn next(&mut self) -> Vec<Action> {
@@ -253,12 +293,9 @@ impl Machine {
             Panel::Nothing => {}
             Panel::Hint => match self.current_exercise() {
                 Some(exercise) => {
-                    let _ = writeln!(
-                        screen,
-                        "Hint for {}:\n{}\n",
-                        exercise.name,
-                        exercise.hint.trim()
-                    );
+                    let level = self.state.hint_level(&exercise.name).max(1);
+                    screen.push_str(&render_hint(exercise, level, "press h again"));
+                    screen.push('\n');
                 }
                 None => screen.push_str("No hint needed: every exercise passes.\n\n"),
             },
@@ -272,6 +309,13 @@ impl Machine {
             Panel::Message(message) => {
                 let _ = writeln!(screen, "{message}\n");
             }
+        }
+        if let (Some(at), Status::Passed(_) | Status::Failed(_)) = (&self.graded_at, &self.status) {
+            let _ = writeln!(
+                screen,
+                "Last graded at {at} (grading {} of this session).",
+                self.gradings
+            );
         }
         let _ = writeln!(screen, "{}", render_progress(&self.exercises, &self.state));
         if let Some(notice) = &self.notice {
@@ -312,6 +356,7 @@ fn first_pending(exercises: &[ExerciseInfo], state: &State) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::student::Hints;
 
     fn exercises() -> Vec<ExerciseInfo> {
         ["create", "attach", "remove"]
@@ -320,7 +365,10 @@ mod tests {
             .map(|(index, name)| ExerciseInfo {
                 name: name.to_owned(),
                 dir: format!("{:02}-{name}", index + 1),
-                hint: format!("the hint for {name}"),
+                hint: Hints(vec![
+                    format!("the hint for {name}"),
+                    format!("the calls for {name}"),
+                ]),
                 points: 10,
             })
             .collect()
@@ -338,6 +386,7 @@ mod tests {
         Event::GradeDone {
             passed,
             report: report.to_owned(),
+            at: "14:03:27".to_owned(),
         }
     }
 
@@ -381,6 +430,25 @@ mod tests {
             vec![Action::Redraw, grade("create")]
         );
         assert!(!machine.state().has_passed("create"));
+    }
+
+    #[test]
+    fn the_time_of_the_last_grading_shows_so_a_regrade_is_visible() {
+        let mut machine = machine_with_passed(&[]);
+        machine.start();
+        assert!(!machine.screen().contains("Last graded"));
+        machine.handle(done(false, "same report"));
+        let first = machine.screen();
+        assert!(
+            first.contains("Last graded at 14:03:27 (grading 1 of this session)."),
+            "{first}"
+        );
+        machine.handle(Event::FileChanged);
+        assert!(!machine.screen().contains("Last graded"), "grading now");
+        machine.handle(done(false, "same report"));
+        let second = machine.screen();
+        assert_ne!(first, second, "the same result still changes the screen");
+        assert!(second.contains("(grading 2 of this session)"), "{second}");
     }
 
     #[test]
@@ -483,22 +551,45 @@ mod tests {
         let mut machine = machine_with_passed(&[]);
         machine.start();
         machine.handle(done(false, "report"));
-        assert_eq!(machine.handle(Event::Key('h')), vec![Action::Redraw]);
+        assert_eq!(
+            machine.handle(Event::Key('h')),
+            vec![Action::SaveProgress, Action::Redraw],
+            "the first hint is recorded"
+        );
+        let screen = machine.screen();
         assert!(
-            machine
-                .screen()
-                .contains("Hint for create:\nthe hint for create")
+            screen.contains("Hint 1 of 2 for create (press h again for the calls involved):\n\nthe hint for create"),
+            "{screen}"
         );
         machine.handle(Event::Key('l'));
         let screen = machine.screen();
-        assert!(!screen.contains("Hint for create"), "{screen}");
+        assert!(!screen.contains("Hint 1 of 2"), "{screen}");
         assert!(screen.contains(">  1  create"), "{screen}");
         assert_eq!(screen.matches("Progress:").count(), 1, "{screen}");
         machine.handle(Event::Key('l'));
         assert!(!machine.screen().contains(">  1  create"));
+        assert_eq!(
+            machine.handle(Event::Key('h')),
+            vec![Action::Redraw],
+            "level 1 again: nothing new to record"
+        );
+        assert_eq!(
+            machine.handle(Event::Key('h')),
+            vec![Action::SaveProgress, Action::Redraw]
+        );
+        assert!(machine.screen().contains("Hint 2 of 2 for create"));
+        assert!(machine.screen().contains("the calls for create"));
+        assert_eq!(machine.state().hint_level("create"), 2);
         machine.handle(Event::Key('h'));
+        assert!(
+            !machine.screen().contains("Hint 2 of 2"),
+            "h after the last level hides the hint"
+        );
         machine.handle(Event::Key('h'));
-        assert!(!machine.screen().contains("Hint for create"));
+        assert!(
+            machine.screen().contains("Hint 2 of 2"),
+            "and shows the level reached again"
+        );
     }
 
     #[test]

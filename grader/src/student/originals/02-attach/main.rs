@@ -2,9 +2,10 @@
 //!
 //! The whole task is in exercises/02-attach/README.md. Run `cargo run -p create` first, then
 //! `cargo run -p attach`; grade it with `cargo grade attach`.
+//! The `sysv` items you need are documented with examples: `cargo doc -p sysv --open`.
 
-// Until you have written the TODO steps, some of what is given below is unused and the compiler
-// would warn about it. Delete this line when your program is complete.
+// Until you have written the TODO steps, some imports and helpers given below are unused and
+// the compiler would warn about them. Delete this line when your program is complete.
 #![allow(unused_imports, dead_code)]
 
 use std::process::ExitCode;
@@ -26,20 +27,21 @@ fn main() -> ExitCode {
     }
 }
 
-/// The program. Each failing call becomes `Err(failed("<C call>", errno))`, which `main` prints
-/// as `error: ...` and turns into exit status 1: write `.map_err(|errno| failed("shmget", errno))?`.
+/// The program. A failing call becomes an `Err` made by `failed("<C call>", errno)`, which
+/// `main` prints as `error: ...` (exit status 1). Look up `Result::map_err` and the `?` operator.
 fn run() -> Result<(), String> {
-    // TODO 1: access the segment: sysv::shmget(KEY, 0, ShmgetFlag::empty(), Mode::empty()).
-    //         No IPC_CREAT: a missing segment must be an error (ENOENT), not a new one.
-    //         Size 0 means "whatever size it already has".
-    // TODO 2: attach it: sysv::shmat(id, ShmatFlag::empty()), then print
-    //         "Attached shared memory segment ID: {id}".
-    // TODO 3: check that SENTENCE fits (attachment.len() >= SENTENCE.len()); if not, detach and
+    // TODO 1: access the segment `create` made, by its key: `sysv::shmget`. Which flags make it
+    //         *find* a segment but never create one? What size do you pass when you do not
+    //         know it (`man 2 shmget`)? A missing segment must end in ENOENT, not a new one.
+    // TODO 2: attach it to this process (`sysv::shmat`, `ShmatFlag`) and print the README's
+    //         "Attached ..." line.
+    // TODO 3: does SENTENCE fit? An `Attachment` knows its length. If not: detach first, then
     //         return an error that says the segment is too small.
-    // TODO 4: write it at offset 0: attachment.write(0, SENTENCE).
-    // TODO 5: read it back from the segment with attachment.read_c_string(0) (the bytes before
-    //         the NUL) and print "Read back: {}" with String::from_utf8_lossy(&bytes).
-    // TODO 6: detach: sysv::shmdt(attachment). Do not remove the segment.
+    // TODO 4: write SENTENCE at the start of the segment (`Attachment::write`).
+    // TODO 5: read the C string back *from the segment* (an `Attachment` method reads up to
+    //         the NUL) and print the "Read back: ..." line. The bytes may not be UTF-8: look
+    //         up `String::from_utf8_lossy`.
+    // TODO 6: detach (`sysv::shmdt`). Leave the segment: exercise 6 removes it.
     todo!("access the segment with sysv::shmget (TODO 1-6 in src/main.rs)")
 }
 

@@ -2,10 +2,11 @@
 //!
 //! The whole task is in exercises/03-parent-child/README.md. Run it with
 //! `cargo run -p parent-child`; grade it with `cargo grade parent-child`.
+//! The `sysv` items you need are documented with examples: `cargo doc -p sysv --open`.
 
-// Until you have written the TODO steps, some of what is given below is unused and the compiler
-// would warn about it. Delete this line when your program is complete.
-#![allow(unused_imports, unused_variables, dead_code)]
+// Until you have written the TODO steps, some imports and helpers given below are unused and
+// the compiler would warn about them. Delete this line when your program is complete.
+#![allow(unused_imports, dead_code)]
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -30,47 +31,42 @@ fn main() -> ExitCode {
 
 /// Creates the segment, lets the two processes share it, removes it.
 fn run() -> Result<(), String> {
-    // TODO 1: create the segment BEFORE fork, so that the child inherits its id:
-    //         sysv::shmget(KEY, size_of::<i32>(), ShmgetFlag::IPC_CREAT,
-    //         Mode::from_bits_truncate(0o644)), with `.map_err(|errno| failed("shmget", errno))?`.
-    // TODO 2: call fork_and_share(id), and keep its result (do not use `?` yet).
-    // TODO 3: remove the segment WHATEVER fork_and_share returned:
-    //         sysv::shmctl_rmid(id), mapped with failed("shmctl(IPC_RMID)", errno).
-    //         Return the first error: `outcome.and(removed)`.
-    todo!("create the segment with sysv::shmget (TODO 1-3 in run)")
+    // TODO 1: create the segment (key, one i32's size, mode 0644) BEFORE forking: the
+    //         child then knows the id without a call of its own (fork copies variables).
+    // TODO 2: run fork_and_share, but keep its result instead of returning early with `?`.
+    // TODO 8 (it runs last): remove the segment (`sysv::shmctl_rmid`) whatever
+    //         fork_and_share returned, and return the first error of the two (`Result::and`).
+    todo!("create the segment with sysv::shmget (TODO 1, 2 and 8 in run)")
 }
 
 /// Forks; the child runs `child`, the parent runs `parent`.
 fn fork_and_share(id: ShmId) -> Result<(), String> {
-    // TODO 4: flush stdout (io::stdout().flush()): the child gets a copy of stdout's buffer, and
-    //         a line still in it would be printed twice.
-    // TODO 5: `match unsafe { fork() } { ... }` with a `// SAFETY:` comment: fork is unsafe
-    //         because in a multi-threaded program the child gets only the calling thread, and
-    //         locks held by the others stay locked forever. This program has one thread.
-    //         - Err(errno)                    -> Err(format!("fork: {} ({errno:?})", errno.desc()))
-    //         - Ok(ForkResult::Child)         -> run child(id); on Err print `error: ...`; then
-    //           std::process::exit(0 or 1). The child must never return from here, or it would
-    //           go on to remove the segment as if it were the parent.
-    //         - Ok(ForkResult::Parent { child }) -> parent(id, child)
-    todo!("fork (TODO 4-5)")
+    // TODO 3: flush stdout before forking. The child gets a copy of everything in this
+    //         process, stdout's buffer included: what would a line still in it do?
+    // TODO 4: fork (`nix::unistd::fork`, an `unsafe fn`: write a `// SAFETY:` comment that
+    //         says why it is sound here; the README explains the danger). Handle its three
+    //         outcomes: an error (`error: fork: ...`), the child, the parent. The child must
+    //         end its process with its own exit status and never return from here: what
+    //         would it do next in `run` if it did?
+    todo!("fork, sharing segment {id} (TODO 3-4)")
 }
 
 /// The child: attach, write VALUE at offset 0, print `child: 37892`, detach.
 fn child(id: ShmId) -> Result<(), String> {
-    // TODO 6: sysv::shmat(id, ShmatFlag::empty()); attachment.write(0, &VALUE.to_ne_bytes())
-    //         (the int's bytes in this machine's order, what `*p = 37892` stores in C);
-    //         println!("child: {VALUE}"); sysv::shmdt(attachment).
-    todo!("the child's part (TODO 6)")
+    // TODO 5: attach, store VALUE's bytes at offset 0 in this machine's byte order (look up
+    //         `i32::to_ne_bytes`: what `*p = 37892` stores in C), print the child's line,
+    //         detach.
+    todo!("the child's part, in segment {id} (TODO 5)")
 }
 
 /// The parent: wait for the child, then attach, read the int, print `parent: <value>`, detach.
 fn parent(id: ShmId, child: Pid) -> Result<(), String> {
-    // TODO 7: waitpid(child, None). Only Ok(WaitStatus::Exited(_, 0)) is success; any other
-    //         status is an error `waitpid: child <pid> exited with status <n>` (or "was killed
-    //         by <signal>"), and Err(errno) is `waitpid: <reason> (<ERRNO>)`.
-    // TODO 8: sysv::shmat; read 4 bytes at offset 0 (attachment.read(0, &mut bytes)), turn
-    //         them into an i32 with i32::from_ne_bytes; print "parent: {value}"; sysv::shmdt.
-    todo!("the parent's part (TODO 7-8)")
+    // TODO 6: wait for the child (`waitpid`). Only a normal exit with status 0 is success
+    //         (`WaitStatus`); every other outcome is one of the README's `waitpid:` errors.
+    //         Waiting is what puts the parent's read after the child's write.
+    // TODO 7: attach, read the 4 bytes at offset 0 into an array (`Attachment::read`), turn
+    //         them back into an i32 (the inverse of TODO 5), print the parent's line, detach.
+    todo!("the parent's part: wait for {child}, read segment {id} (TODO 6-7)")
 }
 
 /// The text of an error line: `<operation> (key 0x6019): <reason> (<ERRNO>)`.

@@ -2,10 +2,11 @@
 //!
 //! The whole task is in exercises/05-sized/README.md. Run it with `cargo run -p sized`;
 //! grade it with `cargo grade sized`.
+//! The `sysv` items you need are documented with examples: `cargo doc -p sysv --open`.
 
-// Until you have written the TODO steps, some of what is given below is unused and the compiler
-// would warn about it. Delete this line when your program is complete.
-#![allow(unused_imports, unused_variables, dead_code)]
+// Until you have written the TODO steps, some imports and helpers given below are unused and
+// the compiler would warn about them. Delete this line when your program is complete.
+#![allow(unused_imports, dead_code)]
 
 use std::io::{self, Write};
 use std::num::IntErrorKind;
@@ -28,13 +29,12 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let size = read_size()?;
 
-    // TODO 4: create the segment: sysv::shmget(KEY, size, ShmgetFlag::IPC_CREAT,
-    //         Mode::from_bits_truncate(0o666)). A valid number can still be refused by the
-    //         kernel (too large for its limits): map the errno to
-    //         "shmget (key 0x7d4): the kernel refused a segment of <size> bytes (<ERRNO>)".
-    // TODO 5: let outcome = write_message(id); then remove the segment whatever the outcome
-    //         (sysv::shmctl_rmid, failed("shmctl(IPC_RMID)", errno)); return outcome.and(removed).
-    todo!("create the segment (TODO 4-5 in run)")
+    // TODO 3: create the segment of `size` bytes (KEY, mode 0666). A valid number can still be
+    //         refused by the kernel (its limits): the README gives that error's words.
+    // TODO 7 (it runs last): from here on the segment exists: write the message, then
+    //         remove the segment whatever happened, and return the first error (exercise 3's
+    //         TODO 8 again).
+    todo!("create the segment of {size} bytes (TODO 3 and 7 in run)")
 }
 
 /// Given: prompts for the size and reads one line, then validates it with `parse_size`.
@@ -55,16 +55,14 @@ fn read_size() -> Result<usize, String> {
 
 /// The size typed, or why it is not a size (the reason only; read_size adds the rest).
 fn parse_size(line: &str) -> Result<usize, String> {
-    // TODO 1: trim the line (text = line.trim()); if nothing is left: Err("no size given").
-    // TODO 2: text.parse::<usize>() accepts only digits: it rejects "12abc", "1 2", "1.5",
-    //         "abc" and "-5", and reports a number too big for usize as
-    //         IntErrorKind::PosOverflow. Match on it:
-    //         Ok(0)                                  -> "the size must be at least 1 byte"
-    //         Ok(size)                               -> Ok(size)
-    //         Err(e) if *e.kind() == IntErrorKind::PosOverflow -> "\"<text>\" is too large"
-    //         Err(_) if is_negative_number(text)     -> "the size must be positive"
-    //         Err(_)                                 -> "\"<text>\" is not a whole number of bytes"
-    todo!("validate the size (TODO 1-2 in parse_size)")
+    // TODO 1: what the user typed ends with a newline and may have spaces around it: drop
+    //         them. Nothing left means "no size given".
+    // TODO 2: turn the text into a `usize` (look up `str::parse`). Which inputs does it refuse
+    //         already: "12abc", "1 2", "1.5", "-5"? And which valid number is still not a
+    //         size? Give each refusal the README's reason. A number too big for usize is a
+    //         kind of parse error of its own: look up `ParseIntError::kind` and `IntErrorKind`.
+    //         `is_negative_number` (given) tells "-5" from other text.
+    todo!("validate the size {line:?} (TODO 1-2 in parse_size)")
 }
 
 /// Given: `-` followed by digits, like `-5`: a number, but not a size.
@@ -75,14 +73,13 @@ fn is_negative_number(text: &str) -> bool {
 
 /// Attaches, writes the message (cut to fit), reads it back and prints it, detaches.
 fn write_message(id: ShmId) -> Result<(), String> {
-    // TODO 6: attach (sysv::shmat, failed("shmat", errno)).
-    // TODO 7: the message is format!("We have accessed shared memory ID: {id}"). Keep the
-    //         segment's last byte for the NUL: write at most attachment.len() - 1 bytes of it
-    //         at offset 0, then a 0 byte right after what you wrote. A 10-byte segment gets
-    //         "We have a" and the NUL; a 1-byte segment only the NUL. Never write past the end.
-    // TODO 8: read it back with attachment.read_c_string(0) and print it as one line
-    //         (String::from_utf8_lossy); then detach (sysv::shmdt).
-    todo!("write the message (TODO 6-8)")
+    // TODO 4: attach.
+    // TODO 5: write the README's message into the segment as a C string, cut short when the
+    //         segment is small. How many bytes of the text fit, if the NUL needs the last
+    //         byte? (A 10-byte segment holds "We have a" and the NUL.) Never write past the end:
+    //         the `Attachment` would stop the program.
+    // TODO 6: read the C string back from the segment, print it as one line, detach.
+    todo!("write the message into segment {id} (TODO 4-6)")
 }
 
 /// The text of an error line: `<operation> (key 0x7d4): <reason> (<ERRNO>)`.

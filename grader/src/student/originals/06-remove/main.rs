@@ -2,10 +2,11 @@
 //!
 //! The whole task is in exercises/06-remove/README.md. Run it with `cargo run -p remove`
 //! (or `cargo run -p remove -- 0x2706`); grade it with `cargo grade remove`.
+//! The `sysv` items you need are documented with examples: `cargo doc -p sysv --open`.
 
-// Until you have written the TODO steps, some of what is given below is unused and the compiler
-// would warn about it. Delete this line when your program is complete.
-#![allow(unused_imports, unused_variables, dead_code)]
+// Until you have written the TODO steps, some imports and helpers given below are unused and
+// the compiler would warn about them. Delete this line when your program is complete.
+#![allow(unused_imports, dead_code)]
 
 use std::process::ExitCode;
 
@@ -58,17 +59,14 @@ fn parse_key(text: &str) -> Result<Key, String> {
 }
 
 fn remove(key: Key) -> Result<(), String> {
-    // TODO 1: find the segment: sysv::shmget(key, 0, ShmgetFlag::empty(), Mode::empty()),
-    //         errors through failed(key, "shmget", errno). No IPC_CREAT: never create one here.
-    // TODO 2: read its status: sysv::shmctl_stat(id) (failed(key, "shmctl(IPC_STAT)", errno)),
-    //         and print
-    //         "Segment ID {id} (key {key:#x}): {size} bytes, created by PID {cpid}, attached {nattch} time(s)"
-    //         with status.size, status.cpid and status.nattch.
-    // TODO 3: remove it: sysv::shmctl_rmid(id) (failed(key, "shmctl(IPC_RMID)", errno)).
-    // TODO 4: if status.nattch was 0, print "Removed segment ID {id}."; otherwise the segment
-    //         is only marked for destruction: print
-    //         "Segment ID {id} is marked for destruction: it goes away when its last attachment is detached."
-    todo!("find the segment with sysv::shmget (TODO 1-4 in remove)")
+    // TODO 1: find the segment with this key, as `attach` did: never create one here.
+    // TODO 2: ask the kernel for the segment's status (C: `shmctl(id, IPC_STAT, &buf)`; look
+    //         up `sysv::shmctl_stat` and the fields of `ShmidDs`), and print the README's
+    //         "Segment ID ..." line with its size, creator and attach count.
+    // TODO 3: remove it (`sysv::shmctl_rmid`).
+    // TODO 4: say what happened. Was it removed at once, or only marked for destruction?
+    //         What you read in TODO 2 tells you: the README has both lines.
+    todo!("find the segment of key {key:#x} with sysv::shmget (TODO 1-4 in remove)")
 }
 
 /// The text of an error line: `<operation> (key 0x2706): <reason> (<ERRNO>)`.
