@@ -113,6 +113,7 @@ mod tests {
             build_time: std::time::Duration::ZERO,
             grade_time: std::time::Duration::ZERO,
             isolation: "none".into(),
+            submission: None,
         };
         let command_line = human::render_results(&report, false);
         assert!(
