@@ -54,14 +54,18 @@
 //! For tests, the environment variable [`ISOLATION_ENV`] (set by [`run_with`]) forces a tier.
 
 mod capture;
+mod confine;
 mod host;
 mod limits;
 mod procs;
+mod rootfs;
 mod runner;
+mod seccomp;
 mod spawn;
+mod userns;
 
 use std::io::{Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
@@ -76,11 +80,15 @@ use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork, pipe2};
 
 pub use capture::{HEAD_BYTES, TAIL_BYTES};
+pub use confine::ENVIRONMENT;
 pub use host::LOCK_PATH as HOST_LOCK_PATH;
 pub use limits::MAX_TASKS;
+pub use rootfs::SCRATCH;
 pub use runner::CONTENTS_BYTES;
+pub use userns::{PROGRAM_ID, RANGE_BASE};
 
 use crate::scenario::{Isolation, Observation, Scenario};
+use confine::Confinement;
 use limits::{Limits, PidsCgroup};
 use runner::{Runner, Scope};
 
@@ -251,12 +259,11 @@ fn serve_scenario() -> Result<Vec<Observation>> {
         Err(_) => Tier::Best,
     };
     let root = nix::unistd::geteuid().is_root();
-    let mut candidates: Vec<Tier> = match requested {
+    let candidates: Vec<Tier> = match requested {
         Tier::Best if root => vec![Tier::Namespaces, Tier::UserNamespace, Tier::Host],
         Tier::Best => vec![Tier::UserNamespace, Tier::Host],
         forced => vec![forced],
     };
-    candidates.reverse(); // a stack: best on top
 
     // Decided on the machine's side of any user namespace: the real user, the cgroup.
     let limits = Limits::for_caller();
@@ -267,31 +274,19 @@ fn serve_scenario() -> Result<Vec<Observation>> {
         None
     };
 
-    let mut in_user_namespace = false;
-    let mut observations = Vec::new();
     let mut failures = Vec::new();
-    while observations.len() < scenario.repeat as usize {
-        let Some(&tier) = candidates.last() else {
-            bail!("no isolation tier worked: {}", failures.join("; "));
+    for tier in candidates {
+        let outcome = match tier {
+            Tier::Host => in_host_mode(&scenario, limits),
+            _ => in_jail(&scenario, tier, limits),
         };
-        if tier == Tier::UserNamespace && !in_user_namespace {
-            if let Err(error) = enter_user_namespace() {
-                failures.push(format!("{error:#}"));
-                candidates.pop();
-                continue;
-            }
-            in_user_namespace = true;
-        }
-        match run_repeat(&scenario, tier, in_user_namespace, limits) {
-            Ok(observation) => observations.push(observation),
-            Err(Repeat::TierUnavailable(why)) => {
-                failures.push(why);
-                candidates.pop();
-            }
+        match outcome {
+            Ok(observations) => return Ok(observations),
+            Err(Repeat::TierUnavailable(why)) => failures.push(why),
             Err(Repeat::Failed(error)) => return Err(error),
         }
     }
-    Ok(observations)
+    bail!("no isolation tier worked: {}", failures.join("; "))
 }
 
 enum Repeat {
@@ -300,108 +295,290 @@ enum Repeat {
     Failed(anyhow::Error),
 }
 
-/// The worker's exit status when `unshare` was refused.
+fn failed(error: anyhow::Error) -> Repeat {
+    Repeat::Failed(error)
+}
+
+/// The exit status of the jail, worker or init when the kernel refused the tier's setup.
 const UNSHARE_REFUSED: i32 = 3;
 
-fn run_repeat(
+/// Host mode: every repeat in a worker forked from the sandbox itself.
+fn in_host_mode(scenario: &Scenario, limits: Limits) -> Result<Vec<Observation>, Repeat> {
+    (0..scenario.repeat)
+        .map(|_| {
+            let (report_read, report_write) = report_pipe()?;
+            let child = fork_with(report_read, report_write, |report| {
+                host_worker(scenario, limits, report)
+            })?;
+            let report = child.wait()?;
+            serde_json::from_slice(&report)
+                .context("Failed to decode the worker's report")
+                .map_err(failed)
+        })
+        .collect()
+}
+
+/// The namespace tiers: a *jail* process, forked from the sandbox, enters a new user
+/// namespace (mapped by this process for [`Tier::Namespaces`]), new mount, network, UTS and
+/// cgroup namespaces (one each for all the repeats: nothing of them survives a run, and a
+/// network namespace costs about 0.4 ms to make and more to tear down), builds the read-only
+/// root and pivots into it, then forks a worker per repeat. It sends all the observations at
+/// the end. The sandbox itself stays on the machine's side, so a refused tier leaves it free to
+/// try the next one.
+fn in_jail(scenario: &Scenario, tier: Tier, limits: Limits) -> Result<Vec<Observation>, Repeat> {
+    let (report_read, report_write) = report_pipe()?;
+    let (unshared_read, unshared_write) = report_pipe()?;
+    let (mapped_read, mapped_write) = report_pipe()?;
+    // The jail must not hold the sandbox's ends, or it would wait for itself.
+    let sandbox_ends = [unshared_read.as_raw_fd(), mapped_write.as_raw_fd()];
+    let child = fork_with(report_read, report_write, |report| {
+        for fd in sandbox_ends {
+            // SAFETY: closes the child's copies of two descriptors whose owners (the parent's
+            // OwnedFds) are never dropped in the child, which ends with _exit.
+            unsafe { libc::close(fd) };
+        }
+        jail(
+            scenario,
+            tier,
+            limits,
+            (unshared_write, mapped_read),
+            report,
+        )
+    })?;
+    if tier == Tier::Namespaces {
+        // The jail says it has unshared (one byte) or fails (end of file, its report says why).
+        let mut byte = [0u8; 1];
+        if nix::unistd::read(&unshared_read, &mut byte) == Ok(1) {
+            if let Err(error) = userns::map_range(child.pid) {
+                let _ = nix::sys::signal::kill(child.pid, Signal::SIGKILL);
+                let _ = child.wait();
+                return Err(Repeat::TierUnavailable(format!("namespaces: {error:#}")));
+            }
+            let _ = nix::unistd::write(&mapped_write, &byte);
+        }
+    }
+    drop(mapped_write);
+    let report = child.wait()?;
+    serde_json::from_slice(&report)
+        .context("Failed to decode the jail's report")
+        .map_err(failed)
+}
+
+/// The jail (see [`in_jail`]); returns its exit status.
+fn jail(
     scenario: &Scenario,
     tier: Tier,
-    in_user_namespace: bool,
     limits: Limits,
-) -> Result<Observation, Repeat> {
-    let failed = |error: anyhow::Error| Repeat::Failed(error);
-    let (report_read, report_write) = pipe2(OFlag::O_CLOEXEC)
+    (unshared, mapped): (OwnedFd, OwnedFd),
+    mut report: std::fs::File,
+) -> i32 {
+    let ids = match enter_jail(tier, &scenario.program, unshared, mapped) {
+        Ok(ids) => ids,
+        Err(error) => {
+            let _ = write!(report, "{}: {error:#}", tier.name());
+            return UNSHARE_REFUSED;
+        }
+    };
+    let mut limits = limits;
+    if tier == Tier::Namespaces {
+        // The program's uid is the range's, not the machine's root: RLIMIT_NPROC applies.
+        limits.tasks = Some(MAX_TASKS);
+    }
+    let confinement = Confinement::new(Some(ids), rootfs::SCRATCH);
+    let isolation = Isolation::Namespaces {
+        self_mapped: tier == Tier::UserNamespace,
+    };
+    let mut observations: Vec<Observation> = Vec::new();
+    for _ in 0..scenario.repeat {
+        let repeat = report_pipe().and_then(|(report_read, report_write)| {
+            let child = fork_with(report_read, report_write, |report| {
+                namespace_worker(scenario, isolation, limits, &confinement, report)
+            })?;
+            let report = child.wait()?;
+            serde_json::from_slice(&report)
+                .context("Failed to decode the worker's report")
+                .map_err(failed)
+        });
+        match repeat {
+            Ok(observation) => observations.push(observation),
+            Err(Repeat::TierUnavailable(why)) if observations.is_empty() => {
+                let _ = write!(report, "{why}");
+                return UNSHARE_REFUSED;
+            }
+            Err(Repeat::TierUnavailable(why)) => {
+                let _ = write!(report, "{why}");
+                return 1;
+            }
+            Err(Repeat::Failed(error)) => {
+                let _ = write!(report, "{error:#}");
+                return 1;
+            }
+        }
+    }
+    send(&mut report, &observations)
+}
+
+/// The jail's namespaces and root; returns the program's uid and gid inside.
+///
+/// The program is opened in the new mount namespace (a bind mount's source must be in the
+/// caller's), and, as root, before the jail takes the range's uid 0: until then it still has the
+/// machine root's uid, which owns the folders on the way (though no longer the capability to
+/// pass those of other users: a program in another user's private folder is not reachable).
+fn enter_jail(
+    tier: Tier,
+    program: &Path,
+    unshared: OwnedFd,
+    mapped: OwnedFd,
+) -> Result<(u32, u32)> {
+    let ids = if tier == Tier::Namespaces {
+        unshare(CloneFlags::CLONE_NEWUSER).context("unshare(CLONE_NEWUSER)")?;
+        nix::unistd::write(&unshared, &[1]).context("Failed to tell the sandbox")?;
+        let mut byte = [0u8; 1];
+        if nix::unistd::read(&mapped, &mut byte) != Ok(1) {
+            bail!("the sandbox did not map the dedicated uid range");
+        }
+        None
+    } else {
+        drop((unshared, mapped));
+        Some(userns::enter_self_mapped()?)
+    };
+    unshare(
+        CloneFlags::CLONE_NEWNS
+            | CloneFlags::CLONE_NEWNET
+            | CloneFlags::CLONE_NEWUTS
+            | CloneFlags::CLONE_NEWCGROUP,
+    )
+    .context("unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP)")?;
+    let program = rootfs::Program::open(program)?;
+    let ids = match ids {
+        Some(ids) => ids,
+        None => {
+            userns::become_range_root()?;
+            (userns::PROGRAM_ID, userns::PROGRAM_ID)
+        }
+    };
+    let hostname = b"shmlab-sandbox";
+    // SAFETY: the pointer and length describe `hostname`, which the kernel only reads.
+    nix::errno::Errno::result(unsafe {
+        libc::sethostname(hostname.as_ptr().cast(), hostname.len())
+    })
+    .context("Failed to set the hostname")?;
+    rootfs::build(&program)?;
+    Ok(ids)
+}
+
+fn report_pipe() -> Result<(OwnedFd, OwnedFd), Repeat> {
+    pipe2(OFlag::O_CLOEXEC)
         .context("Failed to create a pipe")
-        .map_err(failed)?;
-    let sandbox = nix::unistd::getpid();
-    // SAFETY: the sandbox process is single-threaded (see `serve`).
+        .map_err(failed)
+}
+
+/// A forked child of the sandbox (a jail or a worker) and the read end of its report.
+struct Child {
+    pid: nix::unistd::Pid,
+    report: OwnedFd,
+}
+
+impl Child {
+    /// Reads the child's whole report and reaps it; `Ok` when it exited with 0.
+    fn wait(self) -> Result<Vec<u8>, Repeat> {
+        let mut report = Vec::new();
+        let read = std::fs::File::from(self.report).read_to_end(&mut report);
+        let status = waitpid(self.pid, None);
+        read.context("Failed to read the report of the sandbox's child")
+            .map_err(failed)?;
+        let text = || String::from_utf8_lossy(&report).into_owned();
+        match status {
+            Ok(WaitStatus::Exited(_, 0)) => Ok(report),
+            Ok(WaitStatus::Exited(_, UNSHARE_REFUSED)) => Err(Repeat::TierUnavailable(text())),
+            other => Err(failed(anyhow::anyhow!(
+                "the sandbox's child ended badly ({other:?}): {}",
+                text()
+            ))),
+        }
+    }
+}
+
+/// Forks; the child runs `body` with its report's write end, and exits with what `body`
+/// returns (101 if it panics).
+fn fork_with(
+    report_read: OwnedFd,
+    report_write: OwnedFd,
+    body: impl FnOnce(std::fs::File) -> i32,
+) -> Result<Child, Repeat> {
+    let parent = nix::unistd::getpid();
+    // SAFETY: the sandbox process and its forks are single-threaded (see `serve`).
     match unsafe { fork() }
-        .context("Failed to fork the sandbox's worker")
+        .context("Failed to fork in the sandbox")
         .map_err(failed)?
     {
         ForkResult::Child => {
             drop(report_read);
-            let status = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                worker(
-                    scenario,
-                    tier,
-                    in_user_namespace,
-                    limits,
-                    report_write,
-                    sandbox,
-                )
-            }))
-            .unwrap_or(101);
+            // If the parent dies (the grader killed the sandbox), so does the run; and if it
+            // died before the request was in place, the parent is already someone else.
+            let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+            let status = if nix::unistd::getppid() == parent {
+                let report = std::fs::File::from(report_write);
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(report)))
+                    .unwrap_or(101)
+            } else {
+                1
+            };
             // SAFETY: ends the forked child without running the parent's exit handlers or
             // flushing its stdout (which is the JSON channel to the grader).
             unsafe { libc::_exit(status) }
         }
         ForkResult::Parent { child } => {
             drop(report_write);
-            let mut report = Vec::new();
-            let read = std::fs::File::from(report_read).read_to_end(&mut report);
-            let status = waitpid(child, None);
-            read.context("Failed to read the worker's report")
-                .map_err(failed)?;
-            match status {
-                Ok(WaitStatus::Exited(_, UNSHARE_REFUSED)) => {
-                    return Err(Repeat::TierUnavailable(
-                        String::from_utf8_lossy(&report).into_owned(),
-                    ));
-                }
-                Ok(WaitStatus::Exited(_, 0)) => {}
-                other => {
-                    return Err(failed(anyhow::anyhow!(
-                        "the sandbox's worker ended badly: {other:?}"
-                    )));
-                }
-            }
-            serde_json::from_slice(&report)
-                .context("Failed to decode the worker's report")
-                .map_err(failed)
+            Ok(Child {
+                pid: child,
+                report: report_read,
+            })
         }
     }
 }
 
-/// The forked worker: makes the namespaces, forks init, passes on its exit status.
-fn worker(
-    scenario: &Scenario,
-    tier: Tier,
-    in_user_namespace: bool,
-    limits: Limits,
-    report: OwnedFd,
-    sandbox: nix::unistd::Pid,
-) -> i32 {
-    // If the sandbox dies (the grader killed it), so does the run; and if it died before
-    // the request was in place, the parent is already someone else.
-    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
-    if nix::unistd::getppid() != sandbox {
-        return 1;
-    }
-    let mut report = std::fs::File::from(report);
-    if tier == Tier::Host {
-        let _ = nix::sys::prctl::set_child_subreaper(true);
-        let observation = match host::HostRun::begin(scenario) {
-            Ok(host) => match Runner::new(scenario, Scope::Host(host), limits) {
-                Ok(runner) => runner.observe(Isolation::Host),
-                Err(error) => refused(Isolation::Host, error),
-            },
+/// Host mode's worker: the run's subreaper, in the machine's namespaces, with a temporary
+/// folder as the program's working directory and `HOME`.
+fn host_worker(scenario: &Scenario, limits: Limits, mut report: std::fs::File) -> i32 {
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    let scratch = match nix::unistd::mkdtemp("/tmp/shmlab-host-scratch-XXXXXX") {
+        Ok(dir) => dir,
+        Err(errno) => {
+            let error = anyhow::anyhow!("Failed to create a scratch folder in /tmp: {errno}");
+            return send(&mut report, &refused(Isolation::Host, error));
+        }
+    };
+    let confinement = Confinement::new(None, &scratch.to_string_lossy());
+    let observation = match host::HostRun::begin(scenario) {
+        Ok(host) => match Runner::new(scenario, Scope::Host(host), limits, confinement) {
+            Ok(runner) => runner.observe(Isolation::Host),
             Err(error) => refused(Isolation::Host, error),
-        };
-        return send(&mut report, &observation);
-    }
-    if let Err(errno) = unshare(CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWPID) {
+        },
+        Err(error) => refused(Isolation::Host, error),
+    };
+    let _ = std::fs::remove_dir_all(&scratch);
+    send(&mut report, &observation)
+}
+
+/// A namespace tier's worker: makes the run's IPC, PID and mount namespaces, forks their init,
+/// passes on its exit status.
+fn namespace_worker(
+    scenario: &Scenario,
+    isolation: Isolation,
+    limits: Limits,
+    confinement: &Confinement,
+    mut report: std::fs::File,
+) -> i32 {
+    let flags = CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS;
+    if let Err(errno) = unshare(flags) {
         let _ = write!(
             report,
-            "unshare(CLONE_NEWIPC | CLONE_NEWPID) as {}: {errno}",
-            tier.name()
+            "unshare(CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNS): {errno}"
         );
         return UNSHARE_REFUSED;
     }
-    let isolation = Isolation::Namespaces {
-        user_namespace: in_user_namespace,
-    };
-    // SAFETY: the worker is a fork of the single-threaded sandbox, single-threaded too.
+    // SAFETY: the worker is a fork of the single-threaded jail, single-threaded too.
     match unsafe { fork() } {
         Err(errno) => {
             let _ = write!(report, "fork of the namespace's init: {errno}");
@@ -409,11 +586,24 @@ fn worker(
         }
         Ok(ForkResult::Child) => {
             let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
-            let observation = match Runner::new(scenario, Scope::Namespace, limits) {
-                Ok(runner) => runner.observe(isolation),
-                Err(error) => refused(isolation, error),
+            let status = match confinement.ids.map(rootfs::enter_run) {
+                Some(Err(error)) => {
+                    let _ = write!(report, "{error:#}");
+                    UNSHARE_REFUSED
+                }
+                _ => {
+                    let observation = match Runner::new(
+                        scenario,
+                        Scope::Namespace,
+                        limits,
+                        confinement.clone(),
+                    ) {
+                        Ok(runner) => runner.observe(isolation),
+                        Err(error) => refused(isolation, error),
+                    };
+                    send(&mut report, &observation)
+                }
             };
-            let status = send(&mut report, &observation);
             // SAFETY: as for the worker: no exit handlers, no flushing of inherited buffers.
             unsafe { libc::_exit(status) }
         }
@@ -437,29 +627,10 @@ fn refused(isolation: Isolation, error: anyhow::Error) -> Observation {
     }
 }
 
-fn send(report: &mut std::fs::File, observation: &Observation) -> i32 {
+fn send<T: serde::Serialize>(report: &mut std::fs::File, value: &T) -> i32 {
     // One write, not one per JSON token.
-    let sent = serde_json::to_vec(observation)
+    let sent = serde_json::to_vec(value)
         .map_err(std::io::Error::from)
         .and_then(|json| report.write_all(&json));
     i32::from(sent.is_err())
-}
-
-/// Enters a new user namespace in which the caller is root (uid and gid 0 map to the caller's).
-fn enter_user_namespace() -> Result<()> {
-    let uid = nix::unistd::getuid();
-    let gid = nix::unistd::getgid();
-    unshare(CloneFlags::CLONE_NEWUSER).context("unshare(CLONE_NEWUSER)")?;
-    // Must precede gid_map for an unprivileged caller; absent before Linux 3.19.
-    match std::fs::write("/proc/self/setgroups", "deny") {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-            return Err(error).context("Failed to write /proc/self/setgroups");
-        }
-        _ => {}
-    }
-    std::fs::write("/proc/self/uid_map", format!("0 {uid} 1"))
-        .context("Failed to write /proc/self/uid_map")?;
-    std::fs::write("/proc/self/gid_map", format!("0 {gid} 1"))
-        .context("Failed to write /proc/self/gid_map")?;
-    Ok(())
 }
