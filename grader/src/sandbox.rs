@@ -154,9 +154,12 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
             nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
         })
     };
+    // The sandbox needs nothing of the grader's environment, and whatever it holds (a token,
+    // a password) had better not be in its memory, next to the graded code.
     let mut child = command
         .arg(SUBCOMMAND)
         .arg(PARENT_REMOVES_CGROUP)
+        .env_clear()
         .env(ISOLATION_ENV, tier.name())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
