@@ -375,6 +375,7 @@ fn jail(
     (unshared, mapped): (OwnedFd, OwnedFd),
     mut report: std::fs::File,
 ) -> i32 {
+    let parent = nix::unistd::getppid();
     let ids = match enter_jail(tier, &scenario.program, unshared, mapped) {
         Ok(ids) => ids,
         Err(error) => {
@@ -382,6 +383,12 @@ fn jail(
             return UNSHARE_REFUSED;
         }
     };
+    // A change of credentials clears the parent-death signal: ask again, and make sure the
+    // sandbox did not die meanwhile.
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+    if nix::unistd::getppid() != parent {
+        return 1;
+    }
     let mut limits = limits;
     if tier == Tier::Namespaces {
         // The program's uid is the range's, not the machine's root: RLIMIT_NPROC applies.

@@ -99,6 +99,9 @@ impl Drop for ActingAsProgram {
         // permitted set, which the real and saved uid 0 kept. Then the gid, which needs them.
         let _ = setresuid(Uid::from_raw(u32::MAX), self.uid, Uid::from_raw(u32::MAX));
         let _ = setresgid(Gid::from_raw(u32::MAX), self.gid, Gid::from_raw(u32::MAX));
+        // Changing credentials cleared init's parent-death signal: ask again. (Should the
+        // worker die in between, the run still ends by itself, at its steps' timeouts.)
+        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
     }
 }
 
