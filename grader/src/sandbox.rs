@@ -106,6 +106,9 @@ pub const ISOLATION_ENV: &str = "SHMLAB_SANDBOX_ISOLATION";
 pub enum Tier {
     /// The best the kernel allows (what [`run`] uses).
     Best,
+    /// The best of the namespace tiers; never host mode (for submissions: see
+    /// [`require_sandbox`]).
+    Sandboxed,
     /// Private namespaces made with root privileges; fail if not allowed.
     Namespaces,
     /// Private namespaces inside a new user namespace; fail if not allowed.
@@ -118,6 +121,7 @@ impl Tier {
     pub fn name(self) -> &'static str {
         match self {
             Tier::Best => "best",
+            Tier::Sandboxed => "sandboxed",
             Tier::Namespaces => "namespaces",
             Tier::UserNamespace => "user-namespace",
             Tier::Host => "host",
@@ -127,6 +131,7 @@ impl Tier {
     fn from_name(name: &str) -> Option<Self> {
         [
             Tier::Best,
+            Tier::Sandboxed,
             Tier::Namespaces,
             Tier::UserNamespace,
             Tier::Host,
@@ -134,6 +139,61 @@ impl Tier {
         .into_iter()
         .find(|tier| tier.name() == name)
     }
+}
+
+/// The report's isolation line for a tier, as [`crate::grade::describe_isolation`] names it:
+/// the tier and what it guarantees (what `tests/sandbox_hostile.rs` shows), or for host mode
+/// that it is no sandbox. `None` when nothing ran.
+pub fn isolation_line(isolation: &str) -> Option<String> {
+    let sandbox = |who: &str| {
+        format!(
+            "isolation: {isolation}: each run had its own user, IPC, PID, mount, network and UTS \
+             namespaces and ran as {who} with no capabilities, a read-only view of the system's \
+             programs and a seccomp filter: this machine's segments, processes and files were \
+             out of its reach"
+        )
+    };
+    match isolation {
+        "namespaces" => Some(sandbox(&format!(
+            "uid {} (a dedicated uid, not root)",
+            RANGE_BASE + PROGRAM_ID
+        ))),
+        "namespaces (user namespace)" => Some(sandbox("your own uid")),
+        "host" => Some(format!(
+            "isolation: host: NOT A SANDBOX. The kernel allowed no namespace, so the programs ran \
+             with your rights, in this machine's namespaces; only its segments with the lab's \
+             keys were protected. Grade untrusted code only where namespaces work (see the \
+             book's Security chapter)."
+        )),
+        _ => None,
+    }
+}
+
+/// Checks that a sandbox tier works here (one trivial run, [`Tier::Sandboxed`]), before a
+/// submission is graded: in host mode its programs would run with the grader's rights.
+pub fn require_sandbox(sandbox_exe: &Path) -> Result<()> {
+    let probe = Scenario {
+        name: "sandbox probe".into(),
+        program: "/bin/true".into(),
+        setup: Vec::new(),
+        steps: vec![crate::scenario::Step {
+            args: Vec::new(),
+            input: crate::scenario::Input::Closed,
+        }],
+        timeout: Duration::from_secs(5),
+        pin_cpu: None,
+        repeat: 1,
+        keys: Vec::new(),
+    };
+    run_with(&probe, sandbox_exe, Tier::Sandboxed)
+        .map(drop)
+        .context(
+            "Refusing to grade a submission without a sandbox: the kernel allows the grader no \
+         namespace here, so the submission's programs would run in host mode, with your rights \
+         on this machine (your files, your processes, the network). Grade it where user \
+         namespaces are allowed (or as root outside a locked-down container); or, only if you \
+         trust this code, pass --unsafe-host",
+        )
 }
 
 /// Runs `scenario` `repeat` times in the sandbox process `sandbox_exe __sandbox` (the grader
@@ -257,7 +317,9 @@ fn serve_scenario() -> Result<Vec<Observation>> {
         serde_json::from_slice(&input).context("Failed to decode the scenario (JSON on stdin)")?;
     let requested = match std::env::var(ISOLATION_ENV) {
         Ok(name) => Tier::from_name(&name).with_context(|| {
-            format!("{ISOLATION_ENV}={name:?} is not one of best, namespaces, user-namespace, host")
+            format!(
+                "{ISOLATION_ENV}={name:?} is not one of best, sandboxed, namespaces, user-namespace, host"
+            )
         })?,
         Err(_) => Tier::Best,
     };
@@ -265,6 +327,8 @@ fn serve_scenario() -> Result<Vec<Observation>> {
     let candidates: Vec<Tier> = match requested {
         Tier::Best if root => vec![Tier::Namespaces, Tier::UserNamespace, Tier::Host],
         Tier::Best => vec![Tier::UserNamespace, Tier::Host],
+        Tier::Sandboxed if root => vec![Tier::Namespaces, Tier::UserNamespace],
+        Tier::Sandboxed => vec![Tier::UserNamespace],
         forced => vec![forced],
     };
 
