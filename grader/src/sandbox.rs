@@ -9,14 +9,53 @@
 //! the scenario as JSON on stdin and writes one [`Observation`] per repeat, as JSON, on stdout.
 //! [`serve`] is that hidden subcommand; `main` calls it before anything else.
 //!
-//! **Per repeat: a fresh IPC and PID namespace.** The sandbox forks a *worker*, which unshares
-//! a new IPC namespace and a new PID namespace, then forks the namespace's *init* (pid 1).
-//! Init creates the setup segments, runs the steps (the program is pid 2, 3, …), reads
+//! **The process tree.** `grader __sandbox` (on the machine's side, which is where the pids
+//! cgroup is made and the uid range is mapped) forks a *jail* per scenario; the jail forks a
+//! *worker* per repeat; the worker forks the repeat's *init* (pid 1 of the run), which forks
+//! the program (pid 2, 3, …):
+//!
+//! ```text
+//! grader ── grader __sandbox ── jail ──────────── worker ──────────── init ── program
+//!           (machine's side)    user, mount,      IPC, PID and        /proc, scratch,
+//!                               net, UTS, cgroup  mount namespaces    steps, observation
+//!                               namespaces; root  of the repeat
+//! ```
+//!
+//! **The jail, once per scenario** (`userns.rs`, `rootfs.rs`): a new user namespace (as root the
+//! dedicated uid range, mapped by the sandbox, which alone may; otherwise the caller's own uid),
+//! then new mount, network, UTS and cgroup namespaces, and the minimal read-only root built and
+//! pivoted into. One network namespace for all the repeats: making one costs about 0.4 ms here
+//! and tearing it down more (an asynchronous kernel worker), against 0.04 ms for IPC and PID;
+//! nothing of the network survives a run anyway (sockets die with their processes), and a
+//! program has no right to configure it. The sandbox itself never enters any of this, so when
+//! the kernel refuses a tier it is free to try the next.
+//!
+//! **Per repeat: fresh IPC, PID and mount namespaces.** The worker unshares them and forks
+//! init. Init mounts the run's own `/proc`, detaches the machine's old root for good, mounts the
+//! scratch tmpfs, creates the setup segments (as the program's uid, so that the program owns
+//! them as if an earlier program of the student's had made them), runs the steps, reads
 //! `/proc/sysvipc/shm` — which shows the reader's IPC namespace — and sends the observation
 //! back through a pipe. When init exits the kernel kills every process left in its PID
 //! namespace; when the worker and init are gone the IPC namespace dies with every segment in it.
 //! Nothing can leak to the machine, and no run sees another's segments. (A PID namespace can be
 //! unshared only once per process, hence one worker per repeat.)
+//!
+//! **The program** (`confine.rs`, `seccomp.rs`) runs as an unprivileged uid (1000 inside, host
+//! uid [`RANGE_BASE`]` + 1000`, as root; the caller's own uid otherwise), with no capabilities
+//! in any set, the bounding set empty and `SECBIT_NOROOT` locked, `no_new_privs`, a seccomp
+//! filter that refuses `setns`, `unshare`, `mount`, `ptrace` (but `PTRACE_TRACEME`), `bpf`,
+//! `keyctl` and the like, its scratch directory ([`SCRATCH`]) as working directory and `HOME`,
+//! and only `PATH`, `LANG` and `HOME` in its environment. Init, the tracer, is not filtered.
+//!
+//! **Library or own code.** Bubblewrap and nsjail are programs, not libraries: calling them
+//! would add an installed dependency and a process per run, and neither could keep init, the
+//! grader's observer, inside the namespaces it builds. `hakoniwa` (a Rust sandbox library) runs
+//! a command and returns its output, with its own process layout; the grader needs its own
+//! init inside the namespaces (reaping, `kill(-1)`, reading the IPC namespace, tracing), so its
+//! model does not fit. `landlock` would restrict paths, which the mount namespace already
+//! hides, and needs Linux 5.13+. `seccompiler` compiles rule sets over arguments; this filter
+//! is a fixed list of numbers and two argument tests, 60 lines of BPF by hand. So: our own code
+//! over `nix`, in the order bubblewrap uses, each step small and commented.
 //!
 //! **Why init is the reaper.** Orphans are re-parented to the PID namespace's init, so init
 //! sees every process that ended without its parent waiting for it ("not waited for"), and
@@ -33,23 +72,31 @@
 //!
 //! **Isolation tiers**, decided by trying, best first, and reported in
 //! [`Observation::isolation`]:
-//! 1. root (with `CAP_SYS_ADMIN`): `unshare(CLONE_NEWIPC | CLONE_NEWPID)` directly;
-//! 2. anyone, where user namespaces are allowed: `unshare(CLONE_NEWUSER)` once (the caller's uid
-//!    and gid mapped to 0 inside, `setgroups` denied), then as in 1;
-//! 3. neither: host mode, in the machine's IPC namespace, with the rules of `host.rs`: runs
+//! 1. `namespaces` (root): the dedicated uid range; needs `CAP_SETUID` and `CAP_SETGID` on the
+//!    machine (not `CAP_SYS_ADMIN`: the jail gets every capability it needs in its own user
+//!    namespace);
+//! 2. `user-namespace` (anyone, where unprivileged user namespaces are allowed): the caller's
+//!    own uid mapped to itself, `setgroups` denied. Refused to the machine's root, whose uid
+//!    must never run a program;
+//! 3. neither: host mode, **not a sandbox**: the program runs with the grader's rights in the
+//!    machine's namespaces, with a cleared environment, no capabilities and the same seccomp
+//!    filter, and with the rules of `host.rs`: runs
 //!    serialised by a lock file ([`HOST_LOCK_PATH`]), a scenario refused if one of its keys
 //!    (setup keys and [`Scenario::keys`]) is already in use, and only the run's own segments
 //!    reported and removed afterwards (new since the start, created by the sandbox or by a
 //!    process of the run; the worker is the run's subreaper, so orphans come back to it).
-//!    It prints nothing itself: the grader tells the user.
+//!    It prints nothing itself: the grader tells the user, and `--submission` refuses it
+//!    ([`Tier::Sandboxed`], [`require_sandbox`]) unless given `--unsafe-host`.
 //!
 //! **Limits** (`limits.rs`): every program gets `RLIMIT_AS` (1 GiB), `RLIMIT_FSIZE` (1 MiB),
-//! `RLIMIT_CORE` = 0, and a cap on its processes (`RLIMIT_NPROC`; as root, whom the kernel
-//! exempts from it, a `pids` cgroup with `pids.max` = [`MAX_TASKS`]), so that a fork bomb ends
-//! at the step's timeout without using up the machine's pids.
+//! `RLIMIT_CORE` = 0, and a cap on its processes: `RLIMIT_NPROC` (counted per user namespace
+//! since Linux 5.14), and as root also a `pids` cgroup with `pids.max` = [`MAX_TASKS`], made on
+//! the machine's side and impossible to leave from inside (no `/sys`, no capability, `mount`
+//! refused), so that a fork bomb ends at the step's timeout without using up the machine's pids.
 //!
-//! **Nothing outlives the grader.** The sandbox, the worker and init each ask the kernel to
-//! kill them when their parent dies (`PR_SET_PDEATHSIG`), and init's death ends its namespace.
+//! **Nothing outlives the grader.** The sandbox, the jail, the worker and init each ask the
+//! kernel to kill them when their parent dies (`PR_SET_PDEATHSIG`, asked again after each change
+//! of credentials, which clears it), and init's death ends its namespace.
 //!
 //! For tests, the environment variable [`ISOLATION_ENV`] (set by [`run_with`]) forces a tier.
 
