@@ -49,10 +49,10 @@
 //!
 //! **Library or own code.** Bubblewrap and nsjail are programs, not libraries: calling them
 //! would add an installed dependency and a process per run, and neither could keep init, the
-//! grader's observer, inside the namespaces it builds. `hakoniwa` (a Rust sandbox library) runs
-//! a command and returns its output, with its own process layout; the grader needs its own
-//! init inside the namespaces (reaping, `kill(-1)`, reading the IPC namespace, tracing), so its
-//! model does not fit. `landlock` would restrict paths, which the mount namespace already
+//! grader's observer, inside the namespaces it builds. `hakoniwa` (a Rust library doing what
+//! bubblewrap does) spawns a *command* into the container it builds, and its seccomp feature
+//! links the C `libseccomp`; the grader needs its own code as init inside the namespaces
+//! (reaping, `kill(-1)`, reading the IPC namespace, tracing), so its model does not fit. `landlock` would restrict paths, which the mount namespace already
 //! hides, and needs Linux 5.13+. `seccompiler` compiles rule sets over arguments; this filter
 //! is a fixed list of numbers and two argument tests, 60 lines of BPF by hand. So: our own code
 //! over `nix`, in the order bubblewrap uses, each step small and commented.
