@@ -480,3 +480,53 @@ fn a_200_mb_flood_is_read_and_capped_as_root() {
 fn a_200_mb_flood_is_read_and_capped_as_an_ordinary_user() {
     flood(As::OrdinaryUser);
 }
+
+fn reach_the_network(who: As) {
+    let mut bystander = Bystander::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a TCP port");
+    let port = listener.local_addr().expect("its address").port();
+    let abstract_name = format!("shmlab-hostile-{:08x}", random_u32());
+    let unix_listener = {
+        use std::os::linux::net::SocketAddrExt;
+        let address = std::os::unix::net::SocketAddr::from_abstract_name(abstract_name.as_bytes())
+            .expect("an abstract name");
+        std::os::unix::net::UnixListener::bind_addr(&address).expect("listen")
+    };
+    let step = attack(
+        who,
+        "hostile-network",
+        &[port.to_string(), abstract_name.clone()],
+        Duration::from_secs(5),
+    );
+    let out = &step.stdout.text;
+    assert_eq!(step.exit, Exit::Code(0), "{out}");
+    assert_refused(out, "connect ");
+    let interfaces: Vec<&str> = out
+        .lines()
+        .filter_map(|line| line.strip_prefix("interface "))
+        .collect();
+    assert_eq!(interfaces, ["lo"], "only a loopback of its own: {out}");
+    assert!(out.contains("hostname shmlab-sandbox\n"), "{out}");
+    // Nobody knocked on the machine's side.
+    listener.set_nonblocking(true).expect("non-blocking");
+    assert!(
+        listener.accept().is_err(),
+        "a connection reached the machine"
+    );
+    unix_listener.set_nonblocking(true).expect("non-blocking");
+    assert!(
+        unix_listener.accept().is_err(),
+        "a connection reached the machine"
+    );
+    bystander.assert_untouched();
+}
+
+#[test]
+fn the_network_is_out_of_reach_as_root() {
+    reach_the_network(As::Root);
+}
+
+#[test]
+fn the_network_is_out_of_reach_as_an_ordinary_user() {
+    reach_the_network(As::OrdinaryUser);
+}
