@@ -530,3 +530,27 @@ fn the_network_is_out_of_reach_as_root() {
 fn the_network_is_out_of_reach_as_an_ordinary_user() {
     reach_the_network(As::OrdinaryUser);
 }
+
+fn refused_system_calls(who: As) {
+    let mut bystander = Bystander::new();
+    let step = attack(who, "hostile-syscalls", &[], Duration::from_secs(5));
+    let out = &step.stdout.text;
+    assert_eq!(step.exit, Exit::Code(0), "{out}");
+    let answers: Vec<&str> = out.lines().collect();
+    assert_eq!(answers.len(), 20, "{out}");
+    for line in &answers[..19] {
+        assert!(line.ends_with(": refused (EPERM)"), "{line}");
+    }
+    assert_eq!(answers[19], "clone3: refused (ENOSYS)");
+    bystander.assert_untouched();
+}
+
+#[test]
+fn the_seccomp_filter_refuses_its_system_calls_as_root() {
+    refused_system_calls(As::Root);
+}
+
+#[test]
+fn the_seccomp_filter_refuses_its_system_calls_as_an_ordinary_user() {
+    refused_system_calls(As::OrdinaryUser);
+}
