@@ -487,8 +487,8 @@ fn jail(
     mut report: std::fs::File,
 ) -> i32 {
     let parent = nix::unistd::getppid();
-    let ids = match enter_jail(tier, &scenario.program, unshared, mapped) {
-        Ok(ids) => ids,
+    let (ids, program) = match enter_jail(tier, &scenario.program, unshared, mapped) {
+        Ok(entered) => entered,
         Err(error) => {
             let _ = write!(report, "{}: {error:#}", tier.name());
             return UNSHARE_REFUSED;
@@ -509,6 +509,13 @@ fn jail(
     let isolation = Isolation::Namespaces {
         self_mapped: tier == Tier::UserNamespace,
     };
+    if let Err(error) = program {
+        // Not the tier's fault: every repeat says the program could not be started.
+        let observations: Vec<Observation> = (0..scenario.repeat)
+            .map(|_| refused(isolation, anyhow::anyhow!("{error:#}")))
+            .collect();
+        return send(&mut report, &observations);
+    }
     let mut observations: Vec<Observation> = Vec::new();
     for _ in 0..scenario.repeat {
         let repeat = report_pipe().and_then(|(report_read, report_write)| {
@@ -539,7 +546,8 @@ fn jail(
     send(&mut report, &observations)
 }
 
-/// The jail's namespaces and root; returns the program's uid and gid inside.
+/// The jail's namespaces and root; returns the program's uid and gid inside, and whether its
+/// binary could be opened (if not, there is no new root: nothing will run).
 ///
 /// The program is opened in the new mount namespace (a bind mount's source must be in the
 /// caller's), and, as root, before the jail takes the range's uid 0: until then it still has the
@@ -550,7 +558,7 @@ fn enter_jail(
     program: &Path,
     unshared: OwnedFd,
     mapped: OwnedFd,
-) -> Result<(u32, u32)> {
+) -> Result<((u32, u32), Result<()>)> {
     let ids = if tier == Tier::Namespaces {
         unshare(CloneFlags::CLONE_NEWUSER).context("unshare(CLONE_NEWUSER)")?;
         nix::unistd::write(&unshared, &[1]).context("Failed to tell the sandbox")?;
@@ -570,7 +578,7 @@ fn enter_jail(
             | CloneFlags::CLONE_NEWCGROUP,
     )
     .context("unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP)")?;
-    let program = rootfs::Program::open(program)?;
+    let program = rootfs::Program::open(program);
     let ids = match ids {
         Some(ids) => ids,
         None => {
@@ -584,8 +592,13 @@ fn enter_jail(
         libc::sethostname(hostname.as_ptr().cast(), hostname.len())
     })
     .context("Failed to set the hostname")?;
-    rootfs::build(&program)?;
-    Ok(ids)
+    match program {
+        Ok(program) => {
+            rootfs::build(&program)?;
+            Ok((ids, Ok(())))
+        }
+        Err(error) => Ok((ids, Err(error))),
+    }
 }
 
 fn report_pipe() -> Result<(OwnedFd, OwnedFd), Repeat> {

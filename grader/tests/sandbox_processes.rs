@@ -223,8 +223,9 @@ fn the_program_is_pinned_to_the_cpu_asked_for() {
 
 #[test]
 fn the_program_runs_with_resource_limits() {
-    let observation = run_once(&shell(&["ulimit -v; ulimit -c"]));
-    assert_eq!(observation.steps[0].stdout.text, "1048576\n0\n");
+    let observation = run_once(&shell(&["ulimit -v; ulimit -c; ulimit -f"]));
+    // 1 GiB of address space (KiB), no core, 1 MiB per file (dash counts 512-byte blocks).
+    assert_eq!(observation.steps[0].stdout.text, "1048576\n0\n2048\n");
 }
 
 #[test]
@@ -236,6 +237,11 @@ fn a_program_that_cannot_start_is_a_sandbox_error() {
     assert!(
         error.contains("/nonexistent/shmlab-program") && error.contains("ENOENT"),
         "{error}"
+    );
+    assert_ne!(
+        observations[0].isolation,
+        grader::scenario::Isolation::Host,
+        "a missing program is no reason to leave the sandbox"
     );
     assert!(observations[0].steps.is_empty());
 }
