@@ -305,12 +305,10 @@ impl<'a> Runner<'a> {
 
     fn name_of(&mut self, pid: Pid) -> String {
         match &mut self.scope {
-            Scope::Namespace => procs::name_in_my_pid_namespace(pid.as_raw()).unwrap_or_default(),
+            Scope::Namespace => procs::name_of(pid.as_raw()).unwrap_or_default(),
             Scope::Host(host) => {
                 host.note_pid(pid.as_raw());
-                std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                    .map(|name| name.trim_end().to_owned())
-                    .unwrap_or_default()
+                procs::name_of(pid.as_raw()).unwrap_or_default()
             }
         }
     }
