@@ -206,12 +206,13 @@ pub fn isolation_line(isolation: &str) -> Option<String> {
             RANGE_BASE + PROGRAM_ID
         ))),
         "namespaces (user namespace)" => Some(sandbox("your own uid")),
-        "host" => Some(format!(
+        "host" => Some(
             "isolation: host: NOT A SANDBOX. The kernel allowed no namespace, so the programs ran \
              with your rights, in this machine's namespaces; only its segments with the lab's \
              keys were protected. Grade untrusted code only where namespaces work (see the \
              book's Security chapter)."
-        )),
+                .to_owned(),
+        ),
         _ => None,
     }
 }

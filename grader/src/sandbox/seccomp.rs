@@ -48,6 +48,9 @@ const CLONE_NEW_ANY: u32 = (libc::CLONE_NEWNS
     | libc::CLONE_NEWPID
     | libc::CLONE_NEWNET) as u32;
 
+/// `ptrace`'s request 0 (the libc crate's type for it differs between targets).
+const PTRACE_TRACEME: u32 = 0;
+
 /// Refused with `EPERM`, whatever the arguments.
 const DENIED: &[libc::c_long] = &[
     libc::SYS_setns,
@@ -168,7 +171,7 @@ fn program() -> Vec<libc::sock_filter> {
         // ptrace: only PTRACE_TRACEME (request 0, argument 0).
         jump(IF_EQUAL, libc::SYS_ptrace as u32, 0, 4),
         statement(LOAD, ARG0),
-        jump(IF_EQUAL, libc::PTRACE_TRACEME as u32, 0, 1),
+        jump(IF_EQUAL, PTRACE_TRACEME, 0, 1),
         statement(RETURN, ALLOW),
         statement(RETURN, eperm),
         statement(RETURN, ALLOW),
