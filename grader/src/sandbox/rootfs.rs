@@ -51,6 +51,8 @@ const SYSTEM_DIRS: [&str; 8] = [
 ];
 /// The dynamic linker's cache (it finds libraries without it, more slowly).
 const SYSTEM_FILES: [&str; 1] = ["/etc/ld.so.cache"];
+/// Parts of `/proc` that configure the kernel, covered read-only.
+const PROC_KNOBS: [&str; 4] = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"];
 /// Devices every program may use.
 const DEVICES: [&str; 5] = [
     "/dev/null",
@@ -184,6 +186,14 @@ pub fn enter_run(ids: (u32, u32)) -> Result<()> {
         none,
     )
     .context("Failed to mount the run's /proc")?;
+    // As bubblewrap does: the kernel's knobs under /proc read-only, though only the machine's
+    // root may write them anyway.
+    for knobs in PROC_KNOBS {
+        let path = Path::new(knobs);
+        if path.exists() {
+            bind_read_only(path, path, true)?;
+        }
+    }
     umount2(OLD_ROOT, MntFlags::MNT_DETACH).context("Failed to detach the machine's root")?;
     let (uid, gid) = ids;
     mount(
