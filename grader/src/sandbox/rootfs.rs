@@ -39,7 +39,8 @@ const SCRATCH_SIZE: &str = "size=16m,nr_inodes=1024,mode=0700";
 
 /// What a dynamically linked program needs from the system: programs and libraries (or the
 /// symbolic links that point into `/usr`, as they are on the machine).
-const SYSTEM_DIRS: [&str; 8] = [
+/// (`/nix/store` holds them all on NixOS.)
+const SYSTEM_DIRS: [&str; 9] = [
     "/usr",
     "/bin",
     "/sbin",
@@ -48,6 +49,7 @@ const SYSTEM_DIRS: [&str; 8] = [
     "/lib64",
     "/libx32",
     "/etc/alternatives",
+    "/nix/store",
 ];
 /// The dynamic linker's cache (it finds libraries without it, more slowly).
 const SYSTEM_FILES: [&str; 1] = ["/etc/ld.so.cache"];
