@@ -246,7 +246,10 @@ fn bind_read_only(source: &Path, target: &Path, no_devices: bool) -> Result<()> 
         )
     })?;
     let mut mounts = vec![target.to_path_buf()];
-    mounts.extend(submounts(target));
+    if target.is_dir() {
+        // (A file has nothing mounted under it: no need to read the mount table.)
+        mounts.extend(submounts(target));
+    }
     for mount_point in mounts {
         let current = nix::sys::statvfs::statvfs(&mount_point)
             .with_context(|| format!("Failed to read the flags of {}", mount_point.display()))?;
