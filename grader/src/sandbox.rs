@@ -769,3 +769,32 @@ fn send<T: serde::Serialize>(report: &mut std::fs::File, value: &T) -> i32 {
         .and_then(|json| report.write_all(&json));
     i32::from(sent.is_err())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_isolation_line_names_the_tier_and_what_it_guarantees() {
+        let root = isolation_line("namespaces").expect("a line");
+        assert!(root.starts_with("isolation: namespaces: "), "{root}");
+        assert!(
+            root.contains("uid 2000001000 (a dedicated uid, not root)"),
+            "{root}"
+        );
+        let user = isolation_line("namespaces (user namespace)").expect("a line");
+        assert!(
+            user.contains("as your own uid with no capabilities"),
+            "{user}"
+        );
+        for line in [&root, &user] {
+            assert!(line.contains("out of its reach"), "{line}");
+        }
+        let host = isolation_line("host").expect("a line");
+        assert!(
+            host.starts_with("isolation: host: NOT A SANDBOX."),
+            "{host}"
+        );
+        assert_eq!(isolation_line("none"), None);
+    }
+}
