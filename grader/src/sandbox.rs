@@ -190,29 +190,33 @@ impl Tier {
 
 /// The report's isolation line for a tier, as [`crate::grade::describe_isolation`] names it:
 /// the tier and what it guarantees (what `tests/sandbox_hostile.rs` shows), or for host mode
-/// that it is no sandbox. `None` when nothing ran.
+/// that it is no sandbox. A note after the tier's name (`"host; ..."`) is kept at the end.
+/// `None` when nothing ran.
 pub fn isolation_line(isolation: &str) -> Option<String> {
+    let (tier, note) = match isolation.split_once("; ") {
+        Some((tier, note)) => (tier, format!(" ({note})")),
+        None => (isolation, String::new()),
+    };
     let sandbox = |who: &str| {
         format!(
-            "isolation: {isolation}: each run had its own user, IPC, PID, mount, network and UTS \
+            "isolation: {tier}: each run had its own user, IPC, PID, mount, network and UTS \
              namespaces and ran as {who} with no capabilities, a read-only view of the system's \
              programs and a seccomp filter: this machine's segments, processes and files were \
-             out of its reach"
+             out of its reach{note}"
         )
     };
-    match isolation {
+    match tier {
         "namespaces" => Some(sandbox(&format!(
             "uid {} (a dedicated uid, not root)",
             RANGE_BASE + PROGRAM_ID
         ))),
         "namespaces (user namespace)" => Some(sandbox("your own uid")),
-        "host" => Some(
+        "host" => Some(format!(
             "isolation: host: NOT A SANDBOX. The kernel allowed no namespace, so the programs ran \
              with your rights, in this machine's namespaces; only its segments with the lab's \
              keys were protected. Grade untrusted code only where namespaces work (see the \
-             book's Security chapter)."
-                .to_owned(),
-        ),
+             book's Security chapter).{note}"
+        )),
         _ => None,
     }
 }
@@ -796,5 +800,11 @@ mod tests {
             "{host}"
         );
         assert_eq!(isolation_line("none"), None);
+        let noted = isolation_line("host; no system-call trace (ptrace refused)").expect("a line");
+        assert!(
+            noted.starts_with("isolation: host: NOT A SANDBOX.")
+                && noted.ends_with(" (no system-call trace (ptrace refused))"),
+            "{noted}"
+        );
     }
 }

@@ -87,7 +87,7 @@ pub fn render_results(report: &Report, color: bool) -> String {
         render_exercise(&mut out, exercise, name_width, &style);
     }
     if let Some(line) = crate::sandbox::isolation_line(&report.isolation) {
-        let line = if report.isolation == "host" {
+        let line = if report.isolation.starts_with("host") {
             style.yellow(&line)
         } else {
             style.dim(&line)

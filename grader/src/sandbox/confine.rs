@@ -55,6 +55,10 @@ impl Confinement {
             let (uid, gid) = (Uid::from_raw(uid), Gid::from_raw(gid));
             setresgid(gid, gid, gid)?;
             setresuid(uid, uid, uid)?;
+            // The uid change made the process non-dumpable, which would keep init (the
+            // tracer, whose capabilities are the user namespace's, not the machine's) from
+            // seizing it before exec. Exec makes it dumpable again anyway.
+            nix::sys::prctl::set_dumpable(true)?;
         }
         clear_capabilities()?;
         nix::sys::prctl::set_no_new_privs()?;
