@@ -186,6 +186,10 @@ pub fn options_from_cli(cli: &Cli) -> Result<Options> {
     if let Some(jobs) = cli.jobs {
         options.jobs = jobs.max(1);
     }
+    if cli.submission.is_some() && !cli.unsafe_host {
+        // Someone else's code: a sandbox tier or nothing.
+        options.tier = crate::sandbox::Tier::Sandboxed;
+    }
     Ok(options)
 }
 
@@ -419,6 +423,9 @@ pub fn annotate_for_student(
 pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> Result<Report> {
     let target = Target::from_cli(cli)?;
     let options = options_from_cli(cli)?;
+    if options.tier == crate::sandbox::Tier::Sandboxed {
+        crate::sandbox::require_sandbox(&options.sandbox_exe)?;
+    }
     let show_progress = std::io::stderr().is_terminal();
     if show_progress {
         eprint!("building {} program(s)…\r", exercises.len());

@@ -44,6 +44,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub submission: Option<PathBuf>,
 
+    /// With --submission: grade even where the kernel allows no namespace ("host mode"), where
+    /// the submission's programs run with your rights on this machine. Only for code you trust.
+    #[arg(long, global = true)]
+    pub unsafe_host: bool,
+
     /// How to write the report.
     #[arg(long, global = true, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
     pub format: Format,

@@ -621,12 +621,10 @@ fn without_backtrace(text: &str) -> String {
 /// How the runs were isolated, summed up over a set of results' tests (for the report).
 pub fn describe_isolation(isolation: Option<Isolation>) -> String {
     match isolation {
-        Some(Isolation::Namespaces {
-            user_namespace: false,
-        }) => "namespaces".to_string(),
-        Some(Isolation::Namespaces {
-            user_namespace: true,
-        }) => "namespaces (user namespace)".to_string(),
+        Some(Isolation::Namespaces { self_mapped: false }) => "namespaces".to_string(),
+        Some(Isolation::Namespaces { self_mapped: true }) => {
+            "namespaces (user namespace)".to_string()
+        }
         Some(Isolation::Host) => "host".to_string(),
         None => "none".to_string(),
     }

@@ -9,14 +9,53 @@
 //! the scenario as JSON on stdin and writes one [`Observation`] per repeat, as JSON, on stdout.
 //! [`serve`] is that hidden subcommand; `main` calls it before anything else.
 //!
-//! **Per repeat: a fresh IPC and PID namespace.** The sandbox forks a *worker*, which unshares
-//! a new IPC namespace and a new PID namespace, then forks the namespace's *init* (pid 1).
-//! Init creates the setup segments, runs the steps (the program is pid 2, 3, …), reads
+//! **The process tree.** `grader __sandbox` (on the machine's side, which is where the pids
+//! cgroup is made and the uid range is mapped) forks a *jail* per scenario; the jail forks a
+//! *worker* per repeat; the worker forks the repeat's *init* (pid 1 of the run), which forks
+//! the program (pid 2, 3, …):
+//!
+//! ```text
+//! grader ── grader __sandbox ── jail ──────────── worker ──────────── init ── program
+//!           (machine's side)    user, mount,      IPC, PID and        /proc, scratch,
+//!                               net, UTS, cgroup  mount namespaces    steps, observation
+//!                               namespaces; root  of the repeat
+//! ```
+//!
+//! **The jail, once per scenario** (`userns.rs`, `rootfs.rs`): a new user namespace (as root the
+//! dedicated uid range, mapped by the sandbox, which alone may; otherwise the caller's own uid),
+//! then new mount, network, UTS and cgroup namespaces, and the minimal read-only root built and
+//! pivoted into. One network namespace for all the repeats: making one costs about 0.4 ms here
+//! and tearing it down more (an asynchronous kernel worker), against 0.04 ms for IPC and PID;
+//! nothing of the network survives a run anyway (sockets die with their processes), and a
+//! program has no right to configure it. The sandbox itself never enters any of this, so when
+//! the kernel refuses a tier it is free to try the next.
+//!
+//! **Per repeat: fresh IPC, PID and mount namespaces.** The worker unshares them and forks
+//! init. Init mounts the run's own `/proc`, detaches the machine's old root for good, mounts the
+//! scratch tmpfs, creates the setup segments (as the program's uid, so that the program owns
+//! them as if an earlier program of the student's had made them), runs the steps, reads
 //! `/proc/sysvipc/shm` — which shows the reader's IPC namespace — and sends the observation
 //! back through a pipe. When init exits the kernel kills every process left in its PID
 //! namespace; when the worker and init are gone the IPC namespace dies with every segment in it.
 //! Nothing can leak to the machine, and no run sees another's segments. (A PID namespace can be
 //! unshared only once per process, hence one worker per repeat.)
+//!
+//! **The program** (`confine.rs`, `seccomp.rs`) runs as an unprivileged uid (1000 inside, host
+//! uid [`RANGE_BASE`]` + 1000`, as root; the caller's own uid otherwise), with no capabilities
+//! in any set, the bounding set empty and `SECBIT_NOROOT` locked, `no_new_privs`, a seccomp
+//! filter that refuses `setns`, `unshare`, `mount`, `ptrace` (but `PTRACE_TRACEME`), `bpf`,
+//! `keyctl` and the like, its scratch directory ([`SCRATCH`]) as working directory and `HOME`,
+//! and only `PATH`, `LANG` and `HOME` in its environment. Init, the tracer, is not filtered.
+//!
+//! **Library or own code.** Bubblewrap and nsjail are programs, not libraries: calling them
+//! would add an installed dependency and a process per run, and neither could keep init, the
+//! grader's observer, inside the namespaces it builds. `hakoniwa` (a Rust library doing what
+//! bubblewrap does) spawns a *command* into the container it builds, and its seccomp feature
+//! links the C `libseccomp`; the grader needs its own code as init inside the namespaces
+//! (reaping, `kill(-1)`, reading the IPC namespace, tracing), so its model does not fit. `landlock` would restrict paths, which the mount namespace already
+//! hides, and needs Linux 5.13+. `seccompiler` compiles rule sets over arguments; this filter
+//! is a fixed list of numbers and two argument tests, 60 lines of BPF by hand. So: our own code
+//! over `nix`, in the order bubblewrap uses, each step small and commented.
 //!
 //! **Why init is the reaper.** Orphans are re-parented to the PID namespace's init, so init
 //! sees every process that ended without its parent waiting for it ("not waited for"), and
@@ -33,35 +72,47 @@
 //!
 //! **Isolation tiers**, decided by trying, best first, and reported in
 //! [`Observation::isolation`]:
-//! 1. root (with `CAP_SYS_ADMIN`): `unshare(CLONE_NEWIPC | CLONE_NEWPID)` directly;
-//! 2. anyone, where user namespaces are allowed: `unshare(CLONE_NEWUSER)` once (the caller's uid
-//!    and gid mapped to 0 inside, `setgroups` denied), then as in 1;
-//! 3. neither: host mode, in the machine's IPC namespace, with the rules of `host.rs`: runs
+//! 1. `namespaces` (root): the dedicated uid range; needs `CAP_SETUID` and `CAP_SETGID` on the
+//!    machine (not `CAP_SYS_ADMIN`: the jail gets every capability it needs in its own user
+//!    namespace);
+//! 2. `user-namespace` (anyone, where unprivileged user namespaces are allowed): the caller's
+//!    own uid mapped to itself, `setgroups` denied. Refused to the machine's root, whose uid
+//!    must never run a program;
+//! 3. neither: host mode, **not a sandbox**: the program runs with the grader's rights in the
+//!    machine's namespaces, with a cleared environment, no capabilities and the same seccomp
+//!    filter, and with the rules of `host.rs`: runs
 //!    serialised by a lock file ([`HOST_LOCK_PATH`]), a scenario refused if one of its keys
 //!    (setup keys and [`Scenario::keys`]) is already in use, and only the run's own segments
 //!    reported and removed afterwards (new since the start, created by the sandbox or by a
 //!    process of the run; the worker is the run's subreaper, so orphans come back to it).
-//!    It prints nothing itself: the grader tells the user.
+//!    It prints nothing itself: the grader tells the user, and `--submission` refuses it
+//!    ([`Tier::Sandboxed`], [`require_sandbox`]) unless given `--unsafe-host`.
 //!
 //! **Limits** (`limits.rs`): every program gets `RLIMIT_AS` (1 GiB), `RLIMIT_FSIZE` (1 MiB),
-//! `RLIMIT_CORE` = 0, and a cap on its processes (`RLIMIT_NPROC`; as root, whom the kernel
-//! exempts from it, a `pids` cgroup with `pids.max` = [`MAX_TASKS`]), so that a fork bomb ends
-//! at the step's timeout without using up the machine's pids.
+//! `RLIMIT_CORE` = 0, and a cap on its processes: `RLIMIT_NPROC` (counted per user namespace
+//! since Linux 5.14), and as root also a `pids` cgroup with `pids.max` = [`MAX_TASKS`], made on
+//! the machine's side and impossible to leave from inside (no `/sys`, no capability, `mount`
+//! refused), so that a fork bomb ends at the step's timeout without using up the machine's pids.
 //!
-//! **Nothing outlives the grader.** The sandbox, the worker and init each ask the kernel to
-//! kill them when their parent dies (`PR_SET_PDEATHSIG`), and init's death ends its namespace.
+//! **Nothing outlives the grader.** The sandbox, the jail, the worker and init each ask the
+//! kernel to kill them when their parent dies (`PR_SET_PDEATHSIG`, asked again after each change
+//! of credentials, which clears it), and init's death ends its namespace.
 //!
 //! For tests, the environment variable [`ISOLATION_ENV`] (set by [`run_with`]) forces a tier.
 
 mod capture;
+mod confine;
 mod host;
 mod limits;
 mod procs;
+mod rootfs;
 mod runner;
+mod seccomp;
 mod spawn;
+mod userns;
 
 use std::io::{Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
@@ -76,11 +127,15 @@ use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork, pipe2};
 
 pub use capture::{HEAD_BYTES, TAIL_BYTES};
+pub use confine::ENVIRONMENT;
 pub use host::LOCK_PATH as HOST_LOCK_PATH;
 pub use limits::MAX_TASKS;
+pub use rootfs::SCRATCH;
 pub use runner::CONTENTS_BYTES;
+pub use userns::{PROGRAM_ID, RANGE_BASE};
 
 use crate::scenario::{Isolation, Observation, Scenario};
+use confine::Confinement;
 use limits::{Limits, PidsCgroup};
 use runner::{Runner, Scope};
 
@@ -98,6 +153,9 @@ pub const ISOLATION_ENV: &str = "SHMLAB_SANDBOX_ISOLATION";
 pub enum Tier {
     /// The best the kernel allows (what [`run`] uses).
     Best,
+    /// The best of the namespace tiers; never host mode (for submissions: see
+    /// [`require_sandbox`]).
+    Sandboxed,
     /// Private namespaces made with root privileges; fail if not allowed.
     Namespaces,
     /// Private namespaces inside a new user namespace; fail if not allowed.
@@ -110,6 +168,7 @@ impl Tier {
     pub fn name(self) -> &'static str {
         match self {
             Tier::Best => "best",
+            Tier::Sandboxed => "sandboxed",
             Tier::Namespaces => "namespaces",
             Tier::UserNamespace => "user-namespace",
             Tier::Host => "host",
@@ -119,6 +178,7 @@ impl Tier {
     fn from_name(name: &str) -> Option<Self> {
         [
             Tier::Best,
+            Tier::Sandboxed,
             Tier::Namespaces,
             Tier::UserNamespace,
             Tier::Host,
@@ -126,6 +186,66 @@ impl Tier {
         .into_iter()
         .find(|tier| tier.name() == name)
     }
+}
+
+/// The report's isolation line for a tier, as [`crate::grade::describe_isolation`] names it:
+/// the tier and what it guarantees (what `tests/sandbox_hostile.rs` shows), or for host mode
+/// that it is no sandbox. A note after the tier's name (`"host; ..."`) is kept at the end.
+/// `None` when nothing ran.
+pub fn isolation_line(isolation: &str) -> Option<String> {
+    let (tier, note) = match isolation.split_once("; ") {
+        Some((tier, note)) => (tier, format!(" ({note})")),
+        None => (isolation, String::new()),
+    };
+    let sandbox = |who: &str| {
+        format!(
+            "isolation: {tier}: each run had its own user, IPC, PID, mount, network and UTS \
+             namespaces and ran as {who} with no capabilities, a read-only view of the system's \
+             programs and a seccomp filter: this machine's segments, processes and files were \
+             out of its reach{note}"
+        )
+    };
+    match tier {
+        "namespaces" => Some(sandbox(&format!(
+            "uid {} (a dedicated uid, not root)",
+            RANGE_BASE + PROGRAM_ID
+        ))),
+        "namespaces (user namespace)" => Some(sandbox("your own uid")),
+        "host" => Some(format!(
+            "isolation: host: NOT A SANDBOX. The kernel allowed no namespace, so the programs ran \
+             with your rights, in this machine's namespaces; only its segments with the lab's \
+             keys were protected. Grade untrusted code only where namespaces work (see the \
+             book's Security chapter).{note}"
+        )),
+        _ => None,
+    }
+}
+
+/// Checks that a sandbox tier works here (one trivial run, [`Tier::Sandboxed`]), before a
+/// submission is graded: in host mode its programs would run with the grader's rights.
+pub fn require_sandbox(sandbox_exe: &Path) -> Result<()> {
+    let probe = Scenario {
+        name: "sandbox probe".into(),
+        program: "/bin/true".into(),
+        setup: Vec::new(),
+        steps: vec![crate::scenario::Step {
+            args: Vec::new(),
+            input: crate::scenario::Input::Closed,
+        }],
+        timeout: Duration::from_secs(5),
+        pin_cpu: None,
+        repeat: 1,
+        keys: Vec::new(),
+    };
+    run_with(&probe, sandbox_exe, Tier::Sandboxed)
+        .map(drop)
+        .context(
+            "Refusing to grade a submission without a sandbox: the kernel allows the grader no \
+         namespace here, so the submission's programs would run in host mode, with your rights \
+         on this machine (your files, your processes, the network). Grade it where user \
+         namespaces are allowed (or as root outside a locked-down container); or, only if you \
+         trust this code, pass --unsafe-host",
+        )
 }
 
 /// Runs `scenario` `repeat` times in the sandbox process `sandbox_exe __sandbox` (the grader
@@ -146,9 +266,12 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
             nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
         })
     };
+    // The sandbox needs nothing of the grader's environment, and whatever it holds (a token,
+    // a password) had better not be in its memory, next to the graded code.
     let mut child = command
         .arg(SUBCOMMAND)
         .arg(PARENT_REMOVES_CGROUP)
+        .env_clear()
         .env(ISOLATION_ENV, tier.name())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -246,17 +369,20 @@ fn serve_scenario() -> Result<Vec<Observation>> {
         serde_json::from_slice(&input).context("Failed to decode the scenario (JSON on stdin)")?;
     let requested = match std::env::var(ISOLATION_ENV) {
         Ok(name) => Tier::from_name(&name).with_context(|| {
-            format!("{ISOLATION_ENV}={name:?} is not one of best, namespaces, user-namespace, host")
+            format!(
+                "{ISOLATION_ENV}={name:?} is not one of best, sandboxed, namespaces, user-namespace, host"
+            )
         })?,
         Err(_) => Tier::Best,
     };
     let root = nix::unistd::geteuid().is_root();
-    let mut candidates: Vec<Tier> = match requested {
+    let candidates: Vec<Tier> = match requested {
         Tier::Best if root => vec![Tier::Namespaces, Tier::UserNamespace, Tier::Host],
         Tier::Best => vec![Tier::UserNamespace, Tier::Host],
+        Tier::Sandboxed if root => vec![Tier::Namespaces, Tier::UserNamespace],
+        Tier::Sandboxed => vec![Tier::UserNamespace],
         forced => vec![forced],
     };
-    candidates.reverse(); // a stack: best on top
 
     // Decided on the machine's side of any user namespace: the real user, the cgroup.
     let limits = Limits::for_caller();
@@ -267,31 +393,19 @@ fn serve_scenario() -> Result<Vec<Observation>> {
         None
     };
 
-    let mut in_user_namespace = false;
-    let mut observations = Vec::new();
     let mut failures = Vec::new();
-    while observations.len() < scenario.repeat as usize {
-        let Some(&tier) = candidates.last() else {
-            bail!("no isolation tier worked: {}", failures.join("; "));
+    for tier in candidates {
+        let outcome = match tier {
+            Tier::Host => in_host_mode(&scenario, limits),
+            _ => in_jail(&scenario, tier, limits),
         };
-        if tier == Tier::UserNamespace && !in_user_namespace {
-            if let Err(error) = enter_user_namespace() {
-                failures.push(format!("{error:#}"));
-                candidates.pop();
-                continue;
-            }
-            in_user_namespace = true;
-        }
-        match run_repeat(&scenario, tier, in_user_namespace, limits) {
-            Ok(observation) => observations.push(observation),
-            Err(Repeat::TierUnavailable(why)) => {
-                failures.push(why);
-                candidates.pop();
-            }
+        match outcome {
+            Ok(observations) => return Ok(observations),
+            Err(Repeat::TierUnavailable(why)) => failures.push(why),
             Err(Repeat::Failed(error)) => return Err(error),
         }
     }
-    Ok(observations)
+    bail!("no isolation tier worked: {}", failures.join("; "))
 }
 
 enum Repeat {
@@ -300,108 +414,310 @@ enum Repeat {
     Failed(anyhow::Error),
 }
 
-/// The worker's exit status when `unshare` was refused.
+fn failed(error: anyhow::Error) -> Repeat {
+    Repeat::Failed(error)
+}
+
+/// The exit status of the jail, worker or init when the kernel refused the tier's setup.
 const UNSHARE_REFUSED: i32 = 3;
 
-fn run_repeat(
+/// Host mode: every repeat in a worker forked from the sandbox itself.
+fn in_host_mode(scenario: &Scenario, limits: Limits) -> Result<Vec<Observation>, Repeat> {
+    (0..scenario.repeat)
+        .map(|_| {
+            let (report_read, report_write) = report_pipe()?;
+            let child = fork_with(report_read, report_write, |report| {
+                host_worker(scenario, limits, report)
+            })?;
+            let report = child.wait()?;
+            serde_json::from_slice(&report)
+                .context("Failed to decode the worker's report")
+                .map_err(failed)
+        })
+        .collect()
+}
+
+/// The namespace tiers: a *jail* process, forked from the sandbox, enters a new user
+/// namespace (mapped by this process for [`Tier::Namespaces`]), new mount, network, UTS and
+/// cgroup namespaces (one each for all the repeats: nothing of them survives a run, and a
+/// network namespace costs about 0.4 ms to make and more to tear down), builds the read-only
+/// root and pivots into it, then forks a worker per repeat. It sends all the observations at
+/// the end. The sandbox itself stays on the machine's side, so a refused tier leaves it free to
+/// try the next one.
+fn in_jail(scenario: &Scenario, tier: Tier, limits: Limits) -> Result<Vec<Observation>, Repeat> {
+    let (report_read, report_write) = report_pipe()?;
+    let (unshared_read, unshared_write) = report_pipe()?;
+    let (mapped_read, mapped_write) = report_pipe()?;
+    // The jail must not hold the sandbox's ends, or it would wait for itself.
+    let sandbox_ends = [unshared_read.as_raw_fd(), mapped_write.as_raw_fd()];
+    let child = fork_with(report_read, report_write, |report| {
+        for fd in sandbox_ends {
+            // SAFETY: closes the child's copies of two descriptors whose owners (the parent's
+            // OwnedFds) are never dropped in the child, which ends with _exit.
+            unsafe { libc::close(fd) };
+        }
+        jail(
+            scenario,
+            tier,
+            limits,
+            (unshared_write, mapped_read),
+            report,
+        )
+    })?;
+    if tier == Tier::Namespaces {
+        // The jail says it has unshared (one byte) or fails (end of file, its report says why).
+        let mut byte = [0u8; 1];
+        if nix::unistd::read(&unshared_read, &mut byte) == Ok(1) {
+            if let Err(error) = userns::map_range(child.pid) {
+                let _ = nix::sys::signal::kill(child.pid, Signal::SIGKILL);
+                let _ = child.wait();
+                return Err(Repeat::TierUnavailable(format!("namespaces: {error:#}")));
+            }
+            let _ = nix::unistd::write(&mapped_write, &byte);
+        }
+    }
+    drop(mapped_write);
+    let report = child.wait()?;
+    serde_json::from_slice(&report)
+        .context("Failed to decode the jail's report")
+        .map_err(failed)
+}
+
+/// The jail (see [`in_jail`]); returns its exit status.
+fn jail(
     scenario: &Scenario,
     tier: Tier,
-    in_user_namespace: bool,
     limits: Limits,
-) -> Result<Observation, Repeat> {
-    let failed = |error: anyhow::Error| Repeat::Failed(error);
-    let (report_read, report_write) = pipe2(OFlag::O_CLOEXEC)
+    (unshared, mapped): (OwnedFd, OwnedFd),
+    mut report: std::fs::File,
+) -> i32 {
+    let parent = nix::unistd::getppid();
+    let (ids, program) = match enter_jail(tier, &scenario.program, unshared, mapped) {
+        Ok(entered) => entered,
+        Err(error) => {
+            let _ = write!(report, "{}: {error:#}", tier.name());
+            return UNSHARE_REFUSED;
+        }
+    };
+    // A change of credentials clears the parent-death signal: ask again, and make sure the
+    // sandbox did not die meanwhile.
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+    if nix::unistd::getppid() != parent {
+        return 1;
+    }
+    let mut limits = limits;
+    if tier == Tier::Namespaces {
+        // The program's uid is the range's, not the machine's root: RLIMIT_NPROC applies.
+        limits.tasks = Some(MAX_TASKS);
+    }
+    let confinement = Confinement::new(Some(ids), rootfs::SCRATCH);
+    let isolation = Isolation::Namespaces {
+        self_mapped: tier == Tier::UserNamespace,
+    };
+    if let Err(error) = program {
+        // Not the tier's fault: every repeat says the program could not be started.
+        let observations: Vec<Observation> = (0..scenario.repeat)
+            .map(|_| refused(isolation, anyhow::anyhow!("{error:#}")))
+            .collect();
+        return send(&mut report, &observations);
+    }
+    // Each worker's report is one observation in JSON, passed on as it is: decoding and
+    // encoding 4 KiB of segment bytes per run again would cost more than the run's namespaces.
+    let mut observations: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..scenario.repeat {
+        let repeat = report_pipe().and_then(|(report_read, report_write)| {
+            let child = fork_with(report_read, report_write, |report| {
+                namespace_worker(scenario, isolation, limits, &confinement, report)
+            })?;
+            child.wait()
+        });
+        match repeat {
+            Ok(observation) => observations.push(observation),
+            Err(Repeat::TierUnavailable(why)) if observations.is_empty() => {
+                let _ = write!(report, "{why}");
+                return UNSHARE_REFUSED;
+            }
+            Err(Repeat::TierUnavailable(why)) => {
+                let _ = write!(report, "{why}");
+                return 1;
+            }
+            Err(Repeat::Failed(error)) => {
+                let _ = write!(report, "{error:#}");
+                return 1;
+            }
+        }
+    }
+    let array = [b"[".as_slice(), &observations.join(b",".as_slice()), b"]"].concat();
+    i32::from(report.write_all(&array).is_err())
+}
+
+/// The jail's namespaces and root; returns the program's uid and gid inside, and whether its
+/// binary could be opened (if not, there is no new root: nothing will run).
+///
+/// The program is opened in the new mount namespace (a bind mount's source must be in the
+/// caller's), and, as root, before the jail takes the range's uid 0: until then it still has the
+/// machine root's uid, which owns the folders on the way (though no longer the capability to
+/// pass those of other users: a program in another user's private folder is not reachable).
+fn enter_jail(
+    tier: Tier,
+    program: &Path,
+    unshared: OwnedFd,
+    mapped: OwnedFd,
+) -> Result<((u32, u32), Result<()>)> {
+    let ids = if tier == Tier::Namespaces {
+        unshare(CloneFlags::CLONE_NEWUSER).context("unshare(CLONE_NEWUSER)")?;
+        nix::unistd::write(&unshared, &[1]).context("Failed to tell the sandbox")?;
+        let mut byte = [0u8; 1];
+        if nix::unistd::read(&mapped, &mut byte) != Ok(1) {
+            bail!("the sandbox did not map the dedicated uid range");
+        }
+        None
+    } else {
+        drop((unshared, mapped));
+        Some(userns::enter_self_mapped()?)
+    };
+    unshare(
+        CloneFlags::CLONE_NEWNS
+            | CloneFlags::CLONE_NEWNET
+            | CloneFlags::CLONE_NEWUTS
+            | CloneFlags::CLONE_NEWCGROUP,
+    )
+    .context("unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP)")?;
+    let program = rootfs::Program::open(program);
+    let ids = match ids {
+        Some(ids) => ids,
+        None => {
+            userns::become_range_root()?;
+            (userns::PROGRAM_ID, userns::PROGRAM_ID)
+        }
+    };
+    let hostname = b"shmlab-sandbox";
+    // SAFETY: the pointer and length describe `hostname`, which the kernel only reads.
+    nix::errno::Errno::result(unsafe {
+        libc::sethostname(hostname.as_ptr().cast(), hostname.len())
+    })
+    .context("Failed to set the hostname")?;
+    match program {
+        Ok(program) => {
+            rootfs::build(&program)?;
+            Ok((ids, Ok(())))
+        }
+        Err(error) => Ok((ids, Err(error))),
+    }
+}
+
+fn report_pipe() -> Result<(OwnedFd, OwnedFd), Repeat> {
+    pipe2(OFlag::O_CLOEXEC)
         .context("Failed to create a pipe")
-        .map_err(failed)?;
-    let sandbox = nix::unistd::getpid();
-    // SAFETY: the sandbox process is single-threaded (see `serve`).
+        .map_err(failed)
+}
+
+/// A forked child of the sandbox (a jail or a worker) and the read end of its report.
+struct Child {
+    pid: nix::unistd::Pid,
+    report: OwnedFd,
+}
+
+impl Child {
+    /// Reads the child's whole report and reaps it; `Ok` when it exited with 0.
+    fn wait(self) -> Result<Vec<u8>, Repeat> {
+        let mut report = Vec::new();
+        let read = std::fs::File::from(self.report).read_to_end(&mut report);
+        let status = waitpid(self.pid, None);
+        read.context("Failed to read the report of the sandbox's child")
+            .map_err(failed)?;
+        let text = || String::from_utf8_lossy(&report).into_owned();
+        match status {
+            Ok(WaitStatus::Exited(_, 0)) => Ok(report),
+            Ok(WaitStatus::Exited(_, UNSHARE_REFUSED)) => Err(Repeat::TierUnavailable(text())),
+            other => Err(failed(anyhow::anyhow!(
+                "the sandbox's child ended badly ({other:?}): {}",
+                text()
+            ))),
+        }
+    }
+}
+
+/// Forks; the child runs `body` with its report's write end, and exits with what `body`
+/// returns (101 if it panics).
+fn fork_with(
+    report_read: OwnedFd,
+    report_write: OwnedFd,
+    body: impl FnOnce(std::fs::File) -> i32,
+) -> Result<Child, Repeat> {
+    let parent = nix::unistd::getpid();
+    // SAFETY: the sandbox process and its forks are single-threaded (see `serve`).
     match unsafe { fork() }
-        .context("Failed to fork the sandbox's worker")
+        .context("Failed to fork in the sandbox")
         .map_err(failed)?
     {
         ForkResult::Child => {
             drop(report_read);
-            let status = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                worker(
-                    scenario,
-                    tier,
-                    in_user_namespace,
-                    limits,
-                    report_write,
-                    sandbox,
-                )
-            }))
-            .unwrap_or(101);
+            // If the parent dies (the grader killed the sandbox), so does the run; and if it
+            // died before the request was in place, the parent is already someone else.
+            let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+            let status = if nix::unistd::getppid() == parent {
+                let report = std::fs::File::from(report_write);
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(report)))
+                    .unwrap_or(101)
+            } else {
+                1
+            };
             // SAFETY: ends the forked child without running the parent's exit handlers or
             // flushing its stdout (which is the JSON channel to the grader).
             unsafe { libc::_exit(status) }
         }
         ForkResult::Parent { child } => {
             drop(report_write);
-            let mut report = Vec::new();
-            let read = std::fs::File::from(report_read).read_to_end(&mut report);
-            let status = waitpid(child, None);
-            read.context("Failed to read the worker's report")
-                .map_err(failed)?;
-            match status {
-                Ok(WaitStatus::Exited(_, UNSHARE_REFUSED)) => {
-                    return Err(Repeat::TierUnavailable(
-                        String::from_utf8_lossy(&report).into_owned(),
-                    ));
-                }
-                Ok(WaitStatus::Exited(_, 0)) => {}
-                other => {
-                    return Err(failed(anyhow::anyhow!(
-                        "the sandbox's worker ended badly: {other:?}"
-                    )));
-                }
-            }
-            serde_json::from_slice(&report)
-                .context("Failed to decode the worker's report")
-                .map_err(failed)
+            Ok(Child {
+                pid: child,
+                report: report_read,
+            })
         }
     }
 }
 
-/// The forked worker: makes the namespaces, forks init, passes on its exit status.
-fn worker(
-    scenario: &Scenario,
-    tier: Tier,
-    in_user_namespace: bool,
-    limits: Limits,
-    report: OwnedFd,
-    sandbox: nix::unistd::Pid,
-) -> i32 {
-    // If the sandbox dies (the grader killed it), so does the run; and if it died before
-    // the request was in place, the parent is already someone else.
-    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
-    if nix::unistd::getppid() != sandbox {
-        return 1;
-    }
-    let mut report = std::fs::File::from(report);
-    if tier == Tier::Host {
-        let _ = nix::sys::prctl::set_child_subreaper(true);
-        let observation = match host::HostRun::begin(scenario) {
-            Ok(host) => match Runner::new(scenario, Scope::Host(host), limits) {
-                Ok(runner) => runner.observe(Isolation::Host),
-                Err(error) => refused(Isolation::Host, error),
-            },
+/// Host mode's worker: the run's subreaper, in the machine's namespaces, with a temporary
+/// folder as the program's working directory and `HOME`.
+fn host_worker(scenario: &Scenario, limits: Limits, mut report: std::fs::File) -> i32 {
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    let scratch = match nix::unistd::mkdtemp("/tmp/shmlab-host-scratch-XXXXXX") {
+        Ok(dir) => dir,
+        Err(errno) => {
+            let error = anyhow::anyhow!("Failed to create a scratch folder in /tmp: {errno}");
+            return send(&mut report, &refused(Isolation::Host, error));
+        }
+    };
+    let confinement = Confinement::new(None, &scratch.to_string_lossy());
+    let observation = match host::HostRun::begin(scenario) {
+        Ok(host) => match Runner::new(scenario, Scope::Host(host), limits, confinement) {
+            Ok(runner) => runner.observe(Isolation::Host),
             Err(error) => refused(Isolation::Host, error),
-        };
-        return send(&mut report, &observation);
-    }
-    if let Err(errno) = unshare(CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWPID) {
+        },
+        Err(error) => refused(Isolation::Host, error),
+    };
+    let _ = std::fs::remove_dir_all(&scratch);
+    send(&mut report, &observation)
+}
+
+/// A namespace tier's worker: makes the run's IPC, PID and mount namespaces, forks their init,
+/// passes on its exit status.
+fn namespace_worker(
+    scenario: &Scenario,
+    isolation: Isolation,
+    limits: Limits,
+    confinement: &Confinement,
+    mut report: std::fs::File,
+) -> i32 {
+    let flags = CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS;
+    if let Err(errno) = unshare(flags) {
         let _ = write!(
             report,
-            "unshare(CLONE_NEWIPC | CLONE_NEWPID) as {}: {errno}",
-            tier.name()
+            "unshare(CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNS): {errno}"
         );
         return UNSHARE_REFUSED;
     }
-    let isolation = Isolation::Namespaces {
-        user_namespace: in_user_namespace,
-    };
-    // SAFETY: the worker is a fork of the single-threaded sandbox, single-threaded too.
+    // SAFETY: the worker is a fork of the single-threaded jail, single-threaded too.
     match unsafe { fork() } {
         Err(errno) => {
             let _ = write!(report, "fork of the namespace's init: {errno}");
@@ -409,11 +725,24 @@ fn worker(
         }
         Ok(ForkResult::Child) => {
             let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
-            let observation = match Runner::new(scenario, Scope::Namespace, limits) {
-                Ok(runner) => runner.observe(isolation),
-                Err(error) => refused(isolation, error),
+            let status = match confinement.ids.map(rootfs::enter_run) {
+                Some(Err(error)) => {
+                    let _ = write!(report, "{error:#}");
+                    UNSHARE_REFUSED
+                }
+                _ => {
+                    let observation = match Runner::new(
+                        scenario,
+                        Scope::Namespace,
+                        limits,
+                        confinement.clone(),
+                    ) {
+                        Ok(runner) => runner.observe(isolation),
+                        Err(error) => refused(isolation, error),
+                    };
+                    send(&mut report, &observation)
+                }
             };
-            let status = send(&mut report, &observation);
             // SAFETY: as for the worker: no exit handlers, no flushing of inherited buffers.
             unsafe { libc::_exit(status) }
         }
@@ -437,29 +766,45 @@ fn refused(isolation: Isolation, error: anyhow::Error) -> Observation {
     }
 }
 
-fn send(report: &mut std::fs::File, observation: &Observation) -> i32 {
+fn send<T: serde::Serialize>(report: &mut std::fs::File, value: &T) -> i32 {
     // One write, not one per JSON token.
-    let sent = serde_json::to_vec(observation)
+    let sent = serde_json::to_vec(value)
         .map_err(std::io::Error::from)
         .and_then(|json| report.write_all(&json));
     i32::from(sent.is_err())
 }
 
-/// Enters a new user namespace in which the caller is root (uid and gid 0 map to the caller's).
-fn enter_user_namespace() -> Result<()> {
-    let uid = nix::unistd::getuid();
-    let gid = nix::unistd::getgid();
-    unshare(CloneFlags::CLONE_NEWUSER).context("unshare(CLONE_NEWUSER)")?;
-    // Must precede gid_map for an unprivileged caller; absent before Linux 3.19.
-    match std::fs::write("/proc/self/setgroups", "deny") {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-            return Err(error).context("Failed to write /proc/self/setgroups");
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_isolation_line_names_the_tier_and_what_it_guarantees() {
+        let root = isolation_line("namespaces").expect("a line");
+        assert!(root.starts_with("isolation: namespaces: "), "{root}");
+        assert!(
+            root.contains("uid 2000001000 (a dedicated uid, not root)"),
+            "{root}"
+        );
+        let user = isolation_line("namespaces (user namespace)").expect("a line");
+        assert!(
+            user.contains("as your own uid with no capabilities"),
+            "{user}"
+        );
+        for line in [&root, &user] {
+            assert!(line.contains("out of its reach"), "{line}");
         }
-        _ => {}
+        let host = isolation_line("host").expect("a line");
+        assert!(
+            host.starts_with("isolation: host: NOT A SANDBOX."),
+            "{host}"
+        );
+        assert_eq!(isolation_line("none"), None);
+        let noted = isolation_line("host; no system-call trace (ptrace refused)").expect("a line");
+        assert!(
+            noted.starts_with("isolation: host: NOT A SANDBOX.")
+                && noted.ends_with(" (no system-call trace (ptrace refused))"),
+            "{noted}"
+        );
     }
-    std::fs::write("/proc/self/uid_map", format!("0 {uid} 1"))
-        .context("Failed to write /proc/self/uid_map")?;
-    std::fs::write("/proc/self/gid_map", format!("0 {gid} 1"))
-        .context("Failed to write /proc/self/gid_map")?;
-    Ok(())
 }

@@ -87,10 +87,15 @@ pub struct Observation {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Isolation {
-    /// Private IPC and PID namespaces; `user_namespace` when made without root privileges.
-    Namespaces { user_namespace: bool },
-    /// Neither was allowed: the run shared the machine's IPC namespace (see `sandbox`'s docs
-    /// for the rules that keep the machine's own segments safe then).
+    /// The sandbox: private user, IPC, PID, mount, network, UTS and cgroup namespaces, the
+    /// program as an unprivileged uid with no capabilities under a seccomp filter (see
+    /// `sandbox`'s docs). `self_mapped`: the grader was an ordinary user, and the program ran as
+    /// that user's own uid; otherwise the grader was root, and the program ran as a uid of a
+    /// dedicated range.
+    Namespaces { self_mapped: bool },
+    /// No namespace was allowed: the run shared the machine's namespaces, with the grader's
+    /// rights. Not a sandbox (see `sandbox`'s docs for the rules that keep the machine's own
+    /// segments safe then).
     Host,
 }
 

@@ -55,7 +55,7 @@ fn host_mode_grades_and_says_so() {
     );
     assert_eq!(report.isolation, "host");
     assert!(
-        grader::report::human::render(&report, false).contains("namespaces were not available")
+        grader::report::human::render(&report, false).contains("isolation: host: NOT A SANDBOX")
     );
     assert_eq!(
         grader::proc_shm::read().expect("the table"),

@@ -161,3 +161,39 @@ fn the_sandbox_falls_back_to_host_mode_when_no_namespace_is_allowed() {
     assert_eq!(observation.steps[0].exit, Exit::Code(0));
     assert_eq!(observation.segments.len(), 2);
 }
+
+/// Host mode is no sandbox: `--submission` refuses to run where no namespace is allowed,
+/// before building anything, and says why and what to do, unless `--unsafe-host` is given.
+#[test]
+fn a_submission_is_refused_in_host_mode_without_unsafe_host() {
+    let submission = tempfile::tempdir().expect("a folder");
+    std::fs::write(submission.path().join("Cargo.toml"), "[workspace]\n").expect("Cargo.toml");
+    std::fs::create_dir(submission.path().join("exercises")).expect("exercises/");
+    let limit = "for kind in user ipc pid mnt net; do echo 0 > /proc/sys/user/max_${kind}_namespaces; done; exec \"$@\"";
+    let output = std::process::Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--ipc",
+            "sh",
+            "-c",
+            limit,
+            "sh",
+        ])
+        .arg(grader_exe())
+        .arg("--submission")
+        .arg(submission.path())
+        .output()
+        .expect("unshare is installed");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Refusing to grade a submission without a sandbox")
+            && stderr.contains("--unsafe-host"),
+        "{stderr}"
+    );
+    assert!(
+        !submission.path().join("target").exists(),
+        "nothing was built"
+    );
+}

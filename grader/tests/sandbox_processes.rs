@@ -13,9 +13,7 @@ fn exit_code_and_both_streams_are_reported() {
     let observation = run_once(&shell(&["echo out; echo err >&2; exit 7"]));
     assert_eq!(
         observation.isolation,
-        Isolation::Namespaces {
-            user_namespace: false
-        }
+        Isolation::Namespaces { self_mapped: false }
     );
     let step = &observation.steps[0];
     assert_eq!(step.exit, Exit::Code(7));
@@ -225,8 +223,9 @@ fn the_program_is_pinned_to_the_cpu_asked_for() {
 
 #[test]
 fn the_program_runs_with_resource_limits() {
-    let observation = run_once(&shell(&["ulimit -v; ulimit -c"]));
-    assert_eq!(observation.steps[0].stdout.text, "1048576\n0\n");
+    let observation = run_once(&shell(&["ulimit -v; ulimit -c; ulimit -f"]));
+    // 1 GiB of address space (KiB), no core, 1 MiB per file (dash counts 512-byte blocks).
+    assert_eq!(observation.steps[0].stdout.text, "1048576\n0\n2048\n");
 }
 
 #[test]
@@ -238,6 +237,11 @@ fn a_program_that_cannot_start_is_a_sandbox_error() {
     assert!(
         error.contains("/nonexistent/shmlab-program") && error.contains("ENOENT"),
         "{error}"
+    );
+    assert_ne!(
+        observations[0].isolation,
+        grader::scenario::Isolation::Host,
+        "a missing program is no reason to leave the sandbox"
     );
     assert!(observations[0].steps.is_empty());
 }
@@ -313,28 +317,48 @@ fn killing_the_sandbox_ends_the_whole_run() {
     });
 }
 
-/// As root (exempt from RLIMIT_NPROC) the run goes into a pids cgroup of its own, which is
-/// gone afterwards, whether the sandbox was started by `run` or directly.
+/// As root the run goes into a pids cgroup of its own (seen from the machine: the program has
+/// no /sys), which is gone afterwards, whether the sandbox was started by `run` or directly.
 #[test]
 fn as_root_the_run_is_capped_by_a_pids_cgroup_that_is_removed_after() {
     let hierarchy = std::path::Path::new("/sys/fs/cgroup/pids");
-    if !nix::unistd::geteuid().is_root() || !hierarchy.join("cgroup.procs").exists() {
-        eprintln!("skipped: needs root and a cgroup v1 pids hierarchy");
-        return;
-    }
-    let script = "cgroup=$(grep :pids: /proc/self/cgroup | cut -d: -f3); \
-                  echo $cgroup; cat /sys/fs/cgroup/pids$cgroup/pids.max";
-    let scenario = shell(&[script]);
-    let by_run = run_once(&scenario).steps[0].stdout.text.clone();
-    let by_hand = run_wrapped(&["env"], &scenario).expect("env is installed")[0].steps[0]
-        .stdout
-        .text
-        .clone();
-    for output in [by_run, by_hand] {
-        let (cgroup, max) = output.trim().split_once('\n').expect("two lines");
-        assert!(cgroup.contains("/shmlab-sandbox-"), "{output}");
-        assert_eq!(max, grader::sandbox::MAX_TASKS.to_string());
-        let dir = hierarchy.join(cgroup.trim_start_matches('/'));
+    assert!(
+        nix::unistd::geteuid().is_root() && hierarchy.join("cgroup.procs").exists(),
+        "needs root and a cgroup v1 pids hierarchy"
+    );
+    for by_run in [true, false] {
+        let token = token();
+        let mut scenario = shell(&[&format!("ls /sys/fs/cgroup; sleep 60; : {token}")]);
+        scenario.timeout = Duration::from_millis(1500);
+        let running = std::thread::spawn(move || {
+            if by_run {
+                run_once(&scenario)
+            } else {
+                run_wrapped(&["env"], &scenario).expect("env is installed")[0].clone()
+            }
+        });
+        eventually("the program runs", || !processes_with(&token).is_empty());
+        let pid = processes_with(&token)[0].clone();
+        let membership = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("cgroup");
+        let cgroup = membership
+            .lines()
+            .find_map(|line| line.split_once(":pids:"))
+            .map(|(_, path)| path.trim_start_matches('/').to_owned())
+            .expect("a pids line");
+        assert!(cgroup.starts_with("shmlab-sandbox-"), "{membership}");
+        let dir = hierarchy.join(&cgroup);
+        let max = std::fs::read_to_string(dir.join("pids.max")).expect("pids.max");
+        assert_eq!(max.trim(), grader::sandbox::MAX_TASKS.to_string());
+        let observation = running.join().expect("the run");
+        assert_eq!(observation.steps[0].exit, Exit::TimedOut);
+        assert!(
+            observation.steps[0]
+                .stderr
+                .text
+                .contains("No such file or directory"),
+            "no /sys in the sandbox: {:?}",
+            observation.steps[0].stderr.text
+        );
         assert!(!dir.exists(), "{} was not removed", dir.display());
     }
 }

@@ -102,12 +102,13 @@ pub fn render_results(report: &Report, color: bool) -> String {
     for exercise in &report.exercises {
         render_exercise(&mut out, exercise, name_width, &style);
     }
-    if report.isolation == "host" {
-        let _ = writeln!(
-            out,
-            "{}",
-            style.yellow("note: namespaces were not available, so the programs ran in this machine's IPC namespace")
-        );
+    if let Some(line) = crate::sandbox::isolation_line(&report.isolation) {
+        let line = if report.isolation.starts_with("host") {
+            style.yellow(&line)
+        } else {
+            style.dim(&line)
+        };
+        let _ = writeln!(out, "{line}");
     }
     out
 }

@@ -63,7 +63,7 @@ impl Limits {
 /// True unless the caller is in a user namespace of its own (then even its uid 0 is an
 /// ordinary user to the kernel, and RLIMIT_NPROC applies): the initial namespace maps every uid
 /// to itself.
-fn in_initial_user_namespace() -> bool {
+pub fn in_initial_user_namespace() -> bool {
     std::fs::read_to_string("/proc/self/uid_map").is_ok_and(|map| {
         let fields: Vec<&str> = map.split_whitespace().collect();
         fields == ["0", "0", "4294967295"]

@@ -1,16 +1,12 @@
 //! Which processes belong to the run, read from `/proc`.
 //!
-//! The sandbox does not mount a `/proc` of its own (that would need a mount namespace, and is
-//! refused in some containers), so it reads the machine's: there, pids are the machine's, and a
-//! process belongs to the run when its `ns/pid` link names the run's PID namespace. Its pid as
-//! the run sees it (what `getpid`, `waitpid` and the kernel's `cpid` show inside) is the last
-//! number of the `NSpid` line of its `status`. In host mode there is no PID namespace; the run
-//! is then the sandbox's descendants, found by following `PPid` (orphans stay descendants,
-//! since the sandbox is their subreaper).
+//! In the namespace tiers, `/proc` is the run's own (init mounts it for its PID namespace), so
+//! every process it lists but init belongs to the run, under the pid the run sees (what
+//! `getpid`, `waitpid` and the kernel's `cpid` show inside). In host mode there is no PID
+//! namespace and `/proc` is the machine's; the run is then the sandbox's descendants, found by
+//! following `PPid` (orphans stay descendants, since the sandbox is their subreaper).
 
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, FromRawFd};
-use std::os::unix::fs::MetadataExt;
 
 /// A process as `/proc/PID/status` describes it.
 #[derive(Clone, Debug)]
@@ -26,47 +22,19 @@ pub struct Process {
     pub exiting: bool,
 }
 
-/// The processes in the caller's PID namespace, the caller excepted.
+/// The processes of the caller's PID namespace (whose init the caller is), but the caller.
 pub fn in_my_pid_namespace() -> Vec<Process> {
-    let Ok(mine) = std::fs::metadata("/proc/self/ns/pid") else {
-        return Vec::new();
-    };
     let me = std::process::id() as i32;
     let mut processes = all();
-    processes.retain(|process| {
-        std::fs::metadata(format!("/proc/{}/ns/pid", process.proc_pid))
-            .is_ok_and(|ns| ns.ino() == mine.ino() && ns.dev() == mine.dev())
-            && process.pid != me
-            && process.pid != 1
-    });
+    processes.retain(|process| process.pid != me && process.pid != 1);
     processes
 }
 
-/// The name of the process with this pid in the caller's PID namespace (a zombie included).
-///
-/// Cheap: a pidfd for the pid, whose `fdinfo` tells its pid in `/proc`'s namespace (Linux 5.3+);
-/// else a scan of `/proc`.
-pub fn name_in_my_pid_namespace(pid: i32) -> Option<String> {
-    // SAFETY: pidfd_open takes two integers; the returned descriptor is owned below.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd >= 0 {
-        // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
-        let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
-        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd()));
-        let proc_pid = info
-            .ok()
-            .and_then(|info| field(&info, "Pid:")?.trim().parse::<i32>().ok());
-        if let Some(proc_pid) = proc_pid.filter(|&pid| pid > 0) {
-            // The pidfd pins the pid: it cannot be reused while we read.
-            return std::fs::read_to_string(format!("/proc/{proc_pid}/comm"))
-                .ok()
-                .map(|name| name.trim_end().to_owned());
-        }
-    }
-    in_my_pid_namespace()
-        .into_iter()
-        .find(|process| process.pid == pid)
-        .map(|process| process.name)
+/// The name of the process with this pid in the run's `/proc` (a zombie included).
+pub fn name_of(pid: i32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|name| name.trim_end().to_owned())
 }
 
 /// The caller's descendants (no PID namespace: pids are the machine's).

@@ -20,6 +20,7 @@ use nix::unistd::{Pid, pipe2};
 use sysv::{Attachment, Mode, ShmId, ShmatFlag, ShmgetFlag};
 
 use super::capture::Capture;
+use super::confine::Confinement;
 use super::host::HostRun;
 use super::limits::Limits;
 use super::procs;
@@ -50,12 +51,18 @@ pub struct Runner<'a> {
     scenario: &'a Scenario,
     scope: Scope,
     limits: Limits,
+    confinement: Confinement,
     /// SIGCHLD, read as data: the event loop waits for output and child exits in one `poll`.
     child_events: SignalFd,
 }
 
 impl<'a> Runner<'a> {
-    pub fn new(scenario: &'a Scenario, scope: Scope, limits: Limits) -> Result<Self> {
+    pub fn new(
+        scenario: &'a Scenario,
+        scope: Scope,
+        limits: Limits,
+        confinement: Confinement,
+    ) -> Result<Self> {
         let mut sigchld = SigSet::empty();
         sigchld.add(Signal::SIGCHLD);
         sigprocmask(SigmaskHow::SIG_BLOCK, Some(&sigchld), None)
@@ -67,6 +74,7 @@ impl<'a> Runner<'a> {
             scenario,
             scope,
             limits,
+            confinement,
             child_events,
         })
     }
@@ -112,6 +120,9 @@ impl<'a> Runner<'a> {
     }
 
     fn setup(&mut self, ids: &mut Vec<i32>, held: &mut Vec<(ShmId, Attachment)>) -> Result<()> {
+        // Made as the program's uid, as by an earlier program of the student's: then the
+        // program may use and remove them as their owner.
+        let _as_program = self.confinement.act_as_program()?;
         for segment in &self.scenario.setup {
             let failed = || {
                 format!(
@@ -161,6 +172,7 @@ impl<'a> Runner<'a> {
             &step.args,
             streams.child_side(),
             &self.limits,
+            &self.confinement,
             self.scenario.pin_cpu,
         )?;
         streams.close_child_side();
@@ -293,12 +305,10 @@ impl<'a> Runner<'a> {
 
     fn name_of(&mut self, pid: Pid) -> String {
         match &mut self.scope {
-            Scope::Namespace => procs::name_in_my_pid_namespace(pid.as_raw()).unwrap_or_default(),
+            Scope::Namespace => procs::name_of(pid.as_raw()).unwrap_or_default(),
             Scope::Host(host) => {
                 host.note_pid(pid.as_raw());
-                std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                    .map(|name| name.trim_end().to_owned())
-                    .unwrap_or_default()
+                procs::name_of(pid.as_raw()).unwrap_or_default()
             }
         }
     }

@@ -18,6 +18,7 @@ use nix::sched::{CpuSet, sched_setaffinity};
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal, sigprocmask};
 use nix::unistd::{ForkResult, Pid, fork, pipe2};
 
+use super::confine::Confinement;
 use super::limits::Limits;
 
 /// The program's standard streams, as the child must see them.
@@ -33,12 +34,13 @@ pub enum Stdio<'a> {
 }
 
 /// Where starting failed, sent from the child to the parent with the errno.
-const STAGES: [&str; 5] = [
+const STAGES: [&str; 6] = [
     "setting up its standard streams",
     "setting its resource limits",
     "pinning it to a CPU",
     "running it (exec)",
     "preparing",
+    "confining it (uid, capabilities, seccomp)",
 ];
 
 /// Forks and execs `program args`; returns its pid once `exec` has succeeded.
@@ -47,6 +49,7 @@ pub fn spawn(
     args: &[String],
     stdio: Stdio<'_>,
     limits: &Limits,
+    confinement: &Confinement,
     pin_cpu: Option<usize>,
 ) -> Result<Pid> {
     let path = CString::new(program.as_os_str().as_bytes())
@@ -74,7 +77,8 @@ pub fn spawn(
     match unsafe { fork() }.context("Failed to fork the program")? {
         ForkResult::Child => {
             drop(report_read);
-            let Err((stage, errno)) = exec_child(&path, &argv, &stdio, limits, cpus.as_ref());
+            let Err((stage, errno)) =
+                exec_child(&path, &argv, &stdio, limits, confinement, cpus.as_ref());
             let mut message = [0u8; 5];
             message[0] = stage;
             message[1..].copy_from_slice(&(errno as i32).to_ne_bytes());
@@ -120,6 +124,7 @@ fn exec_child(
     argv: &[CString],
     stdio: &Stdio<'_>,
     limits: &Limits,
+    confinement: &Confinement,
     cpus: Option<&CpuSet>,
 ) -> Result<std::convert::Infallible, (u8, Errno)> {
     // The sandbox blocks SIGCHLD (it reads it from a signalfd) and Rust ignores SIGPIPE: a
@@ -162,7 +167,10 @@ fn exec_child(
     if let Some(cpus) = cpus {
         sched_setaffinity(Pid::from_raw(0), cpus).map_err(|e| (2, e))?;
     }
-    let Err(errno) = nix::unistd::execv(path, argv);
+    // Last: the program's uid, no capabilities, no_new_privs, the deny filter, its scratch
+    // folder and environment.
+    confinement.enter().map_err(|e| (5, e))?;
+    let Err(errno) = nix::unistd::execve(path, argv, &confinement.environment);
     Err((3, errno))
 }
 

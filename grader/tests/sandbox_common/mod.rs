@@ -146,6 +146,51 @@ impl Drop for Marker {
     }
 }
 
+/// The uid of `nobody`, as which the tests run the sandbox the way an ordinary user would.
+pub const NOBODY: u32 = 65534;
+
+/// Runs `grader __sandbox` the way an ordinary user would: as `nobody` when the tests run as
+/// root, else as the user running them (already an ordinary one). It must succeed.
+pub fn run_as_ordinary_user(scenario: &Scenario) -> Vec<Observation> {
+    run_as_ordinary_user_with_env(scenario, &[])
+}
+
+/// [`run_as_ordinary_user`], with these variables added to the sandbox's environment.
+pub fn run_as_ordinary_user_with_env(
+    scenario: &Scenario,
+    environment: &[(&str, &str)],
+) -> Vec<Observation> {
+    use std::os::unix::process::CommandExt;
+    let mut command = sandbox_command(environment);
+    if nix::unistd::geteuid().is_root() {
+        command.uid(NOBODY).gid(NOBODY).current_dir("/");
+    }
+    exchange(command.spawn().expect("start the sandbox"), scenario)
+}
+
+/// Runs `grader __sandbox` as the tests' own user (root: the dedicated-range tier), with these
+/// variables added to its environment. It must succeed.
+pub fn run_with_env(scenario: &Scenario, environment: &[(&str, &str)]) -> Vec<Observation> {
+    exchange(
+        sandbox_command(environment)
+            .spawn()
+            .expect("start the sandbox"),
+        scenario,
+    )
+}
+
+fn sandbox_command(environment: &[(&str, &str)]) -> std::process::Command {
+    use std::process::{Command, Stdio};
+    let mut command = Command::new(grader_exe());
+    command
+        .arg(sandbox::SUBCOMMAND)
+        .envs(environment.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
 /// Runs `grader __sandbox` under a wrapper command (e.g. `setpriv ...`, `unshare ...`), the
 /// wrapper's arguments first; `None` if the wrapper is not installed.
 pub fn run_wrapped(wrapper: &[&str], scenario: &Scenario) -> Option<Vec<Observation>> {

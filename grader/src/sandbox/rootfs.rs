@@ -1,0 +1,332 @@
+//! The filesystem a graded program sees: a read-only root with the system's programs and
+//! libraries, the program's own binary, a few devices, a fresh `/proc` of the run's PID
+//! namespace and a writable scratch directory; nothing of `/home`, `/root`, the machine's
+//! `/tmp`, the checkout, `/sys` (so no cgroup tree) or `/proc` of the machine.
+//!
+//! Built in two halves, in the order bubblewrap uses (new mount namespace, mounts made
+//! private, a tmpfs as the new root, bind mounts into it, `pivot_root`, the old root
+//! detached), because the kernel mounts a `proc` in a user namespace only while a fully visible
+//! one is in the mount namespace:
+//!
+//! 1. [`build`], once per sandbox process, in its new mount namespace: the tmpfs root (on the
+//!    machine's `/tmp`, hidden in this namespace only), the bind mounts, each remounted
+//!    read-only, `nosuid` and `nodev` (but the devices), a private `devpts`, then `pivot_root`
+//!    with the old root kept at [`OLD_ROOT`], and the new root made read-only.
+//! 2. [`enter_run`], in each repeat's init, in the repeat's own copy of that mount namespace:
+//!    `proc` on `/proc` (the run's PID namespace: no machine pid, no `ns/` link of anything
+//!    outside), the old root detached for good, and a fresh tmpfs on [`SCRATCH`], owned by the
+//!    program's uid, as its working directory and `HOME`.
+
+use std::ffi::OsString;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+
+/// Where [`build`] assembles the new root, in the sandbox's own mount namespace.
+const ASSEMBLY: &str = "/tmp";
+/// Where the old root waits, inside the new one, until each run's init detaches it.
+const OLD_ROOT: &str = "/oldroot";
+/// The program's writable scratch directory: its working directory and `HOME`. Not `/tmp`
+/// (which stays read-only and empty): a checkout may well live there (CI), and its programs
+/// are bound at their own paths. A program under this path is refused.
+pub const SCRATCH: &str = "/run/scratch";
+/// The scratch tmpfs: 16 MiB, 1024 files, only the program's.
+const SCRATCH_SIZE: &str = "size=16m,nr_inodes=1024,mode=0700";
+
+/// What a dynamically linked program needs from the system: programs and libraries (or the
+/// symbolic links that point into `/usr`, as they are on the machine).
+/// (`/nix/store` holds them all on NixOS.)
+const SYSTEM_DIRS: [&str; 9] = [
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc/alternatives",
+    "/nix/store",
+];
+/// The dynamic linker's cache (it finds libraries without it, more slowly).
+const SYSTEM_FILES: [&str; 1] = ["/etc/ld.so.cache"];
+/// Parts of `/proc` that configure the kernel, covered read-only.
+const PROC_KNOBS: [&str; 4] = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"];
+/// Devices every program may use.
+const DEVICES: [&str; 5] = [
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+];
+
+/// The program's binary, opened (`O_PATH`) while the sandbox still had the grader's access to
+/// its folders, and where it is to appear.
+pub struct Program {
+    fd: OwnedFd,
+    path: PathBuf,
+    /// One of the system's programs (under [`SYSTEM_DIRS`]), visible anyway.
+    system: bool,
+}
+
+impl Program {
+    pub fn open(path: &Path) -> Result<Program> {
+        let fd = nix::fcntl::open(
+            path,
+            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .with_context(|| format!("Failed to open the program {}", path.display()))?;
+        let real = std::fs::canonicalize(path)
+            .with_context(|| format!("Failed to resolve {}", path.display()))?;
+        if !path.is_absolute() || path.starts_with(SCRATCH) {
+            bail!(
+                "the sandbox runs programs by absolute path outside {SCRATCH}, not {}",
+                path.display()
+            );
+        }
+        Ok(Program {
+            fd,
+            path: path.to_path_buf(),
+            system: SYSTEM_DIRS.iter().any(|dir| real.starts_with(dir)),
+        })
+    }
+}
+
+/// Part 1: call in a fresh mount namespace of a fresh user namespace, with `/proc` still the
+/// machine's. Afterwards `/` is the new root.
+pub fn build(program: &Program) -> Result<()> {
+    let none: Option<&str> = None;
+    mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none)
+        .context("Failed to make the sandbox's mounts private")?;
+    let root = Path::new(ASSEMBLY);
+    mount(
+        Some("tmpfs"),
+        root,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some("size=1m,nr_inodes=4096,mode=0755"),
+    )
+    .context("Failed to mount the sandbox's root tmpfs")?;
+    let inside = |path: &str| root.join(path.trim_start_matches('/'));
+    for dir in [
+        "/etc", "/dev", "/dev/pts", "/proc", "/tmp", SCRATCH, OLD_ROOT,
+    ] {
+        create_dir(&inside(dir))?;
+    }
+    for dir in SYSTEM_DIRS {
+        let Ok(metadata) = std::fs::symlink_metadata(dir) else {
+            continue; // not on this machine
+        };
+        if metadata.file_type().is_symlink() {
+            let target =
+                std::fs::read_link(dir).with_context(|| format!("Failed to read link {dir}"))?;
+            symlink(&target, inside(dir))
+                .with_context(|| format!("Failed to link {dir} in the sandbox"))?;
+        } else {
+            create_dir(&inside(dir))?;
+            bind_read_only(Path::new(dir), &inside(dir), true)?;
+        }
+    }
+    for file in SYSTEM_FILES {
+        if Path::new(file).is_file() {
+            create_file(&inside(file))?;
+            bind_read_only(Path::new(file), &inside(file), true)?;
+        }
+    }
+    for device in DEVICES {
+        create_file(&inside(device))?;
+        bind_read_only(Path::new(device), &inside(device), false)?;
+    }
+    // A private instance: the machine's terminals stay out of reach. Only the dialog steps use
+    // a terminal, so a kernel that refuses it fails those steps, not the sandbox.
+    let pts = inside("/dev/pts");
+    if mount(
+        Some("devpts"),
+        &pts,
+        Some("devpts"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620"),
+    )
+    .is_ok()
+    {
+        symlink("pts/ptmx", inside("/dev/ptmx")).context("Failed to link /dev/ptmx")?;
+    }
+    bind_program(program, root)?;
+
+    nix::unistd::chdir(root).context("Failed to enter the sandbox's root")?;
+    nix::unistd::pivot_root(".", &inside(OLD_ROOT)).context("Failed to pivot_root")?;
+    nix::unistd::chdir("/").context("Failed to enter /")?;
+    mount(
+        none,
+        "/",
+        none,
+        MsFlags::MS_REMOUNT
+            | MsFlags::MS_BIND
+            | MsFlags::MS_RDONLY
+            | MsFlags::MS_NOSUID
+            | MsFlags::MS_NODEV,
+        none,
+    )
+    .context("Failed to make the sandbox's root read-only")?;
+    Ok(())
+}
+
+/// Part 2: call in a run's init (pid 1 of its PID namespace) in its own copy of the mount
+/// namespace [`build`] made; `ids` owns the scratch directory.
+pub fn enter_run(ids: (u32, u32)) -> Result<()> {
+    let none: Option<&str> = None;
+    mount(
+        Some("proc"),
+        "/proc",
+        Some("proc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        none,
+    )
+    .context("Failed to mount the run's /proc")?;
+    // As bubblewrap does: the kernel's knobs under /proc read-only, though only the machine's
+    // root may write them anyway.
+    for knobs in PROC_KNOBS {
+        let path = Path::new(knobs);
+        if path.exists() {
+            bind_read_only(path, path, true)?;
+        }
+    }
+    umount2(OLD_ROOT, MntFlags::MNT_DETACH).context("Failed to detach the machine's root")?;
+    let (uid, gid) = ids;
+    mount(
+        Some("tmpfs"),
+        SCRATCH,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some(format!("{SCRATCH_SIZE},uid={uid},gid={gid}").as_str()),
+    )
+    .context("Failed to mount the scratch directory")?;
+    Ok(())
+}
+
+/// Makes `program` appear at its own path in the new root (its folders empty but for it),
+/// unless it is one of the system's programs, already there.
+fn bind_program(program: &Program, root: &Path) -> Result<()> {
+    if program.system {
+        return Ok(());
+    }
+    let target = root.join(program.path.strip_prefix("/").unwrap_or(&program.path));
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("Failed to create {}", parent.display()))?;
+    }
+    create_file(&target)?;
+    // The magic link resolves to the file itself, whatever folders lie on its path.
+    let source = PathBuf::from(format!("/proc/self/fd/{}", program.fd.as_raw_fd()));
+    bind_read_only(&source, &target, true)
+}
+
+/// Bind-mounts `source` (with what is mounted under it) on `target`, then remounts each of
+/// those mounts read-only (`nosuid`, and `nodev` when `no_devices`), keeping the
+/// flags the kernel locked (e.g. `noexec` inherited from the machine).
+fn bind_read_only(source: &Path, target: &Path, no_devices: bool) -> Result<()> {
+    let none: Option<&str> = None;
+    mount(
+        Some(source),
+        target,
+        none,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        none,
+    )
+    .with_context(|| {
+        format!(
+            "Failed to bind {} into the sandbox at {}",
+            source.display(),
+            target.display()
+        )
+    })?;
+    let mut mounts = vec![target.to_path_buf()];
+    if target.is_dir() {
+        // (A file has nothing mounted under it: no need to read the mount table.)
+        mounts.extend(submounts(target));
+    }
+    for mount_point in mounts {
+        let current = nix::sys::statvfs::statvfs(&mount_point)
+            .with_context(|| format!("Failed to read the flags of {}", mount_point.display()))?;
+        let mut flags = MsFlags::MS_REMOUNT
+            | MsFlags::MS_BIND
+            | MsFlags::MS_RDONLY
+            | MsFlags::MS_NOSUID
+            | locked_flags(current.flags());
+        if no_devices {
+            flags |= MsFlags::MS_NODEV;
+        }
+        mount(none, &mount_point, none, flags, none)
+            .with_context(|| format!("Failed to make {} read-only", mount_point.display()))?;
+    }
+    Ok(())
+}
+
+/// The flags a remount must keep: an unprivileged remount may add restrictions, not lift them.
+fn locked_flags(current: nix::sys::statvfs::FsFlags) -> MsFlags {
+    use nix::sys::statvfs::FsFlags;
+    let mut flags = MsFlags::empty();
+    for (has, keep) in [
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ] {
+        if current.contains(has) {
+            flags |= keep;
+        }
+    }
+    flags
+}
+
+/// The mount points strictly under `dir`, from `/proc/self/mountinfo`.
+fn submounts(dir: &Path) -> Vec<PathBuf> {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return Vec::new();
+    };
+    info.lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(unescape_mount_point)
+        .filter(|point| point != dir && point.starts_with(dir))
+        .collect()
+}
+
+/// mountinfo writes space, tab, newline and backslash as octal escapes (`\040`).
+fn unescape_mount_point(field: &str) -> PathBuf {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let octal = bytes
+            .get(at + 1..at + 4)
+            .and_then(|digits| std::str::from_utf8(digits).ok())
+            .and_then(|digits| u8::from_str_radix(digits, 8).ok());
+        match (bytes[at], octal) {
+            (b'\\', Some(byte)) => {
+                out.push(byte);
+                at += 4;
+            }
+            (byte, _) => {
+                out.push(byte);
+                at += 1;
+            }
+        }
+    }
+    PathBuf::from(OsString::from_vec(out))
+}
+
+fn create_dir(path: &Path) -> Result<()> {
+    std::fs::create_dir_all(path).with_context(|| format!("Failed to create {}", path.display()))
+}
+
+fn create_file(path: &Path) -> Result<()> {
+    std::fs::File::create(path)
+        .map(drop)
+        .with_context(|| format!("Failed to create {}", path.display()))
+}

@@ -1,0 +1,85 @@
+//! The user namespace each sandbox lives in, and the uid its programs get there.
+//!
+//! Two mappings, one per tier:
+//!
+//! - **Dedicated range** (the grader is root, [`Tier::Namespaces`](super::Tier)): the machine's
+//!   uids and gids [`RANGE_BASE`] … `RANGE_BASE + 65535` appear inside as 0 … 65535. The
+//!   sandbox's own processes (init, the tracer) become 0 inside (host uid `RANGE_BASE`), with
+//!   every capability *in the namespace* and none on the machine; the program runs as
+//!   [`PROGRAM_ID`] inside, host uid `RANGE_BASE + 1000`, with none at all. The machine's root
+//!   is not mapped, so nothing inside acts as root on anything of the machine's.
+//!
+//!   Why `2_000_000_000`: far above login users (1000–60000), systemd's dynamic users
+//!   (61184–65519) and the subordinate ranges of `/etc/subuid` (conventionally 100000 in 64 Ki
+//!   blocks per user); between systemd's container ranges (524288–1879048191) and its
+//!   "foreign" range (2147352576–2147418111); below 2^31, so tools that read uids as signed
+//!   numbers still see them right. No file on the machine is owned by these uids, and every
+//!   sandbox has its own namespace, so `RLIMIT_NPROC` (counted per user namespace since Linux
+//!   5.14) caps each run's processes separately. The parent writes the maps, as only a writer
+//!   with `CAP_SETUID` in the parent namespace may map more than its own uid.
+//! - **Self-mapping** (an ordinary user, [`Tier::UserNamespace`](super::Tier)): the kernel lets
+//!   an unprivileged process map only its own uid and gid, and only after `setgroups` is denied.
+//!   The program then runs as the caller's own uid (the same number inside and out), with no
+//!   capabilities; its supplementary groups stay (nobody can drop them without `setgroups`).
+//!   Refused to the machine's root, whose own uid is the one that must never run a program.
+
+use std::fs;
+use std::io::ErrorKind;
+
+use anyhow::{Context, Result, bail};
+use nix::unistd::{Gid, Pid, Uid, setgroups, setresgid, setresuid};
+
+/// The first of the machine's uids (and gids) mapped into a root-tier sandbox.
+pub const RANGE_BASE: u32 = 2_000_000_000;
+/// How many uids the range maps.
+pub const RANGE_SIZE: u32 = 65_536;
+/// The program's uid and gid inside a root-tier sandbox (host uid `RANGE_BASE + PROGRAM_ID`).
+pub const PROGRAM_ID: u32 = 1000;
+
+/// Writes the dedicated range's maps for `child`, which has just unshared its user namespace.
+/// Called by the parent, root on the machine.
+pub fn map_range(child: Pid) -> Result<()> {
+    let map = format!("0 {RANGE_BASE} {RANGE_SIZE}");
+    for file in ["uid_map", "gid_map"] {
+        let path = format!("/proc/{child}/{file}");
+        fs::write(&path, &map).with_context(|| format!("Failed to write {map:?} to {path}"))?;
+    }
+    Ok(())
+}
+
+/// In the child, once [`map_range`] is done: becomes uid and gid 0 of the namespace (host
+/// `RANGE_BASE`), keeping its capabilities there, and drops the machine's supplementary groups.
+pub fn become_range_root() -> Result<()> {
+    setgroups(&[]).context("Failed to drop the supplementary groups")?;
+    setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
+        .context("Failed to become gid 0 of the sandbox's user namespace")?;
+    setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
+        .context("Failed to become uid 0 of the sandbox's user namespace")?;
+    Ok(())
+}
+
+/// Unshares a user namespace mapping only the caller's own uid and gid to themselves; returns
+/// them (the program's ids inside).
+pub fn enter_self_mapped() -> Result<(u32, u32)> {
+    let uid = nix::unistd::getuid();
+    let gid = nix::unistd::getgid();
+    if uid.is_root() && super::limits::in_initial_user_namespace() {
+        bail!(
+            "the self-mapped user namespace would run the program as this machine's root; as root \
+             the sandbox maps a dedicated uid range instead"
+        );
+    }
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER).context("unshare(CLONE_NEWUSER)")?;
+    // Must precede gid_map for an unprivileged caller; absent before Linux 3.19.
+    match fs::write("/proc/self/setgroups", "deny") {
+        Err(error) if error.kind() != ErrorKind::NotFound => {
+            return Err(error).context("Failed to write /proc/self/setgroups");
+        }
+        _ => {}
+    }
+    fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"))
+        .context("Failed to write /proc/self/uid_map")?;
+    fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"))
+        .context("Failed to write /proc/self/gid_map")?;
+    Ok((uid.as_raw(), gid.as_raw()))
+}
