@@ -57,6 +57,7 @@
 //! failed, 2 when the grader itself could not run ([`app::exit_status`]).
 
 pub mod app;
+pub mod atomic_write;
 pub mod build;
 pub mod checks;
 pub mod cli;

@@ -9,10 +9,9 @@ pub mod gradescope;
 pub mod human;
 pub mod json;
 
-use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 /// The whole run.
@@ -183,16 +182,8 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
     }
 }
 
-/// Writes `text` to `path` through a temporary file and a rename, so that a reader (or a crash)
-/// never sees half a file.
-pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    std::fs::write(&temporary, text)
-        .with_context(|| format!("Failed to write {}", Path::new(&temporary).display()))?;
-    std::fs::rename(&temporary, path)
-        .with_context(|| format!("Failed to replace {}", path.display()))
-}
+/// Kept here for the callers that write reports; the one helper is in [`crate::atomic_write`].
+pub use crate::atomic_write::write_atomically;
 
 #[cfg(test)]
 mod tests;
