@@ -86,4 +86,24 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Grade a whole class: every submission in a folder (one checkout, folder or archive per
+    /// student, as --submission takes them), with a gradebook (grades.csv), one JSON report per
+    /// student and a class report (report.html). A rerun skips unchanged submissions.
+    Batch(crate::batch::BatchArgs),
+    /// Join the output folders of `batch --shard` runs into one gradebook and class report.
+    Merge {
+        /// The shards' output folders.
+        #[arg(value_name = "DIR", required = true)]
+        shards: Vec<PathBuf>,
+        /// Where to write the merged gradebook, reports and class report.
+        #[arg(long, value_name = "DIR", default_value = "gradebook")]
+        out: PathBuf,
+    },
+    /// Write a made-up class of COUNT submissions into DIR (for the batch benchmark).
+    #[command(name = "__sample-class", hide = true)]
+    SampleClass {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 40)]
+        count: usize,
+    },
 }

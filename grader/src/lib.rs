@@ -58,6 +58,7 @@
 
 pub mod app;
 pub mod atomic_write;
+pub mod batch;
 pub mod build;
 pub mod checks;
 pub mod cli;
