@@ -386,25 +386,30 @@ fn bar_chart(
                     .margin(12)
                     .x_label_area_size(40)
                     .y_label_area_size(45)
-                    .build_cartesian_2d((0u32..count).into_segmented(), 0u32..highest + 1)?;
+                    // A segmented range of 0..n has n + 1 segments.
+                    .build_cartesian_2d((0u32..count - 1).into_segmented(), 0u32..highest + 1)?;
                 chart
                     .configure_mesh()
                     .disable_x_mesh()
+                    .light_line_style(WHITE)
                     .x_labels(count as usize)
                     .x_label_formatter(&label)
                     .y_desc(y_desc)
                     .draw()?;
-                chart.draw_series(
-                    Histogram::vertical(&chart)
-                        .style(color.filled())
-                        .margin(6)
-                        .data(
-                            values
-                                .iter()
-                                .enumerate()
-                                .map(|(index, value)| (index as u32, *value)),
-                        ),
-                )?;
+                // Rectangles in order (plotters' Histogram gathers bars in a HashMap, whose
+                // order would make the page differ from run to run).
+                chart.draw_series(values.iter().enumerate().map(|(index, value)| {
+                    let index = index as u32;
+                    let mut bar = Rectangle::new(
+                        [
+                            (SegmentValue::Exact(index), 0),
+                            (SegmentValue::Exact(index + 1), *value),
+                        ],
+                        color.filled(),
+                    );
+                    bar.set_margin(0, 0, 6, 6);
+                    bar
+                }))?;
                 area.present()?;
                 Ok(())
             });
