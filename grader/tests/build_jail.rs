@@ -3,8 +3,6 @@
 //! proc macro). It must not read root-only files, write outside its target folder and
 //! scratch space, reach the network, see the machine's processes, or keep any capability.
 
-mod grading_common;
-
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

@@ -301,6 +301,7 @@ fn a_wrapped_zip_loose_files_and_a_tarball_grade_like_the_checkout() {
     write(&checkout.join("exercises/01-create/src/main.rs"), &create);
     write(&checkout.join("exercises/02-attach/src/main.rs"), &attach);
     write(&checkout.join("Cargo.toml"), b"[workspace]\n");
+    let before = grading_common::host_segments();
     let (code, expected, stderr) = grade(&checkout, &["create", "attach"]);
     assert_eq!(code, Some(0), "{stderr}");
     let wrapped = dir.path().join("wrapped.zip");
@@ -337,6 +338,7 @@ fn a_wrapped_zip_loose_files_and_a_tarball_grade_like_the_checkout() {
         assert_eq!(code, Some(0), "{}: {stderr}", path.display());
         assert_eq!(outcome(&report), outcome(&expected), "{}", path.display());
     }
+    grading_common::assert_no_new_segment(&before);
 }
 
 /// As an ordinary user the build runs in a user namespace of that user's: graded here as
@@ -440,4 +442,28 @@ fn an_ordinary_user_builds_and_grades_a_submission_too() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("✓ create   10/10"), "{stdout}");
+}
+
+/// A constant of 4 GiB would have the compiler take that much of the machine's memory: the
+/// build's memory limit turns it into a compile error.
+#[test]
+fn a_constant_too_big_for_the_build_does_not_compile() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    write(
+        &dir.path().join("create.rs"),
+        b"static BIG: [u8; 1 << 32] = [1; 1 << 32];\nfn main() {\n    println!(\"{}\", BIG[7]);\n}\n",
+    );
+    let (code, report, stderr) = grade(dir.path(), &["create"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(
+        outcome(&report),
+        [("create".into(), "did-not-compile".into(), 0.0)]
+    );
+    let compiler = report["exercises"][0]["compiler_output"]
+        .as_str()
+        .expect("the compiler's messages");
+    assert!(
+        compiler.contains("tried to allocate more memory than available to compiler"),
+        "{compiler}"
+    );
 }

@@ -68,7 +68,10 @@ impl Toolchain {
         let from_cargo = std::env::var_os("CARGO")
             .map(PathBuf::from)
             .and_then(|cargo| Some(cargo.parent()?.parent()?.to_path_buf()))
-            .filter(|sysroot| sysroot.join("bin/rustc").is_file());
+            // A real sysroot, not rustup's proxies in ~/.cargo/bin (they need ~/.rustup).
+            .filter(|sysroot| {
+                sysroot.join("bin/rustc").is_file() && sysroot.join("lib/rustlib").is_dir()
+            });
         let sysroot = match from_cargo {
             Some(sysroot) => sysroot,
             None => {
@@ -80,7 +83,7 @@ impl Toolchain {
                 PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
             }
         };
-        if !sysroot.join("bin/cargo").is_file() {
+        if !sysroot.join("bin/cargo").is_file() || !sysroot.join("lib/rustlib").is_dir() {
             bail!(
                 "the toolchain at {} has no bin/cargo; install Rust with rustup",
                 sysroot.display()

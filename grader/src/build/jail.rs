@@ -28,8 +28,9 @@
 //!   directory. The overlay is mounted after the switch to the jail's uid, so that overlay's
 //!   copy-up runs with credentials the namespace maps.
 //! - **Limits**: `RLIMIT_FSIZE` (no file over 512 MiB, against a crate that compiles into a
-//!   disk-filling binary), no core dumps, and a wall-clock timeout after which the namespace is
-//!   killed.
+//!   disk-filling binary), `RLIMIT_AS` (2 GiB per process, against a source that makes the
+//!   compiler allocate without end), no core dumps, and a wall-clock timeout after which the
+//!   namespace is killed.
 //!
 //! # How
 //!
@@ -81,6 +82,11 @@ pub const OVERLAY_FAILED: &str = "Failed to mount the overlay";
 
 /// Largest file the jailed command may write.
 const MAX_FILE_BYTES: u64 = 512 << 20;
+
+/// Address space of each process in the jail: rustc needs well under 1 GiB for the lab (and
+/// for its dependencies); a source that makes it allocate more (a 4 GiB constant) fails to
+/// compile instead of taking the machine's memory.
+const MAX_MEMORY_BYTES: u64 = 2 << 30;
 
 /// Paths of the machine shown read-only in every jail (those that exist): the programs and
 /// libraries, and what the C linker reads in /etc.
@@ -453,6 +459,7 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
     std::env::set_current_dir(&jail.cwd)
         .with_context(|| format!("Failed to enter {} in the jail", jail.cwd.display()))?;
     limit(libc::RLIMIT_FSIZE, MAX_FILE_BYTES)?;
+    limit(libc::RLIMIT_AS, MAX_MEMORY_BYTES)?;
     limit(libc::RLIMIT_CORE, 0)?;
     drop_privileges()?;
     let error = Command::new(&jail.program)

@@ -78,20 +78,30 @@ fn zip_entries(origin: &Path, bytes: Vec<u8>, budget: &mut Budget) -> Result<Vec
     }
     let mut entries = Vec::new();
     for index in 0..archive.len() {
-        let file = archive
-            .by_index(index)
-            .with_context(|| format!("Failed to read entry {index} of {}", origin.display()))?;
-        let name = file.name().to_string();
+        // The header only: an entry that is not a source is never unpacked (nor needs to be
+        // compressed in a way this grader can unpack).
+        let (name, mode, is_dir) = {
+            let file = archive
+                .by_index_raw(index)
+                .with_context(|| format!("Failed to read entry {index} of {}", origin.display()))?;
+            (
+                file.name().to_string(),
+                file.unix_mode().unwrap_or(0),
+                file.is_dir(),
+            )
+        };
         let path = safe_path(origin, &name)?;
-        let mode = file.unix_mode().unwrap_or(0);
         let kind = if mode & 0o170000 == 0o120000 {
             bail!(
                 "{}: the entry {name:?} is a symbolic link; refused: an archive's files must be plain files",
                 origin.display()
             );
-        } else if file.is_dir() {
+        } else if is_dir {
             Kind::Dir
         } else if is_source_name(&path) {
+            let file = archive
+                .by_index(index)
+                .with_context(|| format!("Failed to unpack {name:?} in {}", origin.display()))?;
             // `take` inside read_source bounds what is unpacked, whatever the header says.
             Kind::File(Some(budget.read_source(&name, file)?))
         } else {
