@@ -20,16 +20,17 @@ grader=target/debug/grader
 first=$(ls "$work/class" | head -n 1)
 "$grader" --submission "$work/class/$first" create > /dev/null || true # the dependency cache
 
-now() { date +%s.%N; }
-seconds() { echo "$2 - $1" | bc; }
+# Wall time and CPU time (user + system, of the grader and everything it ran).
+TIMEFORMAT='%R %U %S'
+cpu() { read -r _ user system < "$1"; echo "$user + $system" | bc; }
+wall() { read -r real _ < "$1"; echo "$real"; }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-start=$(now)
-"$grader" batch "$work/class" --out "$work/batch" 2> "$work/batch.log"
-batch=$(seconds "$start" "$(now)")
+{ time "$grader" batch "$work/class" --out "$work/batch" > "$work/batch.txt" \
+    2> "$work/batch.log"; } 2> "$work/batch.time"
 
 mkdir -p "$work/loop"
-start=$(now)
+loop_all() {
 for submission in "$work/class"/*; do
     name=$(basename "$submission")
     status=0
@@ -40,7 +41,8 @@ for submission in "$work/class"/*; do
         exit 1
     fi
 done
-loop=$(seconds "$start" "$(now)")
+}
+{ time loop_all 2> "$work/loop.log"; } 2> "$work/loop.time"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The same total for every student.
@@ -53,5 +55,8 @@ tail -n +2 "$work/batch/grades.csv" | tr -d '\r' | while IFS=, read -r student r
     fi
 done
 
-printf 'batch: %.1f s   loop of --submission: %.1f s   ratio: %.1fx   (%s submissions, %s cores)\n' \
-    "$batch" "$loop" "$(echo "$loop / $batch" | bc -l)" "$count" "$(nproc)"
+cat "$work/batch.txt"
+printf 'batch: %.1f s (CPU %.1f s)   loop of --submission: %.1f s (CPU %.1f s)   ratio: %.1fx   (%s submissions, %s cores)\n' \
+    "$(wall "$work/batch.time")" "$(cpu "$work/batch.time")" \
+    "$(wall "$work/loop.time")" "$(cpu "$work/loop.time")" \
+    "$(echo "$(wall "$work/loop.time") / $(wall "$work/batch.time")" | bc -l)" "$count" "$(nproc)"

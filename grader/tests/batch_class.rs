@@ -211,3 +211,68 @@ fn shards_merged_equal_one_run_and_a_rerun_grades_only_what_changed() {
     assert!(summary.contains("(2 graded now, 4 unchanged)"), "{summary}");
     assert_eq!(gradebook(&whole)["student004-wrong-mode"]["total"], "100");
 }
+
+#[test]
+fn ctrl_c_keeps_the_finished_students_and_a_rerun_resumes() {
+    use std::io::{BufRead as _, BufReader};
+
+    let (dir, class) = class();
+    let out = dir.path().join("out");
+    let mut child = grader()
+        .arg("batch")
+        .arg(&class)
+        .arg("--out")
+        .arg(&out)
+        .args(["-j", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the grader starts");
+    // A student's line is printed once their files are written: interrupt after the first.
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let first = lines
+        .by_ref()
+        .map(|line| line.expect("a line"))
+        .find(|line| line.starts_with("student") || line.starts_with("zz-"))
+        .expect("a first student");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let rest: Vec<String> = lines.map(|line| line.expect("a line")).collect();
+    let output = child.wait_with_output().expect("the grader ends");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{stdout}\n{first}\n{rest:?}"
+    );
+    assert!(stdout.contains("Interrupted after"), "{stdout}");
+
+    let kept: Vec<String> = std::fs::read_dir(out.join("records"))
+        .expect("records")
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .to_string()
+        })
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    assert!(!kept.is_empty(), "the first student is kept");
+    let graded = kept.iter().filter(|name| *name != "zz-empty.json").count();
+    assert_eq!(
+        gradebook(&out).len(),
+        kept.len(),
+        "the gradebook of the finished"
+    );
+    let summary = batch(&class, &out, &[]);
+    assert!(
+        summary.contains(&format!("{graded} unchanged")),
+        "{kept:?} kept, then: {summary}"
+    );
+    assert_eq!(gradebook(&out).len(), 6, "all graded after the rerun");
+}
