@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 
 cargo build -q -p grader
 grader=target/debug/grader
-"$grader" __sample-class "$work/class" --count "$count"
+"$grader" __sample-class "$work/class" "$count"
 first=$(ls "$work/class" | head -n 1)
 "$grader" --submission "$work/class/$first" create > /dev/null || true # the dependency cache
 

@@ -69,17 +69,21 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             crate::student::reset::reset_command(&lab_root(), &exercises, name, *yes)?;
             Ok(ExitCode::from(EXIT_FULL_MARKS))
         }
-        Some(Command::Batch(args)) => crate::batch::batch_command(cli, args),
+        Some(Command::Batch {
+            submissions,
+            workers,
+            out,
+            shard,
+        }) => crate::batch::batch_command(
+            cli,
+            &crate::batch::BatchArgs {
+                submissions: submissions.clone(),
+                workers: *workers,
+                out: out.clone(),
+                shard: *shard,
+            },
+        ),
         Some(Command::Merge { shards, out }) => crate::batch::merge_command(shards, out),
-        Some(Command::SampleClass { dir, count }) => {
-            let students = crate::batch::sample::write_class(&lab_root(), dir, *count)?;
-            out(&format!(
-                "{} submissions in {}\n",
-                students.len(),
-                dir.display()
-            ))?;
-            Ok(ExitCode::from(EXIT_FULL_MARKS))
-        }
         None => {
             let selected = exercises::select(&exercises, &cli.names)?;
             let report = grade_command(cli, &selected, true)?;
@@ -139,9 +143,8 @@ fn shows_welcome(cli: &Cli) -> bool {
                 Command::Watch
                     | Command::Reset { .. }
                     | Command::Hint { .. }
-                    | Command::Batch(_)
+                    | Command::Batch { .. }
                     | Command::Merge { .. }
-                    | Command::SampleClass { .. }
             )
         )
         && std::io::stdout().is_terminal()

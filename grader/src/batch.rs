@@ -55,23 +55,13 @@ use record::{Record, Status};
 /// Exit status of a run stopped by Ctrl-C (128 + SIGINT, as a shell reports it).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
-/// `cargo grade batch`'s own arguments (`--repeat`, `--timeout` and `--jobs`, tests at a time
-/// per submission, are the global ones).
-#[derive(Debug, clap::Args)]
+/// `cargo grade batch`'s own arguments (see [`crate::cli::Command::Batch`]; `--repeat`,
+/// `--timeout` and `--jobs`, tests at a time per submission, are the global ones).
+#[derive(Clone, Debug)]
 pub struct BatchArgs {
-    /// The class folder: one checkout, folder or archive per student, named after the student
-    /// (`alice.zip`, `bob/`).
-    #[arg(value_name = "SUBMISSIONS")]
     pub submissions: PathBuf,
-    /// Submissions built and graded at the same time (default: the number of CPUs).
-    #[arg(short = 'j', value_name = "N")]
     pub workers: Option<usize>,
-    /// Where to write the gradebook, the reports and the class report.
-    #[arg(long, value_name = "DIR", default_value = "gradebook")]
     pub out: PathBuf,
-    /// Grade only every N-th submission from the I-th (I from 0), for one of N machines;
-    /// join the shards' folders with `cargo grade merge`.
-    #[arg(long, value_name = "I/N")]
     pub shard: Option<class::Shard>,
 }
 

@@ -38,7 +38,11 @@ fn class() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let class = dir.path().join("class");
     let class_text = class.to_str().expect("a UTF-8 path");
-    run(&["__sample-class", class_text, "--count", "5"], 0);
+    let made = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["__sample-class", class_text, "5"])
+        .status()
+        .expect("the grader runs");
+    assert!(made.success());
     std::fs::create_dir(class.join("zz-empty")).expect("an empty submission");
     (dir, class)
 }

@@ -1,4 +1,5 @@
-//! A made-up class, for the batch benchmark and tests (`cargo grade __sample-class DIR`).
+//! A made-up class, for the batch benchmark and tests (`grader __sample-class DIR [COUNT]`,
+//! hidden from `--help`: handled in `main` before the command line is parsed).
 //!
 //! Its submissions are made from this lab's own solutions and stubs, in the mix a real class
 //! hands in, cycling through [`KINDS`]: correct; untouched (the stubs); half done; two kinds
@@ -8,11 +9,38 @@
 //! a solution; if a solution no longer holds the text to change, making the class fails
 //! rather than producing a "broken" student that is correct.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
 use crate::info::Info;
+
+/// The hidden subcommand.
+pub const SUBCOMMAND: &str = "__sample-class";
+
+/// `grader __sample-class DIR [COUNT]` (COUNT: 40 by default).
+pub fn serve() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let made = match args.as_slice() {
+        [dir] => write_class(&crate::build::lab_root(), &PathBuf::from(dir), 40),
+        [dir, count] => match count.parse() {
+            Ok(count) => write_class(&crate::build::lab_root(), &PathBuf::from(dir), count),
+            Err(_) => Err(anyhow::anyhow!("COUNT must be a number, not {count:?}")),
+        },
+        _ => Err(anyhow::anyhow!("usage: grader {SUBCOMMAND} DIR [COUNT]")),
+    };
+    match made {
+        Ok(students) => {
+            println!("{} submissions in {}", students.len(), args[0]);
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(crate::app::EXIT_GRADER_ERROR)
+        }
+    }
+}
 
 /// The kinds of submission, in the order students cycle through them.
 pub const KINDS: &[&str] = &[
