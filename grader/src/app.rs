@@ -69,6 +69,21 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             crate::student::reset::reset_command(&lab_root(), &exercises, name, *yes)?;
             Ok(ExitCode::from(EXIT_FULL_MARKS))
         }
+        Some(Command::Batch {
+            submissions,
+            workers,
+            out,
+            shard,
+        }) => crate::batch::batch_command(
+            cli,
+            &crate::batch::BatchArgs {
+                submissions: submissions.clone(),
+                workers: *workers,
+                out: out.clone(),
+                shard: *shard,
+            },
+        ),
+        Some(Command::Merge { shards, out }) => crate::batch::merge_command(shards, out),
         None => {
             let selected = exercises::select(&exercises, &cli.names)?;
             let report = grade_command(cli, &selected, true)?;
@@ -124,7 +139,13 @@ fn shows_welcome(cli: &Cli) -> bool {
         && cli.format == Format::Human
         && !matches!(
             cli.command,
-            Some(Command::Watch | Command::Reset { .. } | Command::Hint { .. })
+            Some(
+                Command::Watch
+                    | Command::Reset { .. }
+                    | Command::Hint { .. }
+                    | Command::Batch { .. }
+                    | Command::Merge { .. }
+            )
         )
         && std::io::stdout().is_terminal()
 }
@@ -195,7 +216,7 @@ pub fn options_from_cli(cli: &Cli) -> Result<Options> {
 
 /// Writes to stdout. A reader that went away (`cargo grade | head`) is not an error: what it
 /// wanted was written.
-fn out(text: &str) -> Result<()> {
+pub fn out(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -502,7 +523,7 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
     Ok(report)
 }
 
-fn isolation_of(results: &[ExerciseResult]) -> String {
+pub fn isolation_of(results: &[ExerciseResult]) -> String {
     let mut kinds: Vec<&str> = results
         .iter()
         .filter_map(|result| result.isolation.as_deref())

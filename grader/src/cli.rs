@@ -95,4 +95,32 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Grade a whole class: every submission in a folder (one checkout, folder or archive per
+    /// student, as --submission takes them), with a gradebook (grades.csv), one JSON report per
+    /// student and a class report (report.html). A rerun skips unchanged submissions.
+    Batch {
+        /// The class folder: one checkout, folder or archive per student, named after the
+        /// student (`alice.zip`, `bob/`).
+        #[arg(value_name = "SUBMISSIONS")]
+        submissions: PathBuf,
+        /// Submissions built and graded at the same time (default: the number of CPUs).
+        #[arg(short = 'j', value_name = "N")]
+        workers: Option<usize>,
+        /// Where to write the gradebook, the reports and the class report.
+        #[arg(long, value_name = "DIR", default_value = "gradebook")]
+        out: PathBuf,
+        /// Grade only every N-th submission from the I-th (I from 0), for one of N machines;
+        /// join the shards' folders with `cargo grade merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<crate::batch::class::Shard>,
+    },
+    /// Join the output folders of `batch --shard` runs into one gradebook and class report.
+    Merge {
+        /// The shards' output folders.
+        #[arg(value_name = "DIR", required = true)]
+        shards: Vec<PathBuf>,
+        /// Where to write the merged gradebook, reports and class report.
+        #[arg(long, value_name = "DIR", default_value = "gradebook")]
+        out: PathBuf,
+    },
 }

@@ -40,6 +40,12 @@
 //!   (grader/fixtures): each is a correct program with one flaw, and the tests in
 //!   grader/tests/grading_fixtures.rs assert that exactly the checks about that flaw fail.
 //!
+//! # A whole class
+//!
+//! [`batch`] (`cargo grade batch`, `cargo grade merge`) grades a folder of submissions with the
+//! same intake, build jail and sandbox, the dependency cache built once for the class, and
+//! writes a gradebook and a class report from per-student records.
+//!
 //! # Reports
 //!
 //! `--format human` (the default; colour only on a terminal, `NO_COLOR` respected), `json`
@@ -65,6 +71,7 @@
 
 pub mod app;
 pub mod atomic_write;
+pub mod batch;
 pub mod build;
 pub mod checks;
 pub mod cli;
