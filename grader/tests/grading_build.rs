@@ -277,3 +277,40 @@ fn scratch_folders_of_graders_that_are_gone_are_removed() {
         abandoned.display()
     );
 }
+
+#[test]
+fn a_dependency_cache_that_lost_its_owner_is_built_again() {
+    // As root the jail builds as a dedicated uid, which must own the cache's target folder.
+    // A cache copied without its owners (`cp -r`, a CI cache restored as another user) used
+    // to make every exercise "not compile", blaming the students for the grader's state.
+    let cache = tempfile::tempdir().expect("temporary folder");
+    let grade = || {
+        Command::new(env!("CARGO_BIN_EXE_grader"))
+            .env("NO_COLOR", "1")
+            .env("SHMLAB_BUILD_CACHE", cache.path())
+            .arg("--submission")
+            .arg(broken_checkout().path())
+            .arg("create")
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("error[E0308]: mismatched types"))
+    };
+    grade();
+    let targets: Vec<std::path::PathBuf> = std::fs::read_dir(cache.path())
+        .expect("the cache folder")
+        .flatten()
+        .map(|entry| entry.path().join("target"))
+        .filter(|target| target.is_dir())
+        .collect();
+    assert_eq!(targets.len(), 1, "one cache was built: {targets:?}");
+    let status = std::process::Command::new("chown")
+        .args(["-R", "12345:12345"])
+        .arg(&targets[0])
+        .status()
+        .expect("chown runs");
+    assert!(
+        status.success(),
+        "the test runs as root, like the jail's dedicated uid"
+    );
+    grade();
+}

@@ -142,7 +142,7 @@ impl DependencyCache {
             scratch: base.join("runs"),
         };
         make_dir(&cache.scratch, 0o711)?;
-        if dir.is_dir() {
+        if cache.is_usable() {
             return Ok(cache);
         }
         // One grader builds it; the others wait here, then find it done.
@@ -151,8 +151,16 @@ impl DependencyCache {
         let _locked = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
             .map_err(|(_, errno)| errno)
             .context("Failed to lock the dependency cache")?;
-        if dir.is_dir() {
+        if cache.is_usable() {
             return Ok(cache);
+        }
+        if dir.exists() {
+            // A cache copied without its owners (`cp -r`, a CI cache restored as another
+            // user): the jail could not write its lock files, and every submission would
+            // seem not to compile. Build it again rather than blame the students.
+            std::fs::remove_dir_all(&dir).with_context(|| {
+                format!("Failed to remove the unusable cache {}", dir.display())
+            })?;
         }
         let building = base.join(format!("{key}.partial"));
         if building.exists() {
@@ -172,6 +180,13 @@ impl DependencyCache {
         std::fs::rename(&building, &dir)
             .with_context(|| format!("Failed to move the cache into {}", dir.display()))?;
         Ok(cache)
+    }
+
+    /// Whether the cache is there and its target still belongs to the build uid.
+    fn is_usable(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let (uid, _) = jail::outside_ids();
+        std::fs::metadata(&self.target).is_ok_and(|target| target.is_dir() && target.uid() == uid)
     }
 
     /// Writes the pristine lab, trims its lock file and builds the dependencies in the jail.
