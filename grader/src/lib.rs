@@ -55,12 +55,14 @@
 //! failed, 2 when the grader itself could not run ([`app::exit_status`]).
 
 pub mod app;
+pub mod autograder;
 pub mod build;
 pub mod checks;
 pub mod cli;
 pub mod diff;
 pub mod exercises;
 pub mod grade;
+pub mod handout;
 pub mod info;
 pub mod proc_shm;
 pub mod report;

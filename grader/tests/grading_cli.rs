@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! The `grader` binary as students and CI run it: exit codes, formats, `--output`, help.
 
 mod grading_common;
