@@ -70,7 +70,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             Ok(ExitCode::from(EXIT_FULL_MARKS))
         }
         Some(Command::Handout { dir }) => {
-            let files = crate::handout::write_lab(&lab_root(), dir, crate::handout::Audience::Students)?;
+            let files =
+                crate::handout::write_lab(&lab_root(), dir, crate::handout::Audience::Students)?;
             out(&format!(
                 "Wrote the handout to {} ({} files): no solutions/, no fixtures, no instructor-only checks.\n\
                  Next: `cd {}`, then `cargo grade` (all not started) and `cargo test --workspace`; push it as the students' template.\n",
@@ -116,7 +117,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
 fn autograder_command(cli: &Cli, platform: &Platform) -> Result<()> {
     match platform {
         Platform::Gradescope => {
-            let output = cli.output.clone().unwrap_or_else(|| "autograder.zip".into());
+            let output = cli
+                .output
+                .clone()
+                .unwrap_or_else(|| "autograder.zip".into());
             let files = crate::autograder::write_gradescope_bundle(&lab_root(), &output)?;
             out(&format!(
                 "Wrote {} ({files} files: setup.sh, run_autograder, shmlab/).\n\
@@ -130,7 +134,10 @@ fn autograder_command(cli: &Cli, platform: &Platform) -> Result<()> {
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(".github/workflows/classroom.yml"));
             let workflow = crate::autograder::classroom_workflow(&lab_root(), repository)?;
-            if let Some(parent) = output.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            if let Some(parent) = output
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("Failed to create {}", parent.display()))?;
             }

@@ -156,3 +156,64 @@ impl Drop for Staging {
         let _ = fs::remove_dir_all(&self.path);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git_in(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+            .args(args)
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    }
+
+    /// A committed checkout with one file.
+    fn repository() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("Cargo.toml"), "[workspace]\n").expect("a file");
+        git_in(dir.path(), &["init", "-q"]);
+        git_in(dir.path(), &["add", "."]);
+        git_in(dir.path(), &["commit", "-qm", "lab"]);
+        dir
+    }
+
+    #[test]
+    fn the_classroom_workflow_pins_the_grader_and_reports_through_the_reporter() {
+        let lab = repository();
+        let commit = commit_of(lab.path()).expect("a commit");
+        let workflow = classroom_workflow(lab.path(), "my-course/shmlab").expect("a workflow");
+        for expected in [
+            "repository: my-course/shmlab\n",
+            &format!("ref: {commit}\n"),
+            "runs-on: ubuntu-24.04",
+            "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0",
+            "cargo grade --submission ../submission --format classroom --output ../classroom.json",
+            "uses: classroom-resources/autograding-grading-reporter@v1",
+            "SHMLAB_RESULTS: ${{ steps.shmlab.outputs.result }}",
+            "runners: shmlab",
+        ] {
+            assert!(workflow.contains(expected), "{expected} in:\n{workflow}");
+        }
+        assert!(!workflow.contains("@COMMIT@") && !workflow.contains("@REPOSITORY@"));
+    }
+
+    #[test]
+    fn the_classroom_workflow_refuses_uncommitted_changes_and_bad_names() {
+        let lab = repository();
+        let error = classroom_workflow(lab.path(), "not a repository")
+            .expect_err("a bad name")
+            .to_string();
+        assert!(error.contains("--repository must be OWNER/NAME"), "{error}");
+        std::fs::write(lab.path().join("Cargo.toml"), "[workspace]\n# edited\n").expect("edit");
+        let error = classroom_workflow(lab.path(), "my-course/shmlab")
+            .expect_err("uncommitted changes")
+            .to_string();
+        assert!(error.contains("uncommitted changes"), "{error}");
+        assert!(error.contains("Cargo.toml"), "{error}");
+    }
+}

@@ -87,7 +87,10 @@ pub fn write_lab(lab: &Path, out: &Path, audience: Audience) -> Result<Vec<PathB
     })?;
     if students {
         let grader_manifest = writer.read("grader/Cargo.toml")?;
-        writer.write("grader/Cargo.toml", &without_instructor_default(&grader_manifest)?)?;
+        writer.write(
+            "grader/Cargo.toml",
+            &without_instructor_default(&grader_manifest)?,
+        )?;
         writer.copy_file(Path::new(".gitignore"))?;
         let readme = writer.read("README.md")?;
         writer.write("README.md", &readme_for_students(&readme))?;
@@ -96,8 +99,7 @@ pub fn write_lab(lab: &Path, out: &Path, audience: Audience) -> Result<Vec<PathB
         writer.write(".github/workflows/shmlab.yml", STUDENT_WORKFLOW)?;
         writer.copy_file(Path::new("docs/book.toml"))?;
         writer.copy_tree(Path::new("docs/src"), &|path| {
-            path.file_name()
-                .is_none_or(|name| name != INSTRUCTOR_PAGE)
+            path.file_name().is_none_or(|name| name != INSTRUCTOR_PAGE)
         })?;
         for page in writer.written.clone() {
             if page.starts_with("docs/src") && page.extension().is_some_and(|ext| ext == "md") {
@@ -117,8 +119,7 @@ pub fn write_lab(lab: &Path, out: &Path, audience: Audience) -> Result<Vec<PathB
 /// first line is [`INSTRUCTOR_ONLY`].
 fn is_instructor_only(path: &Path) -> bool {
     path.extension().is_some_and(|ext| ext == "rs")
-        && fs::read_to_string(path)
-            .is_ok_and(|text| text.lines().next() == Some(INSTRUCTOR_ONLY))
+        && fs::read_to_string(path).is_ok_and(|text| text.lines().next() == Some(INSTRUCTOR_ONLY))
 }
 
 struct Writer<'a> {
@@ -154,9 +155,8 @@ impl Writer<'_> {
             fs::create_dir_all(parent)
                 .with_context(|| format!("Failed to create {}", parent.display()))?;
         }
-        fs::copy(&from, &to).with_context(|| {
-            format!("Failed to copy {} to {}", from.display(), to.display())
-        })?;
+        fs::copy(&from, &to)
+            .with_context(|| format!("Failed to copy {} to {}", from.display(), to.display()))?;
         self.written.push(relative.to_path_buf());
         Ok(())
     }
@@ -281,7 +281,13 @@ fn set_executable(path: &Path) -> Result<()> {
 fn update_lockfile(out: &Path) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(&cargo)
-        .args(["metadata", "--offline", "--format-version", "1", "--manifest-path"])
+        .args([
+            "metadata",
+            "--offline",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
         .arg(out.join("Cargo.toml"))
         .output()
         .context("Failed to run cargo metadata on the new lab (is cargo on PATH?)")?;

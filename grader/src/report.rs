@@ -104,6 +104,22 @@ impl Report {
         report
     }
 
+    /// The one-line message of each exercise as students may see it (the message of
+    /// [`Report::as_students_see_it`]), saying so when a check not shown failed.
+    pub fn students_messages(&self) -> Vec<String> {
+        self.exercises
+            .iter()
+            .zip(self.as_students_see_it().exercises)
+            .map(|(exercise, seen)| {
+                if exercise.points < exercise.max && seen.points >= seen.max {
+                    format!("{}; a check not shown yet failed", seen.message)
+                } else {
+                    seen.message
+                }
+            })
+            .collect()
+    }
+
     /// Some test could not be run at all: the grader's failure, not the student's.
     pub fn grader_error(&self) -> bool {
         self.exercises

@@ -37,7 +37,10 @@ fn the_handout_leaves_out_what_only_the_instructor_may_have() {
         "docs/src/SUMMARY.md",
         "docs/src/exercises/01-create.md",
     ] {
-        assert!(handout.join(present).is_file(), "{present} is in the handout");
+        assert!(
+            handout.join(present).is_file(),
+            "{present} is in the handout"
+        );
     }
     for absent in [
         "solutions",
@@ -51,7 +54,10 @@ fn the_handout_leaves_out_what_only_the_instructor_may_have() {
         "docs/src/instructor-guide.md",
         "target",
     ] {
-        assert!(!handout.join(absent).exists(), "{absent} is not in the handout");
+        assert!(
+            !handout.join(absent).exists(),
+            "{absent} is not in the handout"
+        );
     }
     let manifest = std::fs::read_to_string(handout.join("Cargo.toml")).expect("Cargo.toml");
     assert!(
@@ -60,7 +66,10 @@ fn the_handout_leaves_out_what_only_the_instructor_may_have() {
     );
     let grader_manifest =
         std::fs::read_to_string(handout.join("grader/Cargo.toml")).expect("grader/Cargo.toml");
-    assert!(grader_manifest.contains("default = []"), "{grader_manifest}");
+    assert!(
+        grader_manifest.contains("default = []"),
+        "{grader_manifest}"
+    );
 
     // Nothing in it names an instructor-only check, nor a solution.
     let secrets: Vec<&str> = grader::exercises::all()
@@ -76,7 +85,10 @@ fn the_handout_leaves_out_what_only_the_instructor_may_have() {
             std::iter::once(test.name).chain(test.checks.iter().map(|check| check.name))
         })
         .collect();
-    assert!(!secrets.is_empty(), "the instructor's grader has hidden checks");
+    assert!(
+        !secrets.is_empty(),
+        "the instructor's grader has hidden checks"
+    );
     for file in files_under(&handout) {
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
@@ -155,5 +167,8 @@ fn in_the_handout_cargo_grade_says_not_started_and_the_tests_pass() {
         lock_before,
         "building the handout leaves its Cargo.lock as written"
     );
-    assert!(!Path::new(&handout.join("target")).exists(), "built elsewhere");
+    assert!(
+        !Path::new(&handout.join("target")).exists(),
+        "built elsewhere"
+    );
 }

@@ -26,8 +26,10 @@ cargo --version
 rustc --version
 
 step "the lab"
-rm -rf "$lab"
-cp -r /autograder/source/shmlab "$lab"
+# A fresh copy of the lab; only a target/ left by an earlier run is kept (to rebuild faster).
+mkdir -p "$lab"
+find "$lab" -mindepth 1 -maxdepth 1 ! -name target -exec rm -rf {} +
+cp -r /autograder/source/shmlab/. "$lab"/
 cd "$lab"
 # Where run_autograder finds this toolchain.
 printf 'export PATH=%q\n' "$(dirname "$(command -v cargo)"):$PATH" > "$lab/.toolchain-env"

@@ -17,17 +17,18 @@ use super::{ExerciseStatus, Report, human};
 
 pub fn to_value(report: &Report) -> Value {
     let shown = report.as_students_see_it();
+    let messages = report.students_messages();
     let tests: Vec<Value> = report
         .exercises
         .iter()
         .zip(&shown.exercises)
-        .map(|(exercise, seen)| {
+        .zip(messages)
+        .map(|((exercise, seen), mut message)| {
             let status = match exercise.status {
                 ExerciseStatus::Passed => "pass",
                 ExerciseStatus::Error => "error",
                 _ => "fail",
             };
-            let mut message = format!("{}: {}", seen.status.label(), seen.message);
             let details = human::render_exercise_details(seen);
             if !details.is_empty() {
                 message.push('\n');

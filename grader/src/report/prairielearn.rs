@@ -30,13 +30,14 @@ pub fn to_value(report: &Report) -> Value {
         .exercises
         .iter()
         .zip(&shown.exercises)
-        .map(|(exercise, seen)| {
+        .zip(report.students_messages())
+        .map(|((exercise, seen), message)| {
             json!({
                 "name": exercise.name,
                 "description": format!("exercises/{}", exercise.dir),
                 "points": exercise.points,
                 "max_points": exercise.max,
-                "message": seen.message,
+                "message": message,
                 "output": human::render_exercise_details(seen),
             })
         })
