@@ -81,7 +81,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             ))?;
             Ok(ExitCode::from(EXIT_FULL_MARKS))
         }
-        Some(Command::Autograder(platform)) => {
+        Some(Command::Autograder { platform }) => {
             autograder_command(cli, platform)?;
             Ok(ExitCode::from(EXIT_FULL_MARKS))
         }
@@ -183,7 +183,7 @@ fn shows_welcome(cli: &Cli) -> bool {
                     | Command::Reset { .. }
                     | Command::Hint { .. }
                     | Command::Handout { .. }
-                    | Command::Autograder(_)
+                    | Command::Autograder { .. }
             )
         )
         && std::io::stdout().is_terminal()

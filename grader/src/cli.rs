@@ -90,8 +90,10 @@ pub enum Command {
         dir: PathBuf,
     },
     /// Write what a grading platform runs (for instructors).
-    #[command(subcommand)]
-    Autograder(Platform),
+    Autograder {
+        #[command(subcommand)]
+        platform: Platform,
+    },
 }
 
 /// The platforms `cargo grade autograder` writes for.
