@@ -239,11 +239,18 @@ fn readme_for_students(readme: &str) -> String {
 }
 
 /// A page of the book for students: links to the instructor guide become plain text, and the
-/// summary loses its entry.
+/// summary loses its entry (its part, left with the grader reference, becomes "Reference").
 fn for_students_page(text: &str) -> String {
     let mut out = String::new();
     for line in text.lines() {
         if line.trim_start().starts_with("- [") && line.contains(&format!("]({INSTRUCTOR_PAGE})")) {
+            continue;
+        }
+        if line == "# For instructors" {
+            out.push_str(
+                "# Reference
+",
+            );
             continue;
         }
         out.push_str(&unlink(line, INSTRUCTOR_PAGE));
@@ -317,7 +324,7 @@ mod tests {
         let summary = "# For instructors\n\n- [Instructor guide](instructor-guide.md)\n- [Grader reference](grader-reference.md)\n";
         assert_eq!(
             for_students_page(summary),
-            "# For instructors\n\n- [Grader reference](grader-reference.md)\n"
+            "# Reference\n\n- [Grader reference](grader-reference.md)\n"
         );
     }
 
