@@ -4,7 +4,8 @@
 //! The slow test unpacks the zip into a folder that plays `/autograder` (bind-mounted there in a
 //! private mount namespace, so the machine's own `/` sees nothing but an empty mount point,
 //! removed afterwards), runs `setup.sh` once, then `run_autograder` on each kind of upload, and
-//! checks each results.json against the fields of Gradescope's specification.
+//! checks each results.json against the fields of Gradescope's specification; and that a grader
+//! that cannot run leaves no results.json (Gradescope then shows the autograder's failure).
 
 mod instructor_common;
 
@@ -204,7 +205,15 @@ impl AutograderRoot {
         if created {
             std::fs::create_dir(mount_point).expect("create /autograder (needs root)");
         }
-        let output = Command::new("unshare")
+        let mut command = Command::new("unshare");
+        // As on Gradescope: no variable of the cargo that runs this test (CARGO would name the
+        // toolchain for the grader).
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("CARGO") {
+                command.env_remove(name);
+            }
+        }
+        let output = command
             .args(["--mount", "--propagation", "private", "--"])
             .args([
                 "sh",
@@ -281,7 +290,7 @@ fn show(output: &Output) -> String {
 /// Slow: setup.sh builds the grader in release mode, and each graded submission is built.
 #[test]
 #[ignore = "slow (minutes) and needs root (a private mount namespace on /autograder); `bash .ci/run` runs it"]
-fn setup_and_run_autograder_grade_a_correct_an_untouched_and_a_broken_checkout() {
+fn setup_and_run_autograder_grade_a_correct_and_an_untouched_checkout_and_never_grade_an_error() {
     let autograder = AutograderRoot::set_up();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let exercises = grader::exercises::all().expect("the exercise table");
@@ -347,14 +356,18 @@ fn setup_and_run_autograder_grade_a_correct_an_untouched_and_a_broken_checkout()
         }
     }
 
-    // An upload that is not a lab at all: the grader cannot grade it, which is no grade.
-    let empty = dir.path().join("empty");
-    std::fs::create_dir_all(&empty).expect("an empty upload");
-    let (output, results) = autograder.grade(&empty);
+    // The grader cannot do its job (here: no cargo to build with). That is no grade: no
+    // results.json, and the log says why.
+    let toolchain_env = autograder.root.join("shmlab/.toolchain-env");
+    let saved = std::fs::read_to_string(&toolchain_env).expect("setup.sh wrote it");
+    std::fs::write(&toolchain_env, "export PATH=/usr/bin:/bin\n").expect("hide the toolchain");
+    let (output, results) = autograder.grade(&untouched);
+    std::fs::write(&toolchain_env, saved).expect("restore the toolchain");
     assert!(!output.status.success(), "{}", show(&output));
     assert!(results.is_none(), "no results.json, so no grade of 0");
+    let log = String::from_utf8_lossy(&output.stdout);
     assert!(
-        String::from_utf8_lossy(&output.stdout).contains("no grade was recorded"),
+        log.contains("no grade was recorded") && log.contains("exit status 2"),
         "{}",
         show(&output)
     );
