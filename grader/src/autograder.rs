@@ -41,19 +41,39 @@ pub fn write_gradescope_bundle(lab: &Path, output: &Path) -> Result<usize> {
     let files = write_lab(lab, &staging.path, Audience::Autograder)?;
 
     let temporary = output.with_extension("zip.tmp");
-    let file = fs::File::create(&temporary)
-        .with_context(|| format!("Failed to create {}", temporary.display()))?;
+    let written = write_zip(&temporary, lab, &commit, &staging.path, &files);
+    if written.is_err() {
+        // Nothing left behind but the error.
+        let _ = fs::remove_file(&temporary);
+    }
+    written?;
+    fs::rename(&temporary, output)
+        .with_context(|| format!("Failed to write {}", output.display()))?;
+    Ok(files.len() + 2)
+}
+
+/// Writes the zip: the two scripts, then the lab's `files` (relative to `staging`) under
+/// `shmlab/`.
+fn write_zip(
+    path: &Path,
+    lab: &Path,
+    commit: &str,
+    staging: &Path,
+    files: &[PathBuf],
+) -> Result<()> {
+    let file =
+        fs::File::create(path).with_context(|| format!("Failed to create {}", path.display()))?;
     let mut zip = zip::ZipWriter::new(file);
     let executable = SimpleFileOptions::default().unix_permissions(0o755);
     let plain = SimpleFileOptions::default().unix_permissions(0o644);
     for (name, template) in [("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)] {
         zip.start_file(name, executable)
             .with_context(|| format!("Failed to add {name} to the zip"))?;
-        zip.write_all(fill(template, lab, &commit)?.as_bytes())
+        zip.write_all(fill(template, lab, commit)?.as_bytes())
             .with_context(|| format!("Failed to write {name} into the zip"))?;
     }
-    for relative in &files {
-        let from = staging.path.join(relative);
+    for relative in files {
+        let from = staging.join(relative);
         let bytes =
             fs::read(&from).with_context(|| format!("Failed to read {}", from.display()))?;
         let name = Path::new(LAB_IN_ZIP).join(relative);
@@ -63,9 +83,7 @@ pub fn write_gradescope_bundle(lab: &Path, output: &Path) -> Result<usize> {
             .with_context(|| format!("Failed to write {} into the zip", name.display()))?;
     }
     zip.finish().context("Failed to finish the zip")?;
-    fs::rename(&temporary, output)
-        .with_context(|| format!("Failed to write {}", output.display()))?;
-    Ok(files.len() + 2)
+    Ok(())
 }
 
 /// The GitHub Classroom workflow: grade with the grader of `repository` (OWNER/NAME) at the

@@ -63,7 +63,30 @@ pub fn write_lab(lab: &Path, out: &Path, audience: Audience) -> Result<Vec<PathB
             out.display()
         );
     }
+    let existed = out.exists();
     fs::create_dir_all(out).with_context(|| format!("Failed to create {}", out.display()))?;
+    let written = write_files(lab, out, audience);
+    if written.is_err() {
+        // Nothing left behind: the folder was empty (or absent) before.
+        let _ = if existed {
+            fs::read_dir(out).map(|entries| {
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    let _ = if path.is_dir() {
+                        fs::remove_dir_all(path)
+                    } else {
+                        fs::remove_file(path)
+                    };
+                }
+            })
+        } else {
+            fs::remove_dir_all(out)
+        };
+    }
+    written
+}
+
+fn write_files(lab: &Path, out: &Path, audience: Audience) -> Result<Vec<PathBuf>> {
     let mut writer = Writer {
         lab,
         out,
@@ -334,6 +357,26 @@ mod tests {
         assert_eq!(
             readme_for_students(readme),
             "# lab\n\n## Folders\n| `sysv/` | calls |\n\n## License\nMIT\n"
+        );
+    }
+
+    #[test]
+    fn a_failed_handout_leaves_nothing_behind() {
+        let lab = tempfile::tempdir().expect("a temporary folder");
+        fs::write(lab.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").expect("a file");
+        let out = tempfile::tempdir().expect("a temporary folder");
+        let handout = out.path().join("handout");
+        let error = write_lab(lab.path(), &handout, Audience::Students)
+            .expect_err("not a lab")
+            .to_string();
+        assert!(error.contains("no `members = [...]` line"), "{error}");
+        assert!(!handout.exists(), "the new folder is removed again");
+        fs::write(out.path().join("notes"), "mine").expect("a file");
+        let error = write_lab(lab.path(), out.path(), Audience::Students).expect_err("not empty");
+        assert!(error.to_string().contains("not empty"), "{error}");
+        assert!(
+            out.path().join("notes").is_file(),
+            "a folder in use is left alone"
         );
     }
 
