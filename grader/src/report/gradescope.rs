@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::{CheckResult, CheckStatus, ExerciseResult, Report, human};
+use super::{CheckResult, CheckStatus, ExerciseResult, Report, Visibility, human};
 
 pub fn to_value(report: &Report) -> Value {
     let mut tests = Vec::new();
@@ -50,12 +50,37 @@ pub fn to_value(report: &Report) -> Value {
     json!({
         "score": report.score(),
         "execution_time": execution_time,
-        "output": human::render(&report.as_students_see_it(), false),
+        "output": overall_output(report),
         "output_format": "text",
         "test_output_format": "text",
         "extra_data": { "isolation": report.isolation, "max_score": report.max_score() },
         "tests": tests,
     })
+}
+
+/// The report as students may see it now, and a note when some checks will be shown later
+/// (hidden ones never are, and are worth nothing).
+fn overall_output(report: &Report) -> String {
+    let mut output = human::render(&report.as_students_see_it(), false);
+    let deferred = report
+        .exercises
+        .iter()
+        .flat_map(|exercise| &exercise.checks)
+        .filter(|check| {
+            matches!(
+                check.visibility,
+                Visibility::AfterDueDate | Visibility::AfterPublished
+            )
+        })
+        .count();
+    if deferred > 0 {
+        let _ = writeln!(
+            output,
+            "\n{deferred} more check(s) are shown after the due date or once grades are \
+             published; the report above counts only the checks shown now."
+        );
+    }
+    output
 }
 
 /// The tag that tells why a check has its status.

@@ -255,6 +255,10 @@ fn gradescope_follows_the_spec_and_tells_the_statuses_apart() {
     assert!(!output.contains("hidden property"), "{output}");
     assert!(!output.contains("secret input"), "{output}");
     assert!(output.contains("  ✓ remove"), "{output}");
+    assert!(
+        output.ends_with("1 more check(s) are shown after the due date or once grades are published; the report above counts only the checks shown now.\n"),
+        "{output}"
+    );
 }
 
 #[test]
