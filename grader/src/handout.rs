@@ -67,21 +67,11 @@ pub fn write_lab(lab: &Path, out: &Path, audience: Audience) -> Result<Vec<PathB
     fs::create_dir_all(out).with_context(|| format!("Failed to create {}", out.display()))?;
     let written = write_files(lab, out, audience);
     if written.is_err() {
-        // Nothing left behind: the folder was empty (or absent) before.
-        let _ = if existed {
-            fs::read_dir(out).map(|entries| {
-                for entry in entries.flatten() {
-                    let path = entry.path();
-                    let _ = if path.is_dir() {
-                        fs::remove_dir_all(path)
-                    } else {
-                        fs::remove_file(path)
-                    };
-                }
-            })
-        } else {
-            fs::remove_dir_all(out)
-        };
+        // Nothing left behind: the folder was empty, or absent, before.
+        let _ = fs::remove_dir_all(out);
+        if existed {
+            let _ = fs::create_dir(out);
+        }
     }
     written
 }
