@@ -72,6 +72,16 @@ fn the_zip_has_the_scripts_at_its_root_and_the_lab_without_solutions() {
                 "{placeholder} filled in: {text}"
             );
         }
+        let syntax = Command::new("bash")
+            .args(["-n", "-c"])
+            .arg(text.as_ref())
+            .output()
+            .expect("bash runs");
+        assert!(
+            syntax.status.success(),
+            "{script} parses: {}",
+            String::from_utf8_lossy(&syntax.stderr)
+        );
     }
     for needed in [
         "shmlab/Cargo.toml",
