@@ -42,6 +42,17 @@ pub struct Report {
     pub grade_time: Duration,
     /// How the runs were isolated: `namespaces`, `host`, or `none` when nothing ran.
     pub isolation: String,
+    /// For a submission: what intake left out of it (see [`crate::intake`]).
+    pub submission: Option<Intake>,
+}
+
+/// What intake took from a submission and what it left out.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Intake {
+    /// One line per file or folder left out, with the reason: `target/ (prebuilt binaries)`.
+    pub ignored: Vec<String>,
+    /// Exercises the submission has no sources for (graded as their untouched stubs).
+    pub missing: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -77,6 +77,19 @@ pub fn render(report: &Report, color: bool) -> String {
 pub fn render_results(report: &Report, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
+    if let Some(intake) = &report.submission {
+        // What was not taken from the submission, first: it explains the rest.
+        for line in &intake.ignored {
+            let _ = writeln!(out, "  {}", style.dim(&format!("ignored: {line}")));
+        }
+        for name in &intake.missing {
+            let _ = writeln!(
+                out,
+                "  {}",
+                style.dim(&format!("missing: {name} (graded as the untouched stub)"))
+            );
+        }
+    }
     let name_width = report
         .exercises
         .iter()
