@@ -12,7 +12,7 @@ mod instructor_common;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use grader::checks::Visibility;
 use serde_json::Value;
@@ -161,18 +161,22 @@ fn assert_gradescope_results(results: &Value) {
     }
 }
 
-/// Creating and removing the `/autograder` mount point, one test at a time.
-static AUTOGRADER_MOUNT_POINT: Mutex<()> = Mutex::new(());
+/// The folder that plays `/autograder` and the mount point: one test at a time.
+static ONE_AUTOGRADER: Mutex<()> = Mutex::new(());
 
 /// A folder that plays `/autograder`, kept in target/tmp so that setup.sh's build of the
 /// grader is reused by the next run (a Gradescope image is built once, too).
 struct AutograderRoot {
     root: PathBuf,
+    _only_this_test: MutexGuard<'static, ()>,
 }
 
 impl AutograderRoot {
     /// Unpacks a new autograder zip into ROOT/source and runs setup.sh.
     fn set_up() -> AutograderRoot {
+        let only_this_test = ONE_AUTOGRADER
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("autograder-root");
         let source = root.join("source");
         if source.exists() {
@@ -188,7 +192,10 @@ impl AutograderRoot {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o777))
                 .expect("chmod");
         }
-        let autograder = AutograderRoot { root };
+        let autograder = AutograderRoot {
+            root,
+            _only_this_test: only_this_test,
+        };
         let setup = autograder.run("/autograder/source/setup.sh");
         assert!(
             setup.status.success(),
@@ -207,9 +214,6 @@ impl AutograderRoot {
 
     /// Runs `script` with this folder mounted on /autograder, in a private mount namespace.
     fn run(&self, script: &str) -> Output {
-        let _one_at_a_time = AUTOGRADER_MOUNT_POINT
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mount_point = Path::new("/autograder");
         let created = !mount_point.exists();
         if created {
