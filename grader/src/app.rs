@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use crate::build::{BuildRequest, Built, build, lab_root};
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Platform};
 use crate::exercises::{self, Exercise};
 use crate::grade::{Options, Program, Progress, grade_exercises};
 use crate::report::{
@@ -84,6 +84,22 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             },
         ),
         Some(Command::Merge { shards, out }) => crate::batch::merge_command(shards, out),
+        Some(Command::Handout { dir }) => {
+            let files =
+                crate::handout::write_lab(&lab_root(), dir, crate::handout::Audience::Students)?;
+            out(&format!(
+                "Wrote the handout to {} ({} files): no solutions/, no fixtures, no instructor-only checks.\n\
+                 Next: `cd {}`, then `cargo grade` (all not started) and `cargo test --workspace`; push it as the students' template.\n",
+                dir.display(),
+                files.len(),
+                dir.display()
+            ))?;
+            Ok(ExitCode::from(EXIT_FULL_MARKS))
+        }
+        Some(Command::Autograder { platform }) => {
+            autograder_command(cli, platform)?;
+            Ok(ExitCode::from(EXIT_FULL_MARKS))
+        }
         None => {
             let selected = exercises::select(&exercises, &cli.names)?;
             let report = grade_command(cli, &selected, true)?;
@@ -108,6 +124,44 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 ))?;
             }
             Ok(ExitCode::from(exit_status(&report)))
+        }
+    }
+}
+
+/// `cargo grade autograder PLATFORM`: writes the platform's files to `--output`.
+fn autograder_command(cli: &Cli, platform: &Platform) -> Result<()> {
+    match platform {
+        Platform::Gradescope => {
+            let output = cli
+                .output
+                .clone()
+                .unwrap_or_else(|| "autograder.zip".into());
+            let files = crate::autograder::write_gradescope_bundle(&lab_root(), &output)?;
+            out(&format!(
+                "Wrote {} ({files} files: setup.sh, run_autograder, shmlab/).\n\
+                 Next: upload it as the autograder of a Gradescope programming assignment.\n",
+                output.display()
+            ))
+        }
+        Platform::Classroom { repository } => {
+            let output = cli
+                .output
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".github/workflows/classroom.yml"));
+            let workflow = crate::autograder::classroom_workflow(&lab_root(), repository)?;
+            if let Some(parent) = output
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("Failed to create {}", parent.display()))?;
+            }
+            write_atomically(&output, &workflow)?;
+            out(&format!(
+                "Wrote {}.\n\
+                 Next: commit it in the handout's repository, and add a read-only token for {repository} as its secret SHMLAB_GRADER_TOKEN.\n",
+                output.display()
+            ))
         }
     }
 }
@@ -145,6 +199,8 @@ fn shows_welcome(cli: &Cli) -> bool {
                     | Command::Hint { .. }
                     | Command::Batch { .. }
                     | Command::Merge { .. }
+                    | Command::Handout { .. }
+                    | Command::Autograder { .. }
             )
         )
         && std::io::stdout().is_terminal()

@@ -71,7 +71,28 @@ pub struct Check {
     pub points: u32,
     /// What to try when it fails (shown as "next:").
     pub advice: &'static str,
+    /// When students may see it on platforms that can defer (Gradescope).
+    pub visibility: Visibility,
     verify: Box<VerifyFn>,
+}
+
+/// When a check's result is shown to students: Gradescope's four test visibilities.
+///
+/// Every check that is not `Visible` is instructor-only: it is declared in
+/// `grader/src/exercises/instructor.rs`, compiled only with the `instructor` feature, and never
+/// copied into the handout, so a student's own grader neither runs nor names it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Always shown (the default).
+    #[default]
+    Visible,
+    /// Shown once the assignment's due date has passed.
+    AfterDueDate,
+    /// Shown once the instructor publishes the grades.
+    AfterPublished,
+    /// Never shown to students (Gradescope: worth no points, as its spec asks).
+    Hidden,
 }
 
 impl Check {
@@ -167,8 +188,17 @@ impl Test {
             name,
             points,
             advice,
+            visibility: Visibility::Visible,
             verify: Box::new(verify),
         });
+        self
+    }
+
+    /// Sets the visibility of the check added last.
+    pub fn visibility(mut self, visibility: Visibility) -> Test {
+        if let Some(check) = self.checks.last_mut() {
+            check.visibility = visibility;
+        }
         self
     }
 

@@ -123,4 +123,30 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = "gradebook")]
         out: PathBuf,
     },
+    /// Write the students' repository into DIR (for instructors): exercises, grader, sysv, the
+    /// book, README and CI; no solutions, fixtures, instructor-only checks or instructor guide.
+    Handout {
+        /// A new (or empty) folder.
+        dir: PathBuf,
+    },
+    /// Write what a grading platform runs (for instructors).
+    Autograder {
+        #[command(subcommand)]
+        platform: Platform,
+    },
+}
+
+/// The platforms `cargo grade autograder` writes for.
+#[derive(Debug, Subcommand)]
+pub enum Platform {
+    /// Gradescope's autograder zip: setup.sh, run_autograder and the lab
+    /// (--output FILE, default autograder.zip).
+    Gradescope,
+    /// GitHub Classroom's workflow, grading with this checkout's commit of the instructor's
+    /// repository (--output FILE, default .github/workflows/classroom.yml).
+    Classroom {
+        /// The instructor's GitHub repository holding this checkout, as OWNER/NAME.
+        #[arg(long, value_name = "OWNER/NAME")]
+        repository: String,
+    },
 }

@@ -5,9 +5,16 @@
 //! helpers of [`crate::checks`]); [`TABLE`] maps exercise names to those functions. A new exercise
 //! adds an `info.toml` entry, a module here and a line in [`TABLE`]; the unit tests below check
 //! that the two agree and that each exercise's check points sum to its points in `info.toml`.
+//!
+//! Instructor-only checks (any [`Visibility`] but `Visible`) live in [`instructor`], a module
+//! compiled only with the `instructor` feature (on by default in the instructor's checkout)
+//! and left out of the handout. Their points come on top of `info.toml`'s: an exercise is worth
+//! [`Exercise::max_points`].
 
 mod attach;
 mod create;
+#[cfg(feature = "instructor")]
+mod instructor;
 mod parent_child;
 mod ping_pong;
 mod remove;
@@ -15,7 +22,7 @@ mod sized;
 
 use anyhow::{Context, Result, bail};
 
-use crate::checks::Test;
+use crate::checks::{Test, Visibility};
 use crate::info::{ExerciseInfo, Info};
 
 /// Makes the tests of one exercise.
@@ -42,9 +49,24 @@ impl Exercise {
         &self.info.name
     }
 
-    /// The sum of its checks' weights (equal to `info.points`; see the unit tests).
+    /// The sum of its checks' weights (`info.points` plus the instructor-only checks').
     pub fn weight(&self) -> u32 {
         self.tests.iter().map(Test::points).sum()
+    }
+
+    /// What the exercise is worth here: `info.toml`'s points plus those of the instructor-only
+    /// checks compiled into this grader (none in a handout).
+    pub fn max_points(&self) -> u32 {
+        self.info.points + self.instructor_only_weight()
+    }
+
+    fn instructor_only_weight(&self) -> u32 {
+        self.tests
+            .iter()
+            .flat_map(|test| &test.checks)
+            .filter(|check| check.visibility != Visibility::Visible)
+            .map(|check| check.points)
+            .sum()
     }
 }
 
@@ -54,7 +76,8 @@ pub fn all() -> Result<Vec<Exercise>> {
     info.exercises
         .into_iter()
         .map(|info| {
-            let tests = TABLE
+            #[allow(unused_mut)] // extended only by the instructor's grader
+            let mut tests = TABLE
                 .iter()
                 .find(|(name, _)| *name == info.name)
                 .map(|(_, tests)| tests())
@@ -64,6 +87,8 @@ pub fn all() -> Result<Vec<Exercise>> {
                         info.name
                     )
                 })?;
+            #[cfg(feature = "instructor")]
+            tests.extend(instructor::tests(&info.name));
             Ok(Exercise { info, tests })
         })
         .collect()
@@ -97,9 +122,9 @@ mod tests {
         );
         for exercise in &exercises {
             assert_eq!(
-                exercise.weight(),
+                exercise.weight() - exercise.instructor_only_weight(),
                 exercise.info.points,
-                "check points of {}",
+                "points of the visible checks of {}",
                 exercise.name()
             );
             for test in &exercise.tests {

@@ -296,6 +296,7 @@ fn did_not_compile(exercise: &Exercise, messages: &str) -> ExerciseResult {
             test.checks.iter().map(|check| CheckResult {
                 test: test.name.to_string(),
                 name: check.name.to_string(),
+                visibility: check.visibility,
                 points: 0.0,
                 max: scaled(exercise, check.points),
                 status: CheckStatus::DidNotCompile,
@@ -314,7 +315,7 @@ fn did_not_compile(exercise: &Exercise, messages: &str) -> ExerciseResult {
         dir: exercise.info.dir.clone(),
         status: ExerciseStatus::DidNotCompile,
         points: 0.0,
-        max: f64::from(exercise.info.points),
+        max: f64::from(exercise.max_points()),
         message: "did not compile: fix the first error below, then grade again".to_string(),
         compiler_output: Some(messages.to_string()),
         checks,
@@ -323,13 +324,14 @@ fn did_not_compile(exercise: &Exercise, messages: &str) -> ExerciseResult {
     }
 }
 
-/// A check's points, scaled so that an exercise's checks sum to its points in `info.toml`.
+/// A check's points, scaled so that an exercise's checks sum to its points (`info.toml`'s, plus
+/// the instructor-only checks').
 fn scaled(exercise: &Exercise, weight: u32) -> f64 {
     let total = exercise.weight();
     if total == 0 {
         0.0
     } else {
-        f64::from(exercise.info.points) * f64::from(weight) / f64::from(total)
+        f64::from(exercise.max_points()) * f64::from(weight) / f64::from(total)
     }
 }
 
@@ -431,7 +433,7 @@ fn score_exercise(exercise: &Exercise, outcomes: &[TestOutcome]) -> ExerciseResu
         dir: exercise.info.dir.clone(),
         status,
         points: (points * 1000.0).round() / 1000.0,
-        max: f64::from(exercise.info.points),
+        max: f64::from(exercise.max_points()),
         message,
         compiler_output: None,
         checks,
@@ -450,6 +452,7 @@ fn error_check(
     CheckResult {
         test: test.name.to_string(),
         name: check.name.to_string(),
+        visibility: check.visibility,
         points: 0.0,
         max: scaled(exercise, check.points),
         status: CheckStatus::Error,
@@ -490,6 +493,7 @@ fn score_check(
     let mut result = CheckResult {
         test: test.name.to_string(),
         name: check.name.to_string(),
+        visibility: check.visibility,
         points: scaled(exercise, check.points),
         max: scaled(exercise, check.points),
         status: CheckStatus::Passed,

@@ -71,6 +71,7 @@
 
 pub mod app;
 pub mod atomic_write;
+pub mod autograder;
 pub mod batch;
 pub mod build;
 pub mod checks;
@@ -78,6 +79,7 @@ pub mod cli;
 pub mod diff;
 pub mod exercises;
 pub mod grade;
+pub mod handout;
 pub mod info;
 pub mod intake;
 pub mod proc_shm;

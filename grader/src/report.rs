@@ -1,18 +1,29 @@
-//! What grading found, and the three ways to show it.
+//! What grading found, and the ways to show it.
 //!
 //! [`Report`] is plain data, built by [`crate::grade`] and rendered by [`human`] (the terminal),
-//! [`json`] (this grader's own schema, for scripts and CI) or [`gradescope`] (Gradescope's
-//! `results.json`). Renderers never grade and grading never prints, so `watch` mode and the
+//! [`json`] (this grader's own schema, for scripts and CI), or for a platform: [`gradescope`]
+//! (its `results.json`), [`prairielearn`] (its external grader's `results.json`), [`autolab`]
+//! (the feedback and a last line of scores) and [`classroom`] (GitHub Classroom's grading
+//! reporter). Renderers never grade and grading never prints, so `watch` mode and the
 //! progress file can reuse both halves.
+//!
+//! Instructor-only checks ([`Visibility`] other than `Visible`) count in every score, but only
+//! Gradescope, which can defer showing a test, names them: the text every other format shows
+//! is [`Report::as_students_see_it`], the report without them.
 
+pub mod autolab;
+pub mod classroom;
 pub mod gradescope;
 pub mod human;
 pub mod json;
+pub mod prairielearn;
 
 use std::time::Duration;
 
 use anyhow::Result;
 use serde::Serialize;
+
+pub use crate::checks::Visibility;
 
 /// The whole run.
 #[derive(Clone, Debug, Serialize)]
@@ -64,6 +75,59 @@ impl Report {
         self.exercises
             .iter()
             .all(|exercise| exercise.status == ExerciseStatus::Passed)
+    }
+
+    /// The report without its instructor-only checks, each exercise's points, status and
+    /// message as a student's own grader (the handout's) would give them: what a report may
+    /// show students now.
+    pub fn as_students_see_it(&self) -> Report {
+        let mut report = self.clone();
+        for exercise in &mut report.exercises {
+            let all_checks = exercise.checks.len();
+            exercise
+                .checks
+                .retain(|check| check.visibility == Visibility::Visible);
+            if exercise.checks.len() == all_checks {
+                continue;
+            }
+            exercise.points = exercise.checks.iter().map(|check| check.points).sum();
+            exercise.max = exercise.checks.iter().map(|check| check.max).sum();
+            let failed = exercise
+                .checks
+                .iter()
+                .filter(|check| check.status != CheckStatus::Passed)
+                .count();
+            if exercise.status == ExerciseStatus::Failed {
+                (exercise.status, exercise.message) = if failed == 0 {
+                    (
+                        ExerciseStatus::Passed,
+                        format!("all {} checks passed", exercise.checks.len()),
+                    )
+                } else {
+                    (
+                        ExerciseStatus::Failed,
+                        format!("{failed} of {} checks failed", exercise.checks.len()),
+                    )
+                };
+            }
+        }
+        report
+    }
+
+    /// The one-line message of each exercise as students may see it (the message of
+    /// [`Report::as_students_see_it`]), saying so when a check not shown failed.
+    pub fn students_messages(&self) -> Vec<String> {
+        self.exercises
+            .iter()
+            .zip(self.as_students_see_it().exercises)
+            .map(|(exercise, seen)| {
+                if exercise.points < exercise.max && seen.points >= seen.max {
+                    format!("{}; a check not shown yet failed", seen.message)
+                } else {
+                    seen.message
+                }
+            })
+            .collect()
     }
 
     /// Some test could not be run at all: the grader's failure, not the student's.
@@ -129,6 +193,8 @@ pub struct CheckResult {
     /// The test (scenario) it belongs to.
     pub test: String,
     pub name: String,
+    /// When students may see it (Gradescope's visibility).
+    pub visibility: Visibility,
     pub points: f64,
     pub max: f64,
     pub status: CheckStatus,
@@ -171,8 +237,14 @@ pub enum Format {
     Human,
     /// This grader's JSON (schema `shmlab-grader/1`).
     Json,
-    /// Gradescope's results.json.
+    /// Gradescope's results.json (per-check visibility, statuses as tags).
     Gradescope,
+    /// PrairieLearn's external grader results.json (score from 0 to 1).
+    Prairielearn,
+    /// Autolab: the feedback, then a last line {"scores": {EXERCISE: points}}.
+    Autolab,
+    /// GitHub Classroom's grading reporter: the runner JSON (version, status, max_score, tests).
+    Classroom,
 }
 
 /// Renders `report` in `format` (`color` only matters to `human`).
@@ -181,11 +253,22 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         Format::Human => human::render(report, color),
         Format::Json => json::render(report),
         Format::Gradescope => gradescope::render(report),
+        Format::Prairielearn => prairielearn::render(report),
+        Format::Autolab => autolab::render(report),
+        Format::Classroom => classroom::render(report),
     }
 }
 
 /// Kept here for the callers that write reports; the one helper is in [`crate::atomic_write`].
 pub use crate::atomic_write::write_atomically;
+
+/// `value` as pretty JSON and a newline.
+fn pretty(value: &serde_json::Value) -> String {
+    // Serialising plain data to a String cannot fail; an empty object would be the fallback.
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_string());
+    text.push('\n');
+    text
+}
 
 #[cfg(test)]
 mod tests;

@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! The `grader` binary as students and CI run it: exit codes, formats, `--output`, help.
 
 mod grading_common;
@@ -86,8 +87,9 @@ fn full_marks_exit_zero_with_json() {
     );
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
     assert_eq!(report["schema"], "shmlab-grader/1");
-    assert_eq!(report["score"], 30.0);
-    assert_eq!(report["max_score"], 30.0);
+    // 10 + 20 from info.toml, and 2 of remove's instructor-only check.
+    assert_eq!(report["score"], 32.0);
+    assert_eq!(report["max_score"], 32.0);
     assert_eq!(report["full_marks"], true);
     assert_eq!(report["source"], "solutions");
     let exercises = report["exercises"].as_array().expect("exercises");
@@ -113,7 +115,8 @@ fn stubs_exit_one_and_say_where_to_start_and_progress_is_recorded() {
         .assert()
         .code(1)
         .stdout(predicate::str::is_match(r"✗ create +0/10  not started\n").expect("a regex"))
-        .stdout(predicate::str::contains("Score: 0/100"))
+        // 100 from info.toml, and 2 of the instructor-only checks.
+        .stdout(predicate::str::contains("Score: 0/102"))
         .stdout(predicate::str::contains(
             "Begin with exercises/01-create/README.md, then run `cargo grade create`.",
         ));
@@ -168,5 +171,5 @@ fn list_shows_state_and_points() {
         .assert()
         .success()
         .stdout(predicate::str::is_match(r"\n +1  create +done +10/10\n").expect("a regex"))
-        .stdout(predicate::str::contains("Score: 100/100"));
+        .stdout(predicate::str::contains("Score: 102/102"));
 }

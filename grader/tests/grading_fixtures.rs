@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! Each broken program (grader/fixtures) fails exactly the checks about its flaw, with a
 //! message that names it; and grading it leaves no segment and no process on the machine.
 

@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! Grading when namespaces are not available (the sandbox's host mode, forced here): it still
 //! grades, says so, and when it cannot run safely (a key in use) the exercise is a grader
 //! error, exit status 2, rather than a student's failure. Runs in a private IPC namespace that

@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! The real grader behind `cargo grade watch`: one exercise, built, graded, rendered, silently.
 
 use std::path::PathBuf;

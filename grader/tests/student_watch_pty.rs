@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! `cargo grade watch` end to end, in a pseudo-terminal, with a fake grader.
 //!
 //! The test binary plays both sides: each test below re-runs this binary in a pty (rexpect)

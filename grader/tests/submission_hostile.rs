@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! Submissions as an attacker (or a careless student) would hand them in, graded through the
 //! `grader` binary: a build script, `include_bytes!` of a root-only file, prebuilt binaries in
 //! `target/`, its own broken `sysv/`, hostile archives; and the shapes that must grade like the

@@ -135,6 +135,18 @@ fn render_exercise(out: &mut String, exercise: &ExerciseResult, name_width: usiz
     );
     let _ = writeln!(out, "{}", line.trim_end());
     render_warnings(out, exercise, style);
+    render_details(out, exercise, style);
+}
+
+/// What `cargo grade` shows under an exercise's line, without colour: its failed checks with
+/// expected and actual, or the compiler's first errors. Empty when it passed or is not started.
+pub fn render_exercise_details(exercise: &ExerciseResult) -> String {
+    let mut out = String::new();
+    render_details(&mut out, exercise, &Style { color: false });
+    out.trim_end().to_string()
+}
+
+fn render_details(out: &mut String, exercise: &ExerciseResult, style: &Style) {
     match exercise.status {
         ExerciseStatus::Failed | ExerciseStatus::Error => {
             // A sandbox failure fails every check of its tests alike: say it once, with the
