@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! `cargo grade batch` and `cargo grade merge` on a made-up class (`__sample-class`): the
 //! gradebook agrees with the reports and with `--submission`, shards merged equal one run,
 //! and a rerun skips what did not change.

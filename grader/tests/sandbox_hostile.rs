@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! The hostile fixtures (grader/fixtures/src/bin/hostile-*.rs), each run in both sandbox tiers:
 //! as root (the dedicated uid range) and as an ordinary user (`nobody`, self-mapped). Every
 //! test puts a *bystander* on the machine first — a segment in the machine's IPC namespace with

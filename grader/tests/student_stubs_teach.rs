@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! The rule that keeps the lab a lab: stubs, hints and the book state the task; they never hand
 //! over the code to type.
 //!
