@@ -127,6 +127,20 @@ impl Marker {
         let attachment = sysv::shmat(id, sysv::ShmatFlag::empty()).expect("shmat");
         attachment.write(0, &bytes);
         sysv::shmdt(attachment).expect("shmdt");
+        // Attachments belong to the process, not the thread: a child that another test's
+        // thread forked while ours was attached holds a copy until it execs. Wait for those
+        // copies to go, or a table read now would differ from one read later.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while table()
+            .iter()
+            .any(|entry| entry.shmid == id.as_raw() && entry.nattch > 0)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the marker is still attached by a forked child"
+            );
+            std::thread::yield_now();
+        }
         Marker { id, bytes }
     }
 
