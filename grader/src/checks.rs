@@ -71,6 +71,10 @@ pub struct Check {
     pub points: u32,
     /// What to try when it fails (shown as "next:").
     pub advice: &'static str,
+    /// Passed by a program that does nothing (exits 0, leaves nothing behind): it earns its
+    /// points only when the exercise's main scenario ran to its end and did some of its work
+    /// (see [`crate::grade`]), so an empty or hanging program earns nothing.
+    pub tidy: bool,
     verify: Box<VerifyFn>,
 }
 
@@ -156,18 +160,43 @@ impl Test {
         self
     }
 
+    /// A check of the work the program does.
     pub fn check(
-        mut self,
+        self,
         points: u32,
         name: &'static str,
         advice: &'static str,
         verify: impl Fn(&Run) -> Verdict + Send + Sync + 'static,
     ) -> Test {
+        self.push_check(false, points, name, advice, Box::new(verify))
+    }
+
+    /// A check that a program doing nothing would pass (an exit status, nothing left behind):
+    /// it counts only once the exercise's main scenario did its work ([`Check::tidy`]).
+    pub fn tidy_check(
+        self,
+        points: u32,
+        name: &'static str,
+        advice: &'static str,
+        verify: impl Fn(&Run) -> Verdict + Send + Sync + 'static,
+    ) -> Test {
+        self.push_check(true, points, name, advice, Box::new(verify))
+    }
+
+    fn push_check(
+        mut self,
+        tidy: bool,
+        points: u32,
+        name: &'static str,
+        advice: &'static str,
+        verify: Box<VerifyFn>,
+    ) -> Test {
         self.checks.push(Check {
             name,
             points,
             advice,
-            verify: Box::new(verify),
+            tidy,
+            verify,
         });
         self
     }

@@ -12,7 +12,7 @@ pub fn tests() -> Vec<Test> {
         Test::new("with the segment made by create", &[KEY])
             .setup(KEY, 1024, 0o666, &[FILLER; 64])
             .run(&[])
-            .check(
+            .tidy_check(
                 2,
                 "exits with status 0",
                 "return Ok from main; check which error it printed",
@@ -50,7 +50,7 @@ pub fn tests() -> Vec<Test> {
                     })
                 },
             )
-            .check(
+            .tidy_check(
                 1,
                 "leaves the segment in place",
                 "do not remove the segment: remove is a later exercise; and never create one here",
@@ -74,7 +74,7 @@ pub fn tests() -> Vec<Test> {
                     run.stderr_mentions(0, &["0x2706", "create"])
                 },
             )
-            .check(
+            .tidy_check(
                 1,
                 "creates no segment",
                 "never pass IPC_CREAT here: the segment is create's job",

@@ -12,7 +12,7 @@ pub fn tests() -> Vec<Test> {
         Test::new("a first run creates the segment, a second run finds it", &[KEY])
             .run(&[])
             .run(&[])
-            .check(
+            .tidy_check(
                 1,
                 "exits with status 0",
                 "return Ok from main: an error path was taken, or it crashed",
@@ -108,7 +108,7 @@ pub fn tests() -> Vec<Test> {
                     run.stderr_mentions(0, &["0x2706", "already exists"])
                 },
             )
-            .check(
+            .tidy_check(
                 1,
                 "--exclusive leaves the existing segment untouched",
                 "on EEXIST do nothing to the segment: it is not yours to remove",

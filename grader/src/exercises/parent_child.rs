@@ -15,7 +15,7 @@ pub fn tests() -> Vec<Test> {
             .held(KEY, 4, 0o644, &[0; 4])
             .run(&[])
             .race()
-            .check(
+            .tidy_check(
                 2,
                 "exits with status 0",
                 "check what it printed on stderr: every error path exits 1",
@@ -39,13 +39,13 @@ pub fn tests() -> Vec<Test> {
                 "the parent removes the segment with shmctl_rmid after reading it",
                 |run| run.setup_segment_removed(0),
             )
-            .check(
+            .tidy_check(
                 2,
                 "waits for its child",
                 "call waitpid on the child's pid, and check that it exited with status 0",
                 |run| run.children_waited_for(),
             )
-            .check(
+            .tidy_check(
                 1,
                 "leaves no process running",
                 "every process you fork must exit",
@@ -62,7 +62,7 @@ pub fn tests() -> Vec<Test> {
                     run.printed(0, &expected_lines())
                 },
             )
-            .check(
+            .tidy_check(
                 1,
                 "leaves no segment behind",
                 "remove the segment with shmctl_rmid once the parent has read it",

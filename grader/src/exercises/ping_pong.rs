@@ -43,7 +43,7 @@ pub fn tests() -> Vec<Test> {
             .held(KEY, 512, 0o666, &stale_contents())
             .run(&[])
             .race()
-            .check(
+            .tidy_check(
                 2,
                 "exits with status 0",
                 "check what it printed on stderr: every error path exits 1",
@@ -70,19 +70,19 @@ pub fn tests() -> Vec<Test> {
                 "the parent removes the segment with shmctl_rmid after waiting for both children",
                 |run| run.setup_segment_removed(0),
             )
-            .check(
+            .tidy_check(
                 2,
                 "waits for both children",
                 "waitpid for each child and check that each exited with status 0",
                 |run| run.children_waited_for(),
             )
-            .check(
+            .tidy_check(
                 1,
                 "takes turns without sleeping",
                 "wait for the turn in a loop on atomic_u32(0).load(Ordering::Acquire) with std::thread::yield_now(); never sleep",
                 took_no_sleep,
             )
-            .check(
+            .tidy_check(
                 1,
                 "leaves no process running",
                 "every process you fork must exit",
@@ -100,7 +100,7 @@ pub fn tests() -> Vec<Test> {
                     run.printed(0, &expected_lines(id))
                 },
             )
-            .check(
+            .tidy_check(
                 1,
                 "leaves no segment behind",
                 "remove the segment with shmctl_rmid once both children are done",

@@ -89,7 +89,7 @@ pub fn tests() -> Vec<Test> {
                     run.printed(0, &[message(id)])
                 },
             )
-            .check(
+            .tidy_check(
                 1,
                 "leaves no segment behind",
                 "remove the segment with shmctl_rmid before exiting",
@@ -153,7 +153,7 @@ pub fn tests() -> Vec<Test> {
                     run.stderr_mentions(10, &["error:", "0x7d4"])
                 },
             )
-            .check(
+            .tidy_check(
                 1,
                 "creates no segment on bad input",
                 "validate the size before shmget, and remove the segment on every error path after it",
