@@ -309,6 +309,7 @@ pub fn scenario(
         pin_cpu,
         repeat: if test.race { options.repeat.max(1) } else { 1 },
         keys: test.keys.clone(),
+        lens: crate::scenario::Lens::default(),
     }
 }
 

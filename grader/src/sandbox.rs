@@ -80,7 +80,7 @@ pub use host::LOCK_PATH as HOST_LOCK_PATH;
 pub use limits::MAX_TASKS;
 pub use runner::CONTENTS_BYTES;
 
-use crate::scenario::{Isolation, Observation, Scenario};
+use crate::scenario::{Isolation, Observation, Scenario, Schedules};
 use limits::{Limits, PidsCgroup};
 use runner::{Runner, Scope};
 
@@ -202,7 +202,10 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
                 stderr.trim()
             )
         })?;
-    if observations.len() != scenario.repeat as usize {
+    // Exploring adds one observation per schedule after the repeats.
+    let exploring = matches!(scenario.lens.schedules, Schedules::Explore(_));
+    let expected = scenario.repeat.max(1) as usize;
+    if observations.len() < expected || (!exploring && observations.len() != expected) {
         bail!(
             "the sandbox made {} observations for {} repeats",
             observations.len(),
@@ -434,6 +437,11 @@ fn refused(isolation: Isolation, error: anyhow::Error) -> Observation {
         steps: Vec::new(),
         segments: Vec::new(),
         error: Some(format!("{error:#}")),
+        untraced: None,
+        schedule: Vec::new(),
+        injected: Vec::new(),
+        poked: Vec::new(),
+        burnt_ids: Vec::new(),
     }
 }
 

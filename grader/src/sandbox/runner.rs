@@ -79,6 +79,11 @@ impl<'a> Runner<'a> {
             steps: Vec::new(),
             segments: Vec::new(),
             error: None,
+            untraced: None,
+            schedule: Vec::new(),
+            injected: Vec::new(),
+            poked: Vec::new(),
+            burnt_ids: Vec::new(),
         };
         let mut held = Vec::new();
         let mut errors = Vec::new();
@@ -238,6 +243,7 @@ impl<'a> Runner<'a> {
             duration: duration.unwrap_or_else(|| started.elapsed()),
             left_running,
             not_waited_for,
+            trace: None,
         })
     }
 
