@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 mod score;
 
+pub use score::UNTRACED;
+
 use crate::checks::{Test, clip, stopped_at_todo};
 use crate::exercises::Exercise;
 use crate::report::ExerciseResult;
@@ -309,7 +311,7 @@ pub fn scenario(
         pin_cpu,
         repeat: if test.race { options.repeat.max(1) } else { 1 },
         keys: test.keys.clone(),
-        lens: crate::scenario::Lens::default(),
+        lens: test.lens.clone(),
     }
 }
 
@@ -320,8 +322,9 @@ fn run_test(options: &Options, test: &Test, program: &Path, pin_cpu: Option<usiz
         crate::sandbox::run_with(scenario, &options.sandbox_exe, options.tier)
     };
     let observations = if scenario.repeat > 1 {
-        // The first run alone: a program that hangs or stops at its todo!() there is not run
-        // again, so that it costs one timeout, not `repeat` of them.
+        // The first run alone (with the lens's schedules, which the sandbox explores only when
+        // it ended well): a program that hangs or stops at its todo!() there is not run again,
+        // so that it costs one timeout, not `repeat` of them.
         let first = Scenario {
             repeat: 1,
             ..scenario.clone()
@@ -334,10 +337,12 @@ fn run_test(options: &Options, test: &Test, program: &Path, pin_cpu: Option<usiz
                     step.exit != crate::scenario::Exit::TimedOut && stopped_at_todo(step).is_none()
                 });
             if ended {
-                let rest = Scenario {
+                // The schedules were explored after the first run: the rest are plain runs.
+                let mut rest = Scenario {
                     repeat: scenario.repeat - 1,
                     ..scenario.clone()
                 };
+                rest.lens.schedules = crate::scenario::Schedules::Once;
                 observations.extend(run(&rest)?);
             }
             Ok(observations)

@@ -1,55 +1,94 @@
 //! 03 parent-child: the child writes 37892 into key 24601, the parent waits, reads and removes.
 
-use crate::checks::{Failure, Run, Test, Verdict, describe_bytes, ensure};
+use std::time::Duration;
+
+use crate::checks::lens::{describe_lineage, events_where, render_events};
+use crate::checks::{Failure, Run, Test, Verdict, describe_bytes, ensure, unpredictable};
+use crate::scenario::{Call, SyscallKind};
 
 const KEY: i32 = 24601;
 const VALUE: i32 = 37892;
+/// The child, by descent: the program's first fork.
+const CHILD: &[u32] = &[0];
+/// Without a trace, a run this long slept (see ping-pong's).
+const CLOCK_LIMIT: Duration = Duration::from_millis(900);
+/// Lines in the wrong order mean the processes are not synchronised, whatever the check.
+pub(crate) const ORDERING_ADVICE: &str = "the lines are right but in the wrong order: a \
+    synchronisation problem. The parent must waitpid for its child before it reads and prints";
 
 fn expected_lines() -> Vec<String> {
     vec![format!("child: {VALUE}"), format!("parent: {VALUE}")]
 }
 
 pub fn tests() -> Vec<Test> {
+    // A number the program cannot know: the grader writes it into the segment when the child
+    // exits, so only a parent that reads after waitpid prints it.
+    let poked = 1_000_000 + unpredictable(1_000_000) as i32;
     vec![
         Test::new("the child's value reaches the parent", &[KEY])
             .held(KEY, 4, 0o644, &[0; 4])
             .run(&[])
             .race()
             .tidy_check(
-                2,
+                1,
                 "exits with status 0",
                 "check what it printed on stderr: every error path exits 1",
                 |run| run.exited(0, 0),
             )
             .check(
-                3,
+                2,
                 "prints the child's line, then the parent's",
                 "the parent must waitpid for the child before it reads and prints",
-                |run| run.printed(0, &expected_lines()),
+                |run| {
+                    run.printed(0, &expected_lines())
+                        .map_err(|failure| ordering_advice(failure, ORDERING_ADVICE))
+                },
             )
             .check(
-                3,
+                1,
+                "forks one child, which prints the child's line",
+                "fork once; the child attaches, writes, prints `child: ...`, detaches and exits; the parent prints `parent: ...`",
+                |run| run.lines_from_their_processes(0, 1, &[("child: ", CHILD), ("parent: ", &[])]),
+            )
+            .check(
+                2,
                 "the child wrote 37892 into the segment",
                 "in the child: attach, write 37892i32.to_ne_bytes() at offset 0, detach",
                 value_in_segment,
             )
             .check(
-                2,
+                1,
                 "removes the segment",
                 "the parent removes the segment with shmctl_rmid after reading it",
                 |run| run.setup_segment_removed(0),
             )
             .tidy_check(
-                2,
+                1,
                 "waits for its child",
                 "call waitpid on the child's pid, and check that it exited with status 0",
                 |run| run.children_waited_for(),
             )
             .tidy_check(
                 1,
+                "synchronises without sleeping",
+                "the parent waits for its child with waitpid; never sleep to order processes",
+                |run| run.slept_nowhere(0, CLOCK_LIMIT),
+            )
+            .tidy_check(
+                1,
                 "leaves no process running",
                 "every process you fork must exit",
                 |run| run.nothing_left_running(),
+            ),
+        Test::new("the grader changes the value once the child has ended", &[KEY])
+            .held(KEY, 4, 0o644, &[0; 4])
+            .run(&[])
+            .poke_after_exit(0, 0, &poked.to_ne_bytes(), CHILD)
+            .check(
+                2,
+                "the parent reads the segment after waitpid",
+                "after waitpid returns, attach and read the int from the segment; print what you read, not the number you expect",
+                move |run| parent_read_after_waiting(run, poked),
             ),
         Test::new("on its own, without a segment before", &[KEY])
             .run(&[])
@@ -60,6 +99,7 @@ pub fn tests() -> Vec<Test> {
                 |run| {
                     run.exited(0, 0)?;
                     run.printed(0, &expected_lines())
+                        .map_err(|failure| ordering_advice(failure, ORDERING_ADVICE))
                 },
             )
             .tidy_check(
@@ -68,7 +108,31 @@ pub fn tests() -> Vec<Test> {
                 "remove the segment with shmctl_rmid once the parent has read it",
                 |run| run.no_segment_left(),
             ),
+        Test::new("the kernel refuses shmat, then fork", &[KEY])
+            .run(&[])
+            .run(&[])
+            .inject(SyscallKind::Shmat, libc::ENOMEM, Some(0))
+            .inject(SyscallKind::Fork, libc::EAGAIN, Some(1))
+            .check(
+                1,
+                "reports a refused shmat or fork, exits 1 and leaves nothing",
+                "check every call: print `error: <call> (key 0x6019): <reason>`, exit 1, and remove the segment on that path too",
+                |run| {
+                    run.refusal_reported(0, "shmat", "0x6019")?;
+                    run.refusal_reported(1, "fork", "")?;
+                    run.nothing_left(1)
+                },
+            ),
     ]
+}
+
+/// Lines in the wrong order: the advice is about synchronisation, not about the check's topic.
+pub(crate) fn ordering_advice(failure: Failure, advice: &str) -> Failure {
+    if failure.message.ends_with("in the wrong order") {
+        failure.advice(advice)
+    } else {
+        failure
+    }
 }
 
 fn value_in_segment(run: &Run) -> Verdict {
@@ -83,5 +147,43 @@ fn value_in_segment(run: &Run) -> Verdict {
         Failure::new("the segment does not hold 37892")
             .expected(VALUE.to_string())
             .actual(shown)
+    })
+}
+
+/// The parent printed `parent: <poked>`: the value the grader wrote when the child ended.
+fn parent_read_after_waiting(run: &Run, poked: i32) -> Verdict {
+    if run.observation.untraced.is_some() || run.observation.poked.is_empty() {
+        // No poke (no trace, or no child ever exited: the fork check says so). The other
+        // tests read the output as it is.
+        return Ok(());
+    }
+    let lines = run.output_lines(0)?;
+    let expected = format!("parent: {poked}");
+    ensure(lines.last() == Some(&expected), || {
+        let trace = run.traced(0).ok().map(|trace| {
+            let shown = events_where(trace, |event| {
+                matches!(
+                    event.call,
+                    Call::Shmat { .. }
+                        | Call::Wait { .. }
+                        | Call::Write { fd: 1, .. }
+                        | Call::Exit(_)
+                )
+            });
+            render_events(trace, &shown)
+        });
+        let failure = Failure::new(format!(
+            "the grader wrote {poked} into the segment when {} ended; the parent did not print \
+             it: it read the segment before waitpid returned, or printed a number it did not \
+             read",
+            describe_lineage(CHILD)
+        ))
+        .expected(expected.clone())
+        .actual(lines.last().cloned().unwrap_or_default())
+        .step(0);
+        match trace {
+            Some(trace) => failure.trace(trace),
+            None => failure,
+        }
     })
 }

@@ -14,10 +14,11 @@
 
 use std::time::Duration;
 
+use crate::checks::lens::describe_schedule;
 use crate::checks::{Check, Failure, Run, Test, stopped_at_todo};
 use crate::exercises::Exercise;
 use crate::report::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus};
-use crate::scenario::{Exit, Input};
+use crate::scenario::{Exit, Hold, Input};
 
 use super::{TestOutcome, captured_output, describe_isolation};
 
@@ -87,6 +88,7 @@ pub(crate) fn did_not_compile(exercise: &Exercise, messages: &str) -> ExerciseRe
                 expected: None,
                 actual: None,
                 output: None,
+                trace: None,
                 advice: None,
                 runs: 0,
                 time: Duration::ZERO,
@@ -127,6 +129,7 @@ pub(crate) fn score_exercise(
     let mut time = Duration::ZERO;
     let mut todo = None;
     let mut isolation = None;
+    let mut untraced = None;
     let main = outcomes
         .first()
         .and_then(Option::as_ref)
@@ -143,6 +146,11 @@ pub(crate) fn score_exercise(
             isolation = isolation.or(observations
                 .first()
                 .map(|observation| observation.isolation));
+            untraced = untraced.or_else(|| {
+                observations
+                    .iter()
+                    .find_map(|observation| observation.untraced.clone())
+            });
         }
         if todo.is_none() {
             todo = outcome.observations.as_ref().ok().and_then(|observations| {
@@ -218,10 +226,20 @@ pub(crate) fn score_exercise(
         message,
         compiler_output: None,
         checks,
-        isolation: isolation.map(|isolation| describe_isolation(Some(isolation))),
+        isolation: isolation.map(|isolation| {
+            let described = describe_isolation(Some(isolation));
+            match &untraced {
+                // Said where the isolation is said, so that it is never silent.
+                Some(why) => format!("{described}, {UNTRACED}: {why}"),
+                None => described,
+            }
+        }),
         time,
     }
 }
+
+/// In [`ExerciseResult::isolation`]: the lens could not trace (the reason follows).
+pub const UNTRACED: &str = "untraced";
 
 /// Takes the points of passed tidy checks back unless the main scenario ran to its end and
 /// passed some check of its work.
@@ -314,6 +332,7 @@ fn not_run_check(exercise: &Exercise, test: &Test, check: &Check, main: &MainTas
         expected: None,
         actual: None,
         output: None,
+        trace: None,
         advice: Some(advice),
         runs: 0,
         time: Duration::ZERO,
@@ -337,6 +356,7 @@ fn error_check(
         expected: None,
         actual: None,
         output: None,
+        trace: None,
         advice: Some(
             "this is the grader's problem, not your program's: see the message, or report it"
                 .to_string(),
@@ -377,6 +397,7 @@ fn score_check(
         expected: None,
         actual: None,
         output: None,
+        trace: None,
         advice: None,
         runs,
         time: outcome.time,
@@ -406,8 +427,9 @@ fn score_check(
         };
         result.points = 0.0;
         result.status = CheckStatus::Failed;
-        result.message = failure_message(&failure, index, runs);
+        result.message = failure_message(&failure, index, runs, &observation.schedule);
         result.expected = failure.expected.clone();
+        result.trace = failure.shown_calls().map(str::to_string);
         result.actual = failure.actual.clone();
         result.output = failure.step.and_then(|step| {
             let input = outcome.scenario.steps.get(step).map(|step| &step.input);
@@ -415,16 +437,23 @@ fn score_check(
                 captured_output(outcome, matches!(input, Some(Input::Dialog { .. })))
             })
         });
-        result.advice = Some(check.advice.to_string());
+        result.advice = Some(failure.own_advice().unwrap_or(check.advice).to_string());
         break;
     }
     result
 }
 
-fn failure_message(failure: &Failure, index: usize, runs: u32) -> String {
-    if runs > 1 {
-        format!("{} (in run {} of {runs})", failure.message, index + 1)
-    } else {
-        failure.message.clone()
+/// The failure's message, with the run it happened in when there were several, and the
+/// schedule of that run when the grader perturbed it, so that the student can reproduce it.
+fn failure_message(failure: &Failure, index: usize, runs: u32, schedule: &[Hold]) -> String {
+    match (runs > 1, describe_schedule(schedule)) {
+        (true, Some(schedule)) => format!(
+            "{} (in run {} of {runs}, {schedule})",
+            failure.message,
+            index + 1
+        ),
+        (true, None) => format!("{} (in run {} of {runs})", failure.message, index + 1),
+        (false, Some(schedule)) => format!("{} ({schedule})", failure.message),
+        (false, None) => failure.message.clone(),
     }
 }
