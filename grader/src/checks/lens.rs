@@ -566,6 +566,15 @@ impl Run<'_> {
             })
     }
 
+    /// Step `i` reported the refused call `refused[i]` (its name, and the key unless empty)
+    /// and exited 1, and after the last one nothing is left ([`Run::nothing_left`]).
+    pub fn refusals_reported(&self, refused: &[(&str, &str)]) -> Verdict {
+        for (index, (call, key)) in refused.iter().enumerate() {
+            self.refusal_reported(index, call, key)?;
+        }
+        self.nothing_left(refused.len().saturating_sub(1))
+    }
+
     /// After the last step (`index`): no segment left (but the grader's held ones) and no
     /// process running. A leak names, from the trace, the segment's `shmget` that no
     /// `shmctl(IPC_RMID)` followed, on the path the program took.

@@ -105,11 +105,7 @@ pub fn tests() -> Vec<Test> {
                 2,
                 "reports a refused shmat or shmget, exits 1 and leaves nothing",
                 "check every call: print `error: <call> (key 0x7d4): <reason>`, exit 1, and when shmat fails after shmget made the segment, remove it before exiting",
-                |run| {
-                    run.refusal_reported(0, "shmat", "0x7d4")?;
-                    run.refusal_reported(1, "shmget", "0x7d4")?;
-                    run.nothing_left(1)
-                },
+                |run| run.refusals_reported(&[("shmat", "0x7d4"), ("shmget", "0x7d4")]),
             ),
         bad_input
             .check(
