@@ -569,6 +569,10 @@ impl Run<'_> {
     /// Step `i` reported the refused call `refused[i]` (its name, and the key unless empty)
     /// and exited 1, and after the last one nothing is left ([`Run::nothing_left`]).
     pub fn refusals_reported(&self, refused: &[(&str, &str)]) -> Verdict {
+        if self.traced(0).is_err() {
+            // Nothing was injected: these were plain runs, which the other tests grade.
+            return Ok(());
+        }
         for (index, (call, key)) in refused.iter().enumerate() {
             self.refusal_reported(index, call, key)?;
         }
