@@ -22,7 +22,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::{Failure, Run, Verdict, ensure};
+use super::{Failure, Run, Verdict, ensure, quoted_list};
 use crate::scenario::{Call, Event, Exit, Hold, Trace, errno_name};
 
 /// The most trace lines a failure shows.
@@ -433,8 +433,9 @@ impl Run<'_> {
         children: usize,
         owners: &[(&str, &[u32])],
     ) -> Verdict {
-        let Ok(trace) = self.traced(index) else {
-            return Ok(());
+        let trace = match self.traced(index) {
+            Ok(trace) => trace,
+            Err(why) => return self.owners_printed(index, owners, &why),
         };
         let forked = children_of_program(trace);
         let forks = events_where(trace, |event| matches!(event.call, Call::Fork { .. }));
@@ -490,6 +491,26 @@ impl Run<'_> {
             .step(index));
         }
         Ok(())
+    }
+
+    /// Without a trace: at least the lines of `owners` were printed (who printed them could
+    /// not be seen), so that a program doing nothing does not pass.
+    fn owners_printed(&self, index: usize, owners: &[(&str, &[u32])], why: &str) -> Verdict {
+        let lines = self.output_lines(index)?;
+        let missing: Vec<&str> = owners
+            .iter()
+            .map(|(prefix, _)| *prefix)
+            .filter(|prefix| !lines.iter().any(|line| line.starts_with(prefix)))
+            .collect();
+        ensure(missing.is_empty(), || {
+            Failure::new(format!(
+                "no line starting with {} (without a trace, {why}, which process printed what \
+                 could not be seen)",
+                quoted_list(&missing)
+            ))
+            .actual(lines.join("\n"))
+            .step(index)
+        })
     }
 
     /// The program printed its line starting with `prefix` only after one of its `wait` calls
@@ -569,9 +590,21 @@ impl Run<'_> {
     /// Step `i` reported the refused call `refused[i]` (its name, and the key unless empty)
     /// and exited 1, and after the last one nothing is left ([`Run::nothing_left`]).
     pub fn refusals_reported(&self, refused: &[(&str, &str)]) -> Verdict {
-        if self.traced(0).is_err() {
-            // Nothing was injected: these were plain runs, which the other tests grade.
-            return Ok(());
+        if let Err(why) = self.traced(0) {
+            // Nothing was injected: these were plain runs. They must at least do their work
+            // (exit 0 having printed something) and leave nothing behind.
+            for index in 0..refused.len() {
+                self.exited(index, 0)?;
+                ensure(!self.output_lines(index)?.is_empty(), || {
+                    Failure::new(format!(
+                        "{} printed nothing (without a trace, {why}, no call could be made \
+                         to fail: this was a plain run)",
+                        self.describe_step(index)
+                    ))
+                    .step(index)
+                })?;
+            }
+            return self.nothing_left(refused.len().saturating_sub(1));
         }
         for (index, (call, key)) in refused.iter().enumerate() {
             self.refusal_reported(index, call, key)?;
