@@ -555,10 +555,20 @@ impl Run<'_> {
 
     /// Step `index`, in which the grader made one `call` fail on purpose, reported it (stderr
     /// names the call, and `key` unless empty) and exited 1. Without a trace nothing was
-    /// injected: the check cannot be made, and passes (the report's isolation line says so).
+    /// injected: the run must then just do its work (the report's isolation line says why).
     pub fn refusal_reported(&self, index: usize, call: &str, key: &str) -> Verdict {
-        if self.traced(index).is_err() {
-            return Ok(());
+        if let Err(why) = self.traced(index) {
+            // Nothing was injected: a plain run. It must at least do its work (exit 0 having
+            // printed something), so that a program doing nothing does not pass.
+            self.exited(index, 0)?;
+            return ensure(!self.output_lines(index)?.is_empty(), || {
+                Failure::new(format!(
+                    "{} printed nothing (without a trace, {why}, no call could be made to \
+                     fail: this was a plain run)",
+                    self.describe_step(index)
+                ))
+                .step(index)
+            });
         }
         let fired = self
             .observation
@@ -590,22 +600,6 @@ impl Run<'_> {
     /// Step `i` reported the refused call `refused[i]` (its name, and the key unless empty)
     /// and exited 1, and after the last one nothing is left ([`Run::nothing_left`]).
     pub fn refusals_reported(&self, refused: &[(&str, &str)]) -> Verdict {
-        if let Err(why) = self.traced(0) {
-            // Nothing was injected: these were plain runs. They must at least do their work
-            // (exit 0 having printed something) and leave nothing behind.
-            for index in 0..refused.len() {
-                self.exited(index, 0)?;
-                ensure(!self.output_lines(index)?.is_empty(), || {
-                    Failure::new(format!(
-                        "{} printed nothing (without a trace, {why}, no call could be made \
-                         to fail: this was a plain run)",
-                        self.describe_step(index)
-                    ))
-                    .step(index)
-                })?;
-            }
-            return self.nothing_left(refused.len().saturating_sub(1));
-        }
         for (index, (call, key)) in refused.iter().enumerate() {
             self.refusal_reported(index, call, key)?;
         }

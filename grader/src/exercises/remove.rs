@@ -21,7 +21,7 @@ pub fn tests() -> Vec<Test> {
         Test::new("removes the segment made by create", &[KEY])
             .setup(KEY, 1024, 0o666, &[])
             .run(&[])
-            .check(
+            .tidy_check(
                 2,
                 "exits with status 0",
                 "check what it printed on stderr",
