@@ -239,42 +239,29 @@ impl Test {
 
     /// A check of the work the program does.
     pub fn check(
-        self,
-        points: u32,
-        name: &'static str,
-        advice: &'static str,
-        verify: impl Fn(&Run) -> Verdict + Send + Sync + 'static,
-    ) -> Test {
-        self.push_check(false, points, name, advice, Box::new(verify))
-    }
-
-    /// A check that a program doing nothing would pass (an exit status, nothing left behind):
-    /// it counts only once the exercise's main scenario did its work ([`Check::tidy`]).
-    pub fn tidy_check(
-        self,
-        points: u32,
-        name: &'static str,
-        advice: &'static str,
-        verify: impl Fn(&Run) -> Verdict + Send + Sync + 'static,
-    ) -> Test {
-        self.push_check(true, points, name, advice, Box::new(verify))
-    }
-
-    fn push_check(
         mut self,
-        tidy: bool,
         points: u32,
         name: &'static str,
         advice: &'static str,
-        verify: Box<VerifyFn>,
+        verify: impl Fn(&Run) -> Verdict + Send + Sync + 'static,
     ) -> Test {
         self.checks.push(Check {
             name,
             points,
             advice,
-            tidy,
-            verify,
+            tidy: false,
+            verify: Box::new(verify),
         });
+        self
+    }
+
+    /// Marks the check just added as tidy: a program doing nothing would pass it (an exit
+    /// status, nothing left behind), so it counts only once the exercise's main scenario did
+    /// its work ([`Check::tidy`]).
+    pub fn tidy(mut self) -> Test {
+        if let Some(check) = self.checks.last_mut() {
+            check.tidy = true;
+        }
         self
     }
 

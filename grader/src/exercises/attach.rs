@@ -13,12 +13,13 @@ pub fn tests() -> Vec<Test> {
         Test::new("with the segment made by create", &[KEY])
             .setup(KEY, 1024, 0o666, &[FILLER; 64])
             .run(&[])
-            .tidy_check(
+            .check(
                 1,
                 "exits with status 0",
                 "return Ok from main; check which error it printed",
                 |run| run.exited(0, 0),
             )
+            .tidy()
             .check(
                 3,
                 "prints the id and the sentence read back",
@@ -52,7 +53,7 @@ pub fn tests() -> Vec<Test> {
                     })
                 },
             )
-            .tidy_check(
+            .check(
                 1,
                 "leaves the segment in place",
                 "do not remove the segment: remove is a later exercise; and never create one here",
@@ -64,7 +65,8 @@ pub fn tests() -> Vec<Test> {
                             .actual(describe_segments(run.segments()))
                     })
                 },
-            ),
+            )
+            .tidy(),
         Test::new("without a segment", &[KEY])
             .run(&[])
             .check(
@@ -76,12 +78,13 @@ pub fn tests() -> Vec<Test> {
                     run.stderr_mentions(0, &["0x2706", "create"])
                 },
             )
-            .tidy_check(
+            .check(
                 1,
                 "creates no segment",
                 "never pass IPC_CREAT here: the segment is create's job",
                 |run| run.no_segment_left(),
-            ),
+            )
+            .tidy(),
         Test::new("a segment too small for the sentence", &[KEY])
             .setup(KEY, 16, 0o666, &[FILLER; 16])
             .run(&[])
@@ -94,12 +97,13 @@ pub fn tests() -> Vec<Test> {
                     run.stderr_mentions(0, &["0x2706"])
                 },
             )
-            .tidy_check(
+            .check(
                 1,
                 "detaches on that path too",
                 "on the too-small path, shmdt the attachment before returning the error",
                 |run| run.detached_before_exit(0),
-            ),
+            )
+            .tidy(),
         Test::new("the kernel refuses shmat", &[KEY])
             .setup(KEY, 1024, 0o666, &[FILLER; 64])
             .run(&[])

@@ -17,7 +17,7 @@ pub fn tests() -> Vec<Test> {
             .burn_ids(1 + unpredictable(8))
             .run(&[])
             .run(&[])
-            .tidy_check(
+            .check(
                 1,
                 "exits with status 0",
                 "return Ok from main: an error path was taken, or it crashed",
@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Test> {
                     run.all_exited(0)
                 },
             )
+            .tidy()
             .check(
                 1,
                 "prints the id of the segment it created",
@@ -115,12 +116,13 @@ pub fn tests() -> Vec<Test> {
                     run.stderr_mentions(0, &["0x2706", "already exists"])
                 },
             )
-            .tidy_check(
+            .check(
                 1,
                 "--exclusive leaves the existing segment untouched",
                 "on EEXIST do nothing to the segment: it is not yours to remove",
                 exclusive_left_segment_alone,
-            ),
+            )
+            .tidy(),
         Test::new("an unknown argument", &[KEY])
             .run(&["--bogus"])
             .check(

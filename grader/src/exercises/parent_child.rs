@@ -29,12 +29,13 @@ pub fn tests() -> Vec<Test> {
             .held(KEY, 4, 0o644, &[0; 4])
             .run(&[])
             .race()
-            .tidy_check(
+            .check(
                 1,
                 "exits with status 0",
                 "check what it printed on stderr: every error path exits 1",
                 |run| run.exited(0, 0),
             )
+            .tidy()
             .check(
                 2,
                 "prints the child's line, then the parent's",
@@ -62,24 +63,27 @@ pub fn tests() -> Vec<Test> {
                 "the parent removes the segment with shmctl_rmid after reading it",
                 |run| run.setup_segment_removed(0),
             )
-            .tidy_check(
+            .check(
                 1,
                 "waits for its child",
                 "call waitpid on the child's pid, and check that it exited with status 0",
                 |run| run.children_waited_for(),
             )
-            .tidy_check(
+            .tidy()
+            .check(
                 1,
                 "synchronises without sleeping",
                 "the parent waits for its child with waitpid; never sleep to order processes",
                 |run| run.slept_nowhere(0, CLOCK_LIMIT),
             )
-            .tidy_check(
+            .tidy()
+            .check(
                 1,
                 "leaves no process running",
                 "every process you fork must exit",
                 |run| run.nothing_left_running(),
-            ),
+            )
+            .tidy(),
         Test::new("the grader changes the value once the child has ended", &[KEY])
             .held(KEY, 4, 0o644, &[0; 4])
             .run(&[])
@@ -115,12 +119,13 @@ pub fn tests() -> Vec<Test> {
                     )
                 },
             )
-            .tidy_check(
+            .check(
                 1,
                 "leaves no segment behind",
                 "remove the segment with shmctl_rmid once the parent has read it",
                 |run| run.no_segment_left(),
-            ),
+            )
+            .tidy(),
         Test::new("the kernel refuses shmat, then fork", &[KEY])
             .run(&[])
             .run(&[])

@@ -51,12 +51,13 @@ pub fn tests() -> Vec<Test> {
             .held(KEY, 512, 0o666, &stale_contents())
             .run(&[])
             .race()
-            .tidy_check(
+            .check(
                 1,
                 "exits with status 0",
                 "check what it printed on stderr: every error path exits 1",
                 |run| run.exited(0, 0),
             )
+            .tidy()
             .check(
                 4,
                 "prints the four lines in causal order, with the real id",
@@ -91,24 +92,27 @@ pub fn tests() -> Vec<Test> {
                 "the parent removes the segment with shmctl_rmid after waiting for both children",
                 |run| run.setup_segment_removed(0),
             )
-            .tidy_check(
+            .check(
                 1,
                 "waits for both children",
                 "waitpid for each child and check that each exited with status 0",
                 |run| run.children_waited_for(),
             )
-            .tidy_check(
+            .tidy()
+            .check(
                 2,
                 "takes turns without sleeping",
                 "wait for the turn in a loop on atomic_u32(0).load(Ordering::Acquire) with std::thread::yield_now(); never sleep",
                 |run| run.slept_nowhere(0, CLOCK_LIMIT),
             )
-            .tidy_check(
+            .tidy()
+            .check(
                 1,
                 "leaves no process running",
                 "every process you fork must exit",
                 |run| run.nothing_left_running(),
-            ),
+            )
+            .tidy(),
         Test::new("on its own, without a segment before", &[KEY])
             .run(&[])
             .check(
@@ -121,12 +125,13 @@ pub fn tests() -> Vec<Test> {
                     run.printed_in_any_order(0, &expected_lines(id))
                 },
             )
-            .tidy_check(
+            .check(
                 1,
                 "leaves no segment behind",
                 "remove the segment with shmctl_rmid once both children are done",
                 |run| run.no_segment_left(),
-            ),
+            )
+            .tidy(),
     ]
 }
 

@@ -21,12 +21,13 @@ pub fn tests() -> Vec<Test> {
         Test::new("removes the segment made by create", &[KEY])
             .setup(KEY, 1024, 0o666, &[])
             .run(&[])
-            .tidy_check(
+            .check(
                 2,
                 "exits with status 0",
                 "check what it printed on stderr",
                 |run| run.exited(0, 0),
             )
+            .tidy()
             .check(
                 4,
                 "prints the segment's status",

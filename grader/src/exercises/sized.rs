@@ -90,12 +90,13 @@ pub fn tests() -> Vec<Test> {
                     run.printed(0, &[message(id)])
                 },
             )
-            .tidy_check(
+            .check(
                 1,
                 "leaves no segment behind",
                 "remove the segment with shmctl_rmid before exiting",
                 |run| run.no_segment_left(),
-            ),
+            )
+            .tidy(),
         Test::new("typing 64, the kernel refuses shmat, then shmget", &[KEY])
             .dialog(PROMPT, "64\n")
             .dialog(PROMPT, "64\n")
@@ -165,12 +166,13 @@ pub fn tests() -> Vec<Test> {
                     run.stderr_mentions(10, &["error:", "0x7d4"])
                 },
             )
-            .tidy_check(
+            .check(
                 1,
                 "creates no segment on bad input",
                 "validate the size before shmget, and remove the segment on every error path after it",
                 |run| run.no_segment_left(),
-            ),
+            )
+            .tidy(),
     ]
 }
 
