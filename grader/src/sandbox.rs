@@ -59,6 +59,7 @@ mod limits;
 mod procs;
 mod runner;
 mod spawn;
+mod trace;
 
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
@@ -80,9 +81,11 @@ pub use host::LOCK_PATH as HOST_LOCK_PATH;
 pub use limits::MAX_TASKS;
 pub use runner::CONTENTS_BYTES;
 
-use crate::scenario::{Isolation, Observation, Scenario, Schedules};
+use crate::scenario::{Hold, Isolation, Observation, Scenario, Schedules};
 use limits::{Limits, PidsCgroup};
 use runner::{Runner, Scope};
+pub use trace::TRACE_ENV;
+use trace::Tracing;
 
 /// The hidden subcommand: `grader __sandbox` runs [`serve`].
 pub const SUBCOMMAND: &str = "__sandbox";
@@ -171,7 +174,15 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
         .timeout
         .saturating_add(Duration::from_secs(2))
         .saturating_mul(steps.saturating_add(1))
-        .saturating_mul(scenario.repeat.max(1))
+        .saturating_mul(
+            scenario
+                .repeat
+                .max(1)
+                .saturating_add(match &scenario.lens.schedules {
+                    Schedules::Explore(explore) => explore.max_runs,
+                    Schedules::Once => 0,
+                }),
+        )
         .saturating_add(Duration::from_secs(10));
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     let (done, finished) = mpsc::channel();
@@ -270,10 +281,14 @@ fn serve_scenario() -> Result<Vec<Observation>> {
         None
     };
 
+    let tracing = Tracing::decide(&scenario.lens)?;
+    // The holds of each run: none for the repeats; the explored schedules join after the
+    // first (the baseline).
+    let mut plans: Vec<Vec<Hold>> = vec![Vec::new(); scenario.repeat.max(1) as usize];
     let mut in_user_namespace = false;
     let mut observations = Vec::new();
     let mut failures = Vec::new();
-    while observations.len() < scenario.repeat as usize {
+    while observations.len() < plans.len() {
         let Some(&tier) = candidates.last() else {
             bail!("no isolation tier worked: {}", failures.join("; "));
         };
@@ -285,8 +300,14 @@ fn serve_scenario() -> Result<Vec<Observation>> {
             }
             in_user_namespace = true;
         }
-        match run_repeat(&scenario, tier, in_user_namespace, limits) {
-            Ok(observation) => observations.push(observation),
+        let holds = plans[observations.len()].clone();
+        match run_repeat(&scenario, tier, in_user_namespace, limits, &tracing, holds) {
+            Ok(observation) => {
+                if observations.is_empty() {
+                    plans.extend(trace::explore::schedules(&scenario, &observation));
+                }
+                observations.push(observation);
+            }
             Err(Repeat::TierUnavailable(why)) => {
                 failures.push(why);
                 candidates.pop();
@@ -311,6 +332,8 @@ fn run_repeat(
     tier: Tier,
     in_user_namespace: bool,
     limits: Limits,
+    tracing: &Tracing,
+    holds: Vec<Hold>,
 ) -> Result<Observation, Repeat> {
     let failed = |error: anyhow::Error| Repeat::Failed(error);
     let (report_read, report_write) = pipe2(OFlag::O_CLOEXEC)
@@ -332,6 +355,10 @@ fn run_repeat(
                     limits,
                     report_write,
                     sandbox,
+                    Lens {
+                        tracing: tracing.clone(),
+                        holds: holds.clone(),
+                    },
                 )
             }))
             .unwrap_or(101);
@@ -366,6 +393,12 @@ fn run_repeat(
     }
 }
 
+/// How the lens works in one run.
+struct Lens {
+    tracing: Tracing,
+    holds: Vec<Hold>,
+}
+
 /// The forked worker: makes the namespaces, forks init, passes on its exit status.
 fn worker(
     scenario: &Scenario,
@@ -374,6 +407,7 @@ fn worker(
     limits: Limits,
     report: OwnedFd,
     sandbox: nix::unistd::Pid,
+    lens: Lens,
 ) -> i32 {
     // If the sandbox dies (the grader killed it), so does the run; and if it died before
     // the request was in place, the parent is already someone else.
@@ -385,7 +419,13 @@ fn worker(
     if tier == Tier::Host {
         let _ = nix::sys::prctl::set_child_subreaper(true);
         let observation = match host::HostRun::begin(scenario) {
-            Ok(host) => match Runner::new(scenario, Scope::Host(host), limits) {
+            Ok(host) => match Runner::new(
+                scenario,
+                Scope::Host(host),
+                limits,
+                lens.tracing,
+                lens.holds,
+            ) {
                 Ok(runner) => runner.observe(Isolation::Host),
                 Err(error) => refused(Isolation::Host, error),
             },
@@ -412,10 +452,11 @@ fn worker(
         }
         Ok(ForkResult::Child) => {
             let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
-            let observation = match Runner::new(scenario, Scope::Namespace, limits) {
-                Ok(runner) => runner.observe(isolation),
-                Err(error) => refused(isolation, error),
-            };
+            let observation =
+                match Runner::new(scenario, Scope::Namespace, limits, lens.tracing, lens.holds) {
+                    Ok(runner) => runner.observe(isolation),
+                    Err(error) => refused(isolation, error),
+                };
             let status = send(&mut report, &observation);
             // SAFETY: as for the worker: no exit handlers, no flushing of inherited buffers.
             unsafe { libc::_exit(status) }

@@ -47,26 +47,38 @@ pub fn in_my_pid_namespace() -> Vec<Process> {
 /// Cheap: a pidfd for the pid, whose `fdinfo` tells its pid in `/proc`'s namespace (Linux 5.3+);
 /// else a scan of `/proc`.
 pub fn name_in_my_pid_namespace(pid: i32) -> Option<String> {
-    // SAFETY: pidfd_open takes two integers; the returned descriptor is owned below.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd >= 0 {
-        // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
-        let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
-        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd()));
-        let proc_pid = info
+    if let Some((proc_pid, _pidfd)) = proc_pid(pid) {
+        // The pidfd pins the pid: it cannot be reused while we read.
+        return std::fs::read_to_string(format!("/proc/{proc_pid}/comm"))
             .ok()
-            .and_then(|info| field(&info, "Pid:")?.trim().parse::<i32>().ok());
-        if let Some(proc_pid) = proc_pid.filter(|&pid| pid > 0) {
-            // The pidfd pins the pid: it cannot be reused while we read.
-            return std::fs::read_to_string(format!("/proc/{proc_pid}/comm"))
-                .ok()
-                .map(|name| name.trim_end().to_owned());
-        }
+            .map(|name| name.trim_end().to_owned());
     }
     in_my_pid_namespace()
         .into_iter()
         .find(|process| process.pid == pid)
         .map(|process| process.name)
+}
+
+/// The pid in `/proc`'s namespace of the process with this pid in the caller's, with a pidfd
+/// that keeps the pid from being reused while it is open: the pidfd's `fdinfo` tells it
+/// (Linux 5.3+). `None` when the process is gone (or the kernel is older).
+pub fn proc_pid(pid: i32) -> Option<(i32, std::os::fd::OwnedFd)> {
+    // SAFETY: pidfd_open takes two integers; the returned descriptor is owned below.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
+    let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).ok()?;
+    let proc_pid = field(&info, "Pid:")?.trim().parse::<i32>().ok()?;
+    (proc_pid > 0).then_some((proc_pid, pidfd))
+}
+
+/// A field of `/proc/PID/status` (`"PPid:"`, `"Tgid:"`...), trimmed.
+pub fn status_field(proc_pid: i32, name: &str) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{proc_pid}/status")).ok()?;
+    field(&status, name).map(|value| value.trim().to_owned())
 }
 
 /// The caller's descendants (no PID namespace: pids are the machine's).

@@ -16,9 +16,11 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sched::{CpuSet, sched_setaffinity};
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal, sigprocmask};
+use nix::sys::wait::WaitStatus;
 use nix::unistd::{ForkResult, Pid, fork, pipe2};
 
 use super::limits::Limits;
+use super::trace::Handshake;
 
 /// The program's standard streams, as the child must see them.
 pub enum Stdio<'a> {
@@ -33,22 +35,32 @@ pub enum Stdio<'a> {
 }
 
 /// Where starting failed, sent from the child to the parent with the errno.
-const STAGES: [&str; 5] = [
+const STAGES: [&str; 6] = [
     "setting up its standard streams",
     "setting its resource limits",
     "pinning it to a CPU",
     "running it (exec)",
     "preparing",
+    "starting the system-call lens",
 ];
 
-/// Forks and execs `program args`; returns its pid once `exec` has succeeded.
+/// A started program.
+pub struct Spawned {
+    pub pid: Pid,
+    /// With a [`Handshake`]: `Ok` when traced, else why not.
+    pub traced: Option<Result<(), String>>,
+}
+
+/// Forks and execs `program args`; returns its pid once `exec` has succeeded. With a
+/// `handshake`, the program is traced (it then stops at its `exec`, for the tracer to resume).
 pub fn spawn(
     program: &Path,
     args: &[String],
     stdio: Stdio<'_>,
     limits: &Limits,
     pin_cpu: Option<usize>,
-) -> Result<Pid> {
+    handshake: Option<Handshake>,
+) -> Result<Spawned> {
     let path = CString::new(program.as_os_str().as_bytes())
         .with_context(|| format!("the program path {} contains a NUL byte", program.display()))?;
     let mut argv = vec![path.clone()];
@@ -74,7 +86,14 @@ pub fn spawn(
     match unsafe { fork() }.context("Failed to fork the program")? {
         ForkResult::Child => {
             drop(report_read);
-            let Err((stage, errno)) = exec_child(&path, &argv, &stdio, limits, cpus.as_ref());
+            let Err((stage, errno)) = exec_child(
+                &path,
+                &argv,
+                &stdio,
+                limits,
+                cpus.as_ref(),
+                handshake.as_ref(),
+            );
             let mut message = [0u8; 5];
             message[0] = stage;
             message[1..].copy_from_slice(&(errno as i32).to_ne_bytes());
@@ -85,6 +104,7 @@ pub fn spawn(
         }
         ForkResult::Parent { child } => {
             drop(report_write);
+            let traced = handshake.map(|handshake| handshake.in_parent(child));
             let mut message = [0u8; 5];
             let mut got = 0;
             while got < message.len() {
@@ -96,9 +116,22 @@ pub fn spawn(
                 }
             }
             if got == 0 {
-                return Ok(child);
+                return Ok(Spawned { pid: child, traced });
             }
-            let _ = nix::sys::wait::waitpid(child, None);
+            if matches!(traced, Some(Ok(()))) {
+                // A traced child stops on its way out: end it for good.
+                let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+            }
+            let flags = nix::sys::wait::WaitPidFlag::__WALL;
+            while let Ok(status) = nix::sys::wait::waitpid(child, Some(flags)) {
+                match status {
+                    WaitStatus::Exited(..) | WaitStatus::Signaled(..) => break,
+                    // Killed, it may still stop once at its exit.
+                    _ => {
+                        let _ = nix::sys::ptrace::cont(child, None);
+                    }
+                }
+            }
             let stage = STAGES
                 .get(usize::from(message[0]))
                 .unwrap_or(&"starting it");
@@ -121,6 +154,7 @@ fn exec_child(
     stdio: &Stdio<'_>,
     limits: &Limits,
     cpus: Option<&CpuSet>,
+    handshake: Option<&Handshake>,
 ) -> Result<std::convert::Infallible, (u8, Errno)> {
     // The sandbox blocks SIGCHLD (it reads it from a signalfd) and Rust ignores SIGPIPE: a
     // program must start with the defaults, as from a shell.
@@ -161,6 +195,11 @@ fn exec_child(
     limits.apply().map_err(|e| (1, e))?;
     if let Some(cpus) = cpus {
         sched_setaffinity(Pid::from_raw(0), cpus).map_err(|e| (2, e))?;
+    }
+    // Last before exec: the tracer seizes us, and the lens's seccomp filter (which stops the
+    // traced calls) goes on.
+    if let Some(handshake) = handshake {
+        handshake.in_child().map_err(|e| (5, e))?;
     }
     let Err(errno) = nix::unistd::execv(path, argv);
     Err((3, errno))

@@ -1,0 +1,103 @@
+//! Which schedules to try, from the baseline run's trace ([`Schedules::Explore`]).
+//!
+//! A hold is worth a run only where it can change something: at a call of a process while
+//! another process of the step is alive (created before the call, ended after it). Holding the
+//! only process, or a parent after its children ended, reorders nothing. Depth 1 holds each
+//! such call once; depth 2 adds pairs of holds in two different processes, the first hold's
+//! call before the second's. The list is cut at [`Explore::max_runs`], depth 1 first.
+
+use crate::scenario::{Call, Exit, Explore, Hold, Observation, Scenario, Schedules, Trace};
+
+/// The holds of each run to make after `baseline`; empty when there is nothing to explore or
+/// the baseline is not worth it (a step that did not exit 0: a stub stopped at its `todo!()`,
+/// a crash, a hang).
+pub fn schedules(scenario: &Scenario, baseline: &Observation) -> Vec<Vec<Hold>> {
+    let Schedules::Explore(explore) = &scenario.lens.schedules else {
+        return Vec::new();
+    };
+    let worth_it = baseline.error.is_none()
+        && baseline.untraced.is_none()
+        && baseline.steps.len() == scenario.steps.len()
+        && baseline.steps.iter().all(|step| step.exit == Exit::Code(0));
+    if !worth_it {
+        return Vec::new();
+    }
+    let mut singles = Vec::new();
+    for (step, outcome) in baseline.steps.iter().enumerate() {
+        if let Some(trace) = &outcome.trace {
+            singles.extend(holds_in(trace, step, explore));
+        }
+    }
+    let max = explore.max_runs as usize;
+    let mut runs: Vec<Vec<Hold>> = singles
+        .iter()
+        .map(|(_, hold)| vec![hold.clone()])
+        .take(max)
+        .collect();
+    if explore.depth >= 2 {
+        'pairs: for (i, (first_at, first)) in singles.iter().enumerate() {
+            for (second_at, second) in &singles[i + 1..] {
+                if runs.len() >= max {
+                    break 'pairs;
+                }
+                if first.step == second.step
+                    && first.process != second.process
+                    && first_at < second_at
+                {
+                    runs.push(vec![first.clone(), second.clone()]);
+                }
+            }
+        }
+    }
+    runs
+}
+
+/// The holds worth trying in one step's trace, each with the index of its event.
+fn holds_in(trace: &Trace, step: usize, explore: &Explore) -> Vec<(usize, Hold)> {
+    // When each process was alive, as event indices: from the fork that made it (the program:
+    // from the start) to its exit (or the end).
+    let mut born = vec![0; trace.processes.len()];
+    let mut died = vec![usize::MAX; trace.processes.len()];
+    for (at, event) in trace.events.iter().enumerate() {
+        match &event.call {
+            Call::Fork {
+                result: Ok(child), ..
+            } if *child < born.len() => born[*child] = at,
+            Call::Exit(_) if event.process < died.len() => died[event.process] = at,
+            _ => {}
+        }
+    }
+    let mut counts = vec![std::collections::HashMap::new(); trace.processes.len()];
+    let mut holds = Vec::new();
+    for (at, event) in trace.events.iter().enumerate() {
+        let Some(count) = counts.get_mut(event.process) else {
+            continue;
+        };
+        let kind = event.call.kind();
+        let nth: &mut u32 = count.entry(kind).or_default();
+        *nth += 1;
+        if !explore.at.contains(&kind) {
+            continue;
+        }
+        // A hold at exit is made at `exit_group`, which a process killed by a signal skips.
+        if matches!(event.call, Call::Exit(Exit::Signal(..))) {
+            continue;
+        }
+        let someone_else_alive = (0..trace.processes.len())
+            .any(|other| other != event.process && born[other] <= at && died[other] > at);
+        if !someone_else_alive {
+            continue;
+        }
+        holds.push((
+            at,
+            Hold {
+                step,
+                process: trace.processes[event.process].lineage.clone(),
+                call: kind,
+                nth: *nth,
+                held_for: None,
+            },
+        ));
+    }
+    holds
+}
