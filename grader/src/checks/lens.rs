@@ -554,40 +554,38 @@ impl Run<'_> {
     }
 
     /// Step `index`, in which the grader made one `call` fail on purpose, reported it (stderr
-    /// names the call, and `key` unless empty) and exited 1. Without a trace nothing was
-    /// injected: the run must then just do its work (the report's isolation line says why).
+    /// names the call, and `key` unless empty) and exited 1. When nothing was injected (no
+    /// trace, or the program never made that call) the run must just do its work.
     pub fn refusal_reported(&self, index: usize, call: &str, key: &str) -> Verdict {
-        if let Err(why) = self.traced(index) {
-            // Nothing was injected: a plain run. It must at least do its work (exit 0 having
-            // printed something), so that a program doing nothing does not pass.
-            self.exited(index, 0)?;
-            return ensure(!self.output_lines(index)?.is_empty(), || {
-                Failure::new(format!(
-                    "{} printed nothing (without a trace, {why}, no call could be made to \
-                     fail: this was a plain run)",
-                    self.describe_step(index)
-                ))
-                .step(index)
-            });
-        }
         let fired = self
             .observation
             .injected
             .iter()
             .any(|injected| injected.step == index);
+        if !fired {
+            // Nothing was injected (no trace, or the program never made that call, which
+            // another check judges): a plain run. It must at least do its work (exit 0 having
+            // printed something), so that a program doing nothing does not pass.
+            let why = match self.traced(index) {
+                Ok(_) => format!("it never called {call}, so the grader could not make it fail"),
+                Err(why) => format!("without a trace, {why}, no call could be made to fail"),
+            };
+            self.exited(index, 0).map_err(|failure| Failure {
+                message: format!("{} ({why})", failure.message),
+                ..failure
+            })?;
+            return ensure(!self.output_lines(index)?.is_empty(), || {
+                Failure::new(format!(
+                    "{} printed nothing ({why})",
+                    self.describe_step(index)
+                ))
+                .step(index)
+            });
+        }
         let with_trace = |failure: Failure| match self.injection_trace(index) {
             Some(trace) => failure.trace(trace),
             None => failure,
         };
-        ensure(fired, || {
-            with_trace(
-                Failure::new(format!(
-                    "{} never called {call}, so the grader could not make it fail",
-                    self.describe_step(index)
-                ))
-                .step(index),
-            )
-        })?;
         let needles: Vec<&str> = [call, key].into_iter().filter(|n| !n.is_empty()).collect();
         self.exited(index, 1)
             .and_then(|()| self.stderr_mentions(index, &needles))
