@@ -13,8 +13,9 @@ const CHILD: &[u32] = &[0];
 /// Without a trace, a run this long slept (see ping-pong's).
 const CLOCK_LIMIT: Duration = Duration::from_millis(900);
 /// Lines in the wrong order mean the processes are not synchronised, whatever the check.
-pub(crate) const ORDERING_ADVICE: &str = "the lines are right but in the wrong order: a \
-    synchronisation problem. The parent must waitpid for its child before it reads and prints";
+const ORDERING_ADVICE: &str = "the parent printed before its child's value was there: a \
+    synchronisation problem. The parent must waitpid for its child before it attaches, reads \
+    and prints";
 
 fn expected_lines() -> Vec<String> {
     vec![format!("child: {VALUE}"), format!("parent: {VALUE}")]
@@ -41,8 +42,7 @@ pub fn tests() -> Vec<Test> {
                 "prints the child's line, then the parent's",
                 "the parent must waitpid for the child before it reads and prints",
                 |run| {
-                    run.printed(0, &expected_lines())
-                        .map_err(|failure| ordering_advice(failure, ORDERING_ADVICE))
+                    run.printed(0, &expected_lines()).map_err(parent_child_advice)
                 },
             )
             .check(
@@ -140,10 +140,14 @@ pub fn tests() -> Vec<Test> {
     ]
 }
 
-/// Lines in the wrong order: the advice is about synchronisation, not about the check's topic.
-pub(crate) fn ordering_advice(failure: Failure, advice: &str) -> Failure {
-    if failure.message.ends_with("in the wrong order") {
-        failure.advice(advice)
+/// Both lines there but the parent's value wrong (or the order): the parent read before the
+/// child wrote, a synchronisation problem too.
+fn parent_child_advice(failure: Failure) -> Failure {
+    let actual = failure.actual.clone().unwrap_or_default();
+    let read_too_early = actual.lines().any(|line| line == format!("child: {VALUE}"))
+        && actual.lines().any(|line| line.starts_with("parent: "));
+    if read_too_early {
+        failure.advice(ORDERING_ADVICE)
     } else {
         failure
     }
