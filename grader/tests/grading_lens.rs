@@ -229,13 +229,13 @@ fn a_parent_that_never_waits_fails_in_every_grading() {
 fn passing_the_turn_before_printing_fails_in_every_grading_and_names_the_schedule() {
     let output = "prints the four lines in causal order, with the real id";
     for (fixture, held) in [
-        ("ping-pong-turn-before-print-1", "child 1 held"),
-        ("ping-pong-turn-before-print-2", "child 2 held"),
+        ("ping-pong-turn-before-print-1", "with child 1's "),
+        ("ping-pong-turn-before-print-2", "with child 2's "),
     ] {
         let result = fails_exactly("ping-pong", &[PING_PONG_MAIN], fixture, &[output], REGRADES);
         let check = check_named(&result, output);
         assert!(
-            check.message.contains(held) && check.message.contains(" at its "),
+            check.message.contains(held) && check.message.contains(" held "),
             "{fixture}: the schedule is named: {}",
             check.message
         );

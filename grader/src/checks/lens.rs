@@ -31,13 +31,13 @@ const SHOWN_EVENTS: usize = 12;
 /// `IPC_RMID`, as `shmctl`'s command.
 const IPC_RMID: i32 = libc::IPC_RMID;
 
-/// "the parent" for the program itself, "child 2" for its second fork, "child 1 of child 2"
-/// further down.
+/// "the parent" for the program itself (the lab's programs that fork are parents), "child 2"
+/// for its second fork, "child 1 of child 2" further down.
 pub fn describe_lineage(lineage: &[u32]) -> String {
-    match lineage.split_last() {
-        None => "the parent".to_string(),
-        Some((last, [])) => format!("child {}", last + 1),
-        Some((last, above)) => format!("child {} of {}", last + 1, describe_lineage(above)),
+    if lineage.is_empty() {
+        "the parent".to_string()
+    } else {
+        crate::scenario::describe_process(lineage)
     }
 }
 
@@ -53,41 +53,13 @@ pub fn describe_process(trace: &Trace, index: usize) -> String {
     }
 }
 
-/// A hold in words: "child 1 held 20 ms at its 1st write".
-pub fn describe_hold(hold: &Hold) -> String {
-    let call = format!("{:?}", hold.call).to_lowercase();
-    let nth = ordinal(hold.nth);
-    match hold.held_for {
-        Some(held) => format!(
-            "{} held {} at its {nth} {call}",
-            describe_lineage(&hold.process),
-            millis(held)
-        ),
-        None => format!(
-            "{} to be held at its {nth} {call} (never reached)",
-            describe_lineage(&hold.process)
-        ),
-    }
-}
-
-/// A schedule in words, for a failure message: "with child 1 held 20 ms at its 1st write".
+/// A schedule in words, for a failure message: "with child 1's write held 3 ms".
 pub fn describe_schedule(holds: &[Hold]) -> Option<String> {
     if holds.is_empty() {
         return None;
     }
-    let holds: Vec<String> = holds.iter().map(describe_hold).collect();
+    let holds: Vec<String> = holds.iter().map(Hold::describe).collect();
     Some(format!("with {}", holds.join(" and ")))
-}
-
-fn ordinal(n: u32) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (1, 11) | (2, 12) | (3, 13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
 }
 
 fn millis(duration: Duration) -> String {

@@ -220,7 +220,7 @@ fn processes_and_holds_are_named_by_descent() {
     };
     assert_eq!(
         describe_schedule(&[hold]).as_deref(),
-        Some("with child 1 held 20 ms at its 1st write")
+        Some("with child 1's write held 20 ms")
     );
     assert_eq!(describe_schedule(&[]), None);
 }
