@@ -183,6 +183,28 @@ pub struct Injection {
     pub step: Option<usize>,
 }
 
+impl Injection {
+    /// Fails the `n`-th call of this kind (1 for the first), in every step.
+    pub fn nth(call: SyscallKind, errno: i32, n: u32) -> Injection {
+        Injection {
+            call,
+            errno,
+            when: When::Nth(n),
+            step: None,
+        }
+    }
+
+    /// Fails every call of this kind, in every step.
+    pub fn every(call: SyscallKind, errno: i32) -> Injection {
+        Injection {
+            call,
+            errno,
+            when: When::Every,
+            step: None,
+        }
+    }
+}
+
 /// Which calls an [`Injection`] fails, counted over the step's whole process tree in the order
 /// the tracer sees them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
