@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use crate::proc_shm::ShmEntry;
 use crate::scenario::{
-    Exit, Input, Observation, ProcessInfo, Scenario, SegmentState, SetupSegment, Step, StepOutcome,
+    Exit, Explore, Injection, Input, Lens, Observation, Poke, ProcessInfo, Scenario, Schedules,
+    SegmentState, SetupSegment, Step, StepOutcome,
 };
 
 /// The result of one check on one run.
@@ -89,6 +90,8 @@ pub struct Test {
     pub keys: Vec<i32>,
     /// Run it many times pinned to one CPU (`--repeat`), to expose races; every run must pass.
     pub race: bool,
+    /// What the system-call lens does in this test (traced by default; see [`Lens`]).
+    pub lens: Lens,
     pub checks: Vec<Check>,
 }
 
@@ -100,6 +103,7 @@ impl Test {
             steps: Vec::new(),
             keys: keys.to_vec(),
             race: false,
+            lens: Lens::default(),
             checks: Vec::new(),
         }
     }
@@ -153,6 +157,45 @@ impl Test {
 
     pub fn race(mut self) -> Test {
         self.race = true;
+        self
+    }
+
+    /// Explore schedules: after a first run, one run per hold of one process at one of its
+    /// calls (see [`Schedules::Explore`]); every run must pass.
+    pub fn explore(mut self) -> Test {
+        self.lens.schedules = Schedules::Explore(Explore::default());
+        self
+    }
+
+    /// Make calls of this kind fail with `errno` (see [`Injection`]), in every run.
+    pub fn inject(mut self, injection: Injection) -> Test {
+        self.lens.inject.push(injection);
+        self
+    }
+
+    /// Write `bytes` at `offset` into setup segment `segment` when the process `after_exit_of`
+    /// of step `step` ends (see [`Poke`]).
+    pub fn poke(
+        mut self,
+        segment: usize,
+        offset: usize,
+        bytes: &[u8],
+        step: usize,
+        after_exit_of: &[u32],
+    ) -> Test {
+        self.lens.pokes.push(Poke {
+            segment,
+            offset,
+            bytes: bytes.to_vec(),
+            step,
+            after_exit_of: after_exit_of.to_vec(),
+        });
+        self
+    }
+
+    /// Use up `count` segment ids before the setup, so that a hard-coded id fails.
+    pub fn burn_ids(mut self, count: u32) -> Test {
+        self.lens.burn_ids = count;
         self
     }
 

@@ -274,7 +274,7 @@ pub fn scenario(
         pin_cpu,
         repeat: if test.race { options.repeat.max(1) } else { 1 },
         keys: test.keys.clone(),
-        lens: crate::scenario::Lens::default(),
+        lens: test.lens.clone(),
     }
 }
 
@@ -340,12 +340,18 @@ fn score_exercise(exercise: &Exercise, outcomes: &[TestOutcome]) -> ExerciseResu
     let mut time = Duration::ZERO;
     let mut todo = None;
     let mut isolation = None;
+    let mut untraced = None;
     for (test, outcome) in exercise.tests.iter().zip(outcomes) {
         time += outcome.time;
         if let Ok(observations) = &outcome.observations {
             isolation = isolation.or(observations
                 .first()
                 .map(|observation| observation.isolation));
+            untraced = untraced.or_else(|| {
+                observations
+                    .iter()
+                    .find_map(|observation| observation.untraced.clone())
+            });
         }
         if todo.is_none() {
             todo = outcome.observations.as_ref().ok().and_then(|observations| {
@@ -431,7 +437,14 @@ fn score_exercise(exercise: &Exercise, outcomes: &[TestOutcome]) -> ExerciseResu
         message,
         compiler_output: None,
         checks,
-        isolation: isolation.map(|isolation| describe_isolation(Some(isolation))),
+        isolation: isolation.map(|isolation| {
+            let mut line = describe_isolation(Some(isolation));
+            if let Some(why) = &untraced {
+                // The checks fell back to what they can see without a trace.
+                line.push_str(&format!("; no system-call trace ({why})"));
+            }
+            line
+        }),
         time,
     }
 }

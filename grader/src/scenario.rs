@@ -147,6 +147,36 @@ pub struct Hold {
     pub held_for: Option<Duration>,
 }
 
+impl Hold {
+    /// In words, for a report: `"child 1's 2nd write held 20 ms"`.
+    pub fn describe(&self) -> String {
+        let nth = match self.nth {
+            1 => String::new(),
+            2 => "2nd ".to_string(),
+            3 => "3rd ".to_string(),
+            n => format!("{n}th "),
+        };
+        let held = match self.held_for {
+            Some(held) => format!("held {} ms", held.as_millis()),
+            None => "to be held (never reached)".to_string(),
+        };
+        format!(
+            "{}'s {nth}{} {held}",
+            describe_process(&self.process),
+            self.call.describe()
+        )
+    }
+}
+
+/// A process by its lineage, in words: `"the program"`, `"child 1"`, `"child 2 of child 1"`.
+pub fn describe_process(lineage: &[u32]) -> String {
+    match lineage.split_last() {
+        None => "the program".to_string(),
+        Some((last, [])) => format!("child {}", last + 1),
+        Some((last, parent)) => format!("child {} of {}", last + 1, describe_process(parent)),
+    }
+}
+
 /// The kinds of calls the lens knows, for holds and injections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SyscallKind {
@@ -167,6 +197,24 @@ pub enum SyscallKind {
     Sleep,
     /// `exit`, `exit_group` (a hold at exit holds the process just before it ends).
     Exit,
+}
+
+impl SyscallKind {
+    /// In words: `"write"`, `"shmat"`, `"wait"`...
+    pub fn describe(self) -> &'static str {
+        match self {
+            SyscallKind::Shmget => "shmget",
+            SyscallKind::Shmat => "shmat",
+            SyscallKind::Shmdt => "shmdt",
+            SyscallKind::Shmctl => "shmctl",
+            SyscallKind::Fork => "fork",
+            SyscallKind::Exec => "exec",
+            SyscallKind::Write => "write",
+            SyscallKind::Wait => "wait",
+            SyscallKind::Sleep => "sleep",
+            SyscallKind::Exit => "exit",
+        }
+    }
 }
 
 /// Make a call fail, as `strace -e inject=SYSCALL:error=ERRNO:when=N` does: the kernel does

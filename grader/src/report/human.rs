@@ -86,12 +86,21 @@ pub fn render_results(report: &Report, color: bool) -> String {
     for exercise in &report.exercises {
         render_exercise(&mut out, exercise, name_width, &style);
     }
-    if report.isolation == "host" {
+    // "host", perhaps followed by "; no system-call trace (...)".
+    if report.isolation.starts_with("host") {
         let _ = writeln!(
             out,
             "{}",
             style.yellow("note: namespaces were not available, so the programs ran in this machine's IPC namespace")
         );
+    }
+    if let Some((_, why)) = report.isolation.split_once("; no system-call trace (") {
+        let why = why.strip_suffix(')').unwrap_or(why);
+        let note = format!(
+            "note: the programs ran without the system-call lens ({why}); the checks that need \
+             it fell back to what the output and the kernel's end state show"
+        );
+        let _ = writeln!(out, "{}", style.yellow(&note));
     }
     out
 }
