@@ -147,6 +147,36 @@ pub struct Hold {
     pub held_for: Option<Duration>,
 }
 
+impl Hold {
+    /// In words, for a report: `"child 1's 2nd write held 20 ms"`.
+    pub fn describe(&self) -> String {
+        let nth = match self.nth {
+            1 => String::new(),
+            2 => "2nd ".to_string(),
+            3 => "3rd ".to_string(),
+            n => format!("{n}th "),
+        };
+        let held = match self.held_for {
+            Some(held) => format!("held {} ms", held.as_millis()),
+            None => "to be held (never reached)".to_string(),
+        };
+        format!(
+            "{}'s {nth}{} {held}",
+            describe_process(&self.process),
+            self.call.describe()
+        )
+    }
+}
+
+/// A process by its lineage, in words: `"the program"`, `"child 1"`, `"child 2 of child 1"`.
+pub fn describe_process(lineage: &[u32]) -> String {
+    match lineage.split_last() {
+        None => "the program".to_string(),
+        Some((last, [])) => format!("child {}", last + 1),
+        Some((last, parent)) => format!("child {} of {}", last + 1, describe_process(parent)),
+    }
+}
+
 /// The kinds of calls the lens knows, for holds and injections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SyscallKind {
@@ -169,6 +199,24 @@ pub enum SyscallKind {
     Exit,
 }
 
+impl SyscallKind {
+    /// In words: `"write"`, `"shmat"`, `"wait"`...
+    pub fn describe(self) -> &'static str {
+        match self {
+            SyscallKind::Shmget => "shmget",
+            SyscallKind::Shmat => "shmat",
+            SyscallKind::Shmdt => "shmdt",
+            SyscallKind::Shmctl => "shmctl",
+            SyscallKind::Fork => "fork",
+            SyscallKind::Exec => "exec",
+            SyscallKind::Write => "write",
+            SyscallKind::Wait => "wait",
+            SyscallKind::Sleep => "sleep",
+            SyscallKind::Exit => "exit",
+        }
+    }
+}
+
 /// Make a call fail, as `strace -e inject=SYSCALL:error=ERRNO:when=N` does: the kernel does
 /// not run it and the program gets `-1` with this errno.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,6 +229,28 @@ pub struct Injection {
     /// Only in this step (index into [`Scenario::steps`]); `None`: every step.
     #[serde(default)]
     pub step: Option<usize>,
+}
+
+impl Injection {
+    /// Fails the `n`-th call of this kind (1 for the first), in every step.
+    pub fn nth(call: SyscallKind, errno: i32, n: u32) -> Injection {
+        Injection {
+            call,
+            errno,
+            when: When::Nth(n),
+            step: None,
+        }
+    }
+
+    /// Fails every call of this kind, in every step.
+    pub fn every(call: SyscallKind, errno: i32) -> Injection {
+        Injection {
+            call,
+            errno,
+            when: When::Every,
+            step: None,
+        }
+    }
 }
 
 /// Which calls an [`Injection`] fails, counted over the step's whole process tree in the order

@@ -230,7 +230,7 @@ pub(crate) fn score_exercise(
             let described = describe_isolation(Some(isolation));
             match &untraced {
                 // Said where the isolation is said, so that it is never silent.
-                Some(why) => format!("{described}, {UNTRACED}: {why}"),
+                Some(why) => format!("{described}; {UNTRACED} ({why})"),
                 None => described,
             }
         }),
@@ -238,8 +238,9 @@ pub(crate) fn score_exercise(
     }
 }
 
-/// In [`ExerciseResult::isolation`]: the lens could not trace (the reason follows).
-pub const UNTRACED: &str = "untraced";
+/// In [`ExerciseResult::isolation`], after the isolation and `; `: the lens could not trace
+/// (the reason follows, in parentheses).
+pub const UNTRACED: &str = "no system-call trace";
 
 /// Takes the points of passed tidy checks back unless the main scenario ran to its end and
 /// passed some check of its work.

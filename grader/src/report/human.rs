@@ -86,26 +86,21 @@ pub fn render_results(report: &Report, color: bool) -> String {
     for exercise in &report.exercises {
         render_exercise(&mut out, exercise, name_width, &style);
     }
-    if report.isolation.split(',').next() == Some("host") {
+    // "host", perhaps followed by "; no system-call trace (...)".
+    if report.isolation.starts_with("host") {
         let _ = writeln!(
             out,
             "{}",
             style.yellow("note: namespaces were not available, so the programs ran in this machine's IPC namespace")
         );
     }
-    if let Some((_, why)) = report
-        .isolation
-        .split_once(&format!("{}: ", crate::grade::UNTRACED))
-    {
-        let _ = writeln!(
-            out,
-            "{}",
-            style.yellow(&format!(
-                "note: the system calls could not be traced ({why}): the checks of what each \
-                 process did fell back to the output and the kernel's end state, no schedule \
-                 was explored and no call was made to fail"
-            ))
+    if let Some((_, why)) = report.isolation.split_once("; no system-call trace (") {
+        let why = why.strip_suffix(')').unwrap_or(why);
+        let note = format!(
+            "note: the programs ran without the system-call lens ({why}); the checks that need \
+             it fell back to what the output and the kernel's end state show"
         );
+        let _ = writeln!(out, "{}", style.yellow(&note));
     }
     out
 }
@@ -242,16 +237,6 @@ fn render_check(out: &mut String, check: &CheckResult, style: &Style) {
             if let Some(actual) = actual {
                 let _ = writeln!(out, "{indent}actual:   {}", clip(actual, 300));
             }
-        }
-    }
-    if let Some(trace) = &check.trace {
-        let _ = writeln!(
-            out,
-            "{indent}{}",
-            style.dim("the system calls that show it:")
-        );
-        for line in trace.lines() {
-            let _ = writeln!(out, "{indent}  {} {line}", style.dim("|"));
         }
     }
     if let Some(output) = &check.output {

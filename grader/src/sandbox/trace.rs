@@ -777,7 +777,8 @@ impl Tracer {
             };
             let blocked = match state(*proc_pid) {
                 None => true,
-                Some(state) => matches!(state, 'S' | 'D' | 'Z' | 'X' | 'x' | 'T' | 'I'),
+                // Not 'D': uninterruptible waits are short (a page fault, a disk read).
+                Some(state) => matches!(state, 'S' | 'Z' | 'X' | 'x' | 'T'),
             };
             let ran = cpu_time(*proc_pid)
                 .zip(hold.ran_before.get(other).copied().or(Some(Duration::ZERO)))

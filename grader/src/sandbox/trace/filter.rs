@@ -15,7 +15,7 @@ use nix::errno::Errno;
 use super::arch::{self, Rule};
 
 /// `struct sock_filter` instructions (linux/filter.h, linux/bpf_common.h).
-const BPF_LD_W_ABS: u16 = 0x00 | 0x00 | 0x20; // BPF_LD | BPF_W | BPF_ABS
+const BPF_LD_W_ABS: u16 = 0x20; // BPF_LD (0) | BPF_W (0) | BPF_ABS (0x20)
 const BPF_JEQ_K: u16 = 0x05 | 0x10; // BPF_JMP | BPF_JEQ | BPF_K
 const BPF_JSET_K: u16 = 0x05 | 0x40; // BPF_JMP | BPF_JSET | BPF_K
 const BPF_AND_K: u16 = 0x04 | 0x50; // BPF_ALU | BPF_AND | BPF_K
@@ -151,7 +151,7 @@ mod tests {
 
     /// Runs the classic BPF program on one `seccomp_data`, as the kernel would.
     fn run(program: &[libc::sock_filter], nr: i64, args: [u64; 6]) -> u32 {
-        let mut data = vec![0u8; 64];
+        let mut data = [0u8; 64];
         data[0..4].copy_from_slice(&(nr as i32).to_ne_bytes());
         data[4..8].copy_from_slice(&arch::AUDIT_ARCH.to_ne_bytes());
         for (i, arg) in args.iter().enumerate() {
@@ -163,7 +163,7 @@ mod tests {
             match insn.code {
                 BPF_LD_W_ABS => {
                     let k = insn.k as usize;
-                    a = u32::from_ne_bytes(data[k..k + 4].try_into().unwrap());
+                    a = u32::from_ne_bytes(data[k..k + 4].try_into().expect("4 bytes"));
                 }
                 BPF_AND_K => a &= insn.k,
                 BPF_RET_K => return insn.k,
@@ -194,7 +194,7 @@ mod tests {
         let futex =
             |op: u64, timeout: u64| run(&program, libc::SYS_futex, [0, op, 0, timeout, 0, 0]);
         assert_eq!(futex(0, 0x1000), TRACE);
-        assert_eq!(futex(0 | 128, 0x1000), TRACE, "private wait with a timeout");
+        assert_eq!(futex(128, 0x1000), TRACE, "private wait with a timeout");
         assert_eq!(futex(9, 1 << 40), TRACE, "a timeout above 4 GiB");
         assert_eq!(
             futex(0, 0),
