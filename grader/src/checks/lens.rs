@@ -604,6 +604,22 @@ impl Run<'_> {
         self.nothing_left_running()
     }
 
+    /// `failure` with the calls that show who printed what, and when: the writes to stdout and
+    /// the calls the grader held (a failure of the output in a steered run).
+    pub fn with_writes(&self, index: usize, failure: Failure) -> Failure {
+        let Ok(trace) = self.traced(index) else {
+            return failure;
+        };
+        let shown = events_where(trace, |event| {
+            event.held.is_some() || matches!(event.call, Call::Write { fd: 1, .. })
+        });
+        if shown.is_empty() {
+            failure
+        } else {
+            failure.trace(render_events(trace, &shown))
+        }
+    }
+
     /// The calls of step `index` that explain where a program went after an injected failure:
     /// the injected call, and the shmget/shmctl/exit calls around it. `None` without a trace.
     pub fn injection_trace(&self, index: usize) -> Option<String> {

@@ -42,7 +42,8 @@ pub fn tests() -> Vec<Test> {
                 "prints the child's line, then the parent's",
                 "the parent must waitpid for the child before it reads and prints",
                 |run| {
-                    run.printed(0, &expected_lines()).map_err(parent_child_advice)
+                    run.printed(0, &expected_lines())
+                        .map_err(|failure| parent_child_advice(run.with_writes(0, failure)))
                 },
             )
             .check(

@@ -64,7 +64,7 @@ pub fn tests() -> Vec<Test> {
                 |run| {
                     let id = i64::from(run.setup_id(0)?);
                     run.printed(0, &expected_lines(id))
-                        .map_err(ordering_advice)
+                        .map_err(|failure| ordering_advice(run.with_writes(0, failure)))
                 },
             )
             .check(

@@ -239,6 +239,16 @@ fn render_check(out: &mut String, check: &CheckResult, style: &Style) {
             }
         }
     }
+    if let Some(trace) = &check.trace {
+        let _ = writeln!(
+            out,
+            "{indent}{}",
+            style.dim("the system calls that show it:")
+        );
+        for line in trace.lines() {
+            let _ = writeln!(out, "{indent}  {} {line}", style.dim("|"));
+        }
+    }
     if let Some(output) = &check.output {
         let _ = writeln!(out, "{indent}{}", style.dim("what the program printed:"));
         for line in output.lines() {
