@@ -197,6 +197,12 @@ impl Test {
 
     pub fn race(mut self) -> Test {
         self.race = true;
+        self.explore()
+    }
+
+    /// After a first run, one run per schedule of the lens (one process held at one of its
+    /// calls; see [`Schedules::Explore`]), without the pinned repeats of [`Test::race`].
+    pub fn explore(mut self) -> Test {
         self.lens.schedules = Schedules::Explore(Explore::default());
         self
     }
