@@ -378,6 +378,17 @@ impl<'a> Runner<'a> {
         tracer: &mut Option<Tracer>,
     ) -> bool {
         for _ in 0..REAPS_PER_CALL {
+            // Ptrace stops first, taken at once (WSTOPPED alone leaves exits alone): one call
+            // per stop matters to a program that makes thousands of traced calls.
+            if let Some(tracer) = tracer.as_mut() {
+                let stops = WaitPidFlag::WSTOPPED | WaitPidFlag::WNOHANG | WaitPidFlag::__WALL;
+                if let Ok(stop) = waitid(Id::All, stops)
+                    && stop.pid().is_some()
+                {
+                    tracer.stopped(stop);
+                    continue;
+                }
+            }
             // Peek first (WNOWAIT): an orphan's name can be read only while it exists.
             // __WALL: traced threads too.
             let flags = WaitPidFlag::WEXITED

@@ -387,6 +387,10 @@ impl Tracer {
         index
     }
 
+    fn trace_is_full(&self) -> bool {
+        self.trace.events.len() >= Trace::MAX_EVENTS
+    }
+
     /// Adds an event for `pid`; `injected` names the injection (index, errno) that made the
     /// call fail.
     fn record(
@@ -401,7 +405,7 @@ impl Tracer {
         };
         *process.counts.entry(call.kind()).or_default() += 1;
         let process = process.index;
-        if self.trace.events.len() >= Trace::MAX_EVENTS {
+        if self.trace_is_full() {
             self.trace.dropped += 1;
             return;
         }
@@ -499,7 +503,10 @@ impl Tracer {
                     self.unnamed.insert(pid);
                 }
             }
-            WaitStatus::Stopped(pid, signal) => self.resume(pid, Some(signal)),
+            // A signal about to be delivered (`waitid` reports it as a trap with no event).
+            WaitStatus::Stopped(pid, signal) | WaitStatus::PtraceEvent(pid, signal, 0) => {
+                self.resume(pid, Some(signal))
+            }
             _ => {}
         }
     }
@@ -519,6 +526,15 @@ impl Tracer {
         let injected = self.injection(kind);
         if let Some((_, errno)) = injected {
             let _ = arch::skip_with_errno(pid, errno);
+        }
+        if injected.is_none() && kind != SyscallKind::Exit && self.trace_is_full() {
+            // The event would be dropped: count it, and spare the stop at its return (a
+            // program flooding its output pays one stop per write, not two, and no copy).
+            if let Some(process) = self.processes.get_mut(&pid) {
+                *process.counts.entry(kind).or_default() += 1;
+            }
+            self.trace.dropped += 1;
+            return self.resume(pid, None);
         }
         let pending = Pending {
             syscall,
