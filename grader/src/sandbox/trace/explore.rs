@@ -101,3 +101,159 @@ fn holds_in(trace: &Trace, step: usize, explore: &Explore) -> Vec<(usize, Hold)>
     }
     holds
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::scenario::{Event, Lens, StepOutcome, SyscallKind, TracedProcess};
+
+    fn event(process: usize, call: Call) -> Event {
+        Event {
+            process,
+            at: Duration::ZERO,
+            call,
+            injected: None,
+            held: None,
+        }
+    }
+
+    fn write(process: usize) -> Event {
+        event(
+            process,
+            Call::Write {
+                fd: 1,
+                text: "line\n".into(),
+                result: Ok(5),
+            },
+        )
+    }
+
+    fn process(lineage: Vec<u32>) -> TracedProcess {
+        TracedProcess {
+            pid: 0,
+            parent: None,
+            lineage,
+            exe: String::new(),
+            thread: false,
+        }
+    }
+
+    /// The program writes, forks one child, both write, the child exits, the program
+    /// writes again and exits.
+    fn baseline(exit: Exit) -> (Scenario, Observation) {
+        let trace = Trace {
+            processes: vec![process(vec![]), process(vec![0])],
+            events: vec![
+                write(0),
+                event(
+                    0,
+                    Call::Fork {
+                        syscall: "fork".into(),
+                        result: Ok(1),
+                    },
+                ),
+                write(1),
+                write(0),
+                event(1, Call::Exit(Exit::Code(0))),
+                write(0),
+                event(0, Call::Exit(Exit::Code(0))),
+            ],
+            dropped: 0,
+        };
+        let step = StepOutcome {
+            pid: 2,
+            exit,
+            stdout: Default::default(),
+            stderr: Default::default(),
+            duration: Duration::ZERO,
+            left_running: Vec::new(),
+            not_waited_for: Vec::new(),
+            trace: Some(trace),
+        };
+        let scenario = Scenario {
+            name: "test".into(),
+            program: "/bin/true".into(),
+            setup: Vec::new(),
+            steps: vec![crate::scenario::Step {
+                args: Vec::new(),
+                input: crate::scenario::Input::Closed,
+            }],
+            timeout: Duration::from_secs(1),
+            pin_cpu: None,
+            repeat: 1,
+            keys: Vec::new(),
+            lens: Lens {
+                schedules: Schedules::Explore(Explore {
+                    depth: 2,
+                    ..Explore::default()
+                }),
+                ..Lens::default()
+            },
+        };
+        let observation = Observation {
+            isolation: crate::scenario::Isolation::Host,
+            setup_ids: Vec::new(),
+            steps: vec![step],
+            segments: Vec::new(),
+            error: None,
+            untraced: None,
+            schedule: Vec::new(),
+            injected: Vec::new(),
+            poked: Vec::new(),
+            burnt_ids: Vec::new(),
+        };
+        (scenario, observation)
+    }
+
+    fn named(hold: &Hold) -> (Vec<u32>, SyscallKind, u32) {
+        (hold.process.clone(), hold.call, hold.nth)
+    }
+
+    #[test]
+    fn holds_only_where_another_process_is_alive() {
+        let (scenario, observation) = baseline(Exit::Code(0));
+        let runs = schedules(&scenario, &observation);
+        let singles: Vec<_> = runs
+            .iter()
+            .filter(|run| run.len() == 1)
+            .map(|run| named(&run[0]))
+            .collect();
+        // Not the program's first write (no child yet), nor its last write and exit (the
+        // child is gone).
+        assert_eq!(
+            singles,
+            [
+                (vec![0], SyscallKind::Write, 1),
+                (vec![], SyscallKind::Write, 2),
+                (vec![0], SyscallKind::Exit, 1),
+            ]
+        );
+        // Depth 2: pairs in two processes, in trace order.
+        let pairs: Vec<_> = runs
+            .iter()
+            .filter(|run| run.len() == 2)
+            .map(|run| (named(&run[0]), named(&run[1])))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                (
+                    (vec![0], SyscallKind::Write, 1),
+                    (vec![], SyscallKind::Write, 2)
+                ),
+                (
+                    (vec![], SyscallKind::Write, 2),
+                    (vec![0], SyscallKind::Exit, 1)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_baseline_is_not_explored() {
+        let (scenario, observation) = baseline(Exit::Code(101));
+        assert!(schedules(&scenario, &observation).is_empty());
+    }
+}
