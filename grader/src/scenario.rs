@@ -343,6 +343,24 @@ pub struct Observation {
     pub burnt_ids: Vec<i32>,
 }
 
+impl Observation {
+    /// An observation of nothing yet: no step run, no segment, no error.
+    pub fn empty(isolation: Isolation) -> Observation {
+        Observation {
+            isolation,
+            setup_ids: Vec::new(),
+            steps: Vec::new(),
+            segments: Vec::new(),
+            error: None,
+            untraced: None,
+            schedule: Vec::new(),
+            injected: Vec::new(),
+            poked: Vec::new(),
+            burnt_ids: Vec::new(),
+        }
+    }
+}
+
 /// An [`Injection`] that made a call fail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Injected {

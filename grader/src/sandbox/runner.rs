@@ -89,18 +89,7 @@ impl<'a> Runner<'a> {
 
     /// Runs the whole scenario once. Failures of the sandbox itself go to `error`.
     pub fn observe(mut self, isolation: Isolation) -> Observation {
-        let mut observation = Observation {
-            isolation,
-            setup_ids: Vec::new(),
-            steps: Vec::new(),
-            segments: Vec::new(),
-            error: None,
-            untraced: None,
-            schedule: Vec::new(),
-            injected: Vec::new(),
-            poked: Vec::new(),
-            burnt_ids: Vec::new(),
-        };
+        let mut observation = Observation::empty(isolation);
         let mut held = Vec::new();
         let mut errors = Vec::new();
         let set_up = self

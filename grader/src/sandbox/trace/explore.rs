@@ -193,16 +193,8 @@ mod tests {
             },
         };
         let observation = Observation {
-            isolation: crate::scenario::Isolation::Host,
-            setup_ids: Vec::new(),
             steps: vec![step],
-            segments: Vec::new(),
-            error: None,
-            untraced: None,
-            schedule: Vec::new(),
-            injected: Vec::new(),
-            poked: Vec::new(),
-            burnt_ids: Vec::new(),
+            ..Observation::empty(crate::scenario::Isolation::Host)
         };
         (scenario, observation)
     }
