@@ -78,7 +78,7 @@ use crate::scenario::{
 pub const TRACE_ENV: &str = "SHMLAB_SANDBOX_TRACE";
 
 /// A process counts as having had its chance during a hold once it has run this much CPU.
-pub const RAN_ENOUGH: Duration = Duration::from_millis(2);
+pub const RAN_ENOUGH: Duration = Duration::from_millis(1);
 /// The longest a hold waits for another process's traced sleep to end.
 pub const SLEEP_CAP: Duration = Duration::from_secs(1);
 /// How often holds are looked at.
