@@ -26,10 +26,25 @@
 //! (decode.rs). The other mode, [`Mode::Syscall`], uses no filter and stops at every call's
 //! entry and exit (`PTRACE_SYSCALL`), as strace does without `--seccomp-bpf`.
 //!
-//! Measured on the test machine (2 cores, Linux 6.18) with `grader/fixtures` program
-//! `trace-busy` (100 000 `getppid` calls and 200 traced writes; `SHMLAB_SANDBOX_TRACE` picks the
-//! mode): untraced 7 ms, seccomp filter 10 ms, plain `PTRACE_SYSCALL` 480 ms. The filter makes
-//! the untraced calls free; each traced call costs two stops (about 10 µs).
+//! **Why the filter: measured.** Fixture `trace-busy` makes 100 000 untraced calls (`getppid`)
+//! and 200 traced ones (writes to stdout); one whole sandbox run of it (namespaces, init, the
+//! program), on the 2-core test machine under load (other builds running), debug build:
+//!
+//! ```sh
+//! for mode in off seccomp syscall; do   # SHMLAB_SANDBOX_TRACE picks the mode
+//!   hyperfine "SHMLAB_SANDBOX_TRACE=$mode target/debug/grader __sandbox < busy.json"
+//! done   # busy.json: a Scenario running target/debug/trace-busy once
+//! ```
+//!
+//! | mode | mean ± σ | min |
+//! |---|---|---|
+//! | not traced (`off`) | 20 ms ± 6 ms | 16 ms |
+//! | seccomp filter (`seccomp`, the default) | 48 ms ± 27 ms | 23 ms |
+//! | plain `PTRACE_SYSCALL` (`syscall`) | 2.16 s ± 0.70 s | 1.52 s |
+//!
+//! With the filter an untraced call costs nothing and a traced one two stops (about 10 µs
+//! each here, more under load); stopping at every call costs 45 times as much. A program
+//! that floods its output pays one stop per write past [`Trace::MAX_EVENTS`] events.
 //!
 //! **Fault injection** ([`crate::scenario::Injection`]), as strace's `-e inject`: at the stop
 //! before the call, its number is set to -1 (the kernel skips it) and its return value to
