@@ -420,6 +420,9 @@ pub struct Trace {
 impl Trace {
     /// The most events kept per step.
     pub const MAX_EVENTS: usize = 4096;
+    /// The most bytes of written text kept per step, all writes together (past it, a write's
+    /// text is cut, down to empty).
+    pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 }
 
 /// A process of a step's tree.
@@ -509,7 +512,8 @@ pub enum Call {
     Write {
         /// 1 or 2.
         fd: i32,
-        /// What was written (lossy UTF-8, at most [`Call::WRITE_BYTES`] bytes kept).
+        /// What was written (lossy UTF-8, at most [`Call::WRITE_BYTES`] bytes kept, and at
+        /// most [`Trace::MAX_TEXT_BYTES`] in a whole trace).
         text: String,
         /// Bytes written.
         result: Returned<u64>,

@@ -331,6 +331,8 @@ pub struct Tracer {
     unnamed: HashSet<Pid>,
     injection_counts: Vec<u32>,
     trace: Trace,
+    /// Bytes of written text in the trace so far.
+    text_bytes: usize,
     /// Our own pid in `/proc`'s namespace (to tell whether we are a process's real parent).
     my_proc_pid: Option<i32>,
 }
@@ -350,6 +352,7 @@ impl Tracer {
             index_of: HashMap::new(),
             unnamed: HashSet::new(),
             trace: Trace::default(),
+            text_bytes: 0,
             my_proc_pid,
         };
         tracer.register(program, None, exe);
@@ -411,7 +414,7 @@ impl Tracer {
     fn record(
         &mut self,
         pid: Pid,
-        call: Call,
+        mut call: Call,
         injected: Option<(usize, i32)>,
         held: Option<Duration>,
     ) {
@@ -423,6 +426,17 @@ impl Tracer {
         if self.trace_is_full() {
             self.trace.dropped += 1;
             return;
+        }
+        if let Call::Write { text, .. } = &mut call {
+            let left = Trace::MAX_TEXT_BYTES.saturating_sub(self.text_bytes);
+            if text.len() > left {
+                let mut cut = left;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                text.truncate(cut);
+            }
+            self.text_bytes += text.len();
         }
         if let Some((injection, _)) = injected {
             self.run.injected.push(Injected {
