@@ -473,16 +473,8 @@ fn worker(
 
 fn refused(isolation: Isolation, error: anyhow::Error) -> Observation {
     Observation {
-        isolation,
-        setup_ids: Vec::new(),
-        steps: Vec::new(),
-        segments: Vec::new(),
         error: Some(format!("{error:#}")),
-        untraced: None,
-        schedule: Vec::new(),
-        injected: Vec::new(),
-        poked: Vec::new(),
-        burnt_ids: Vec::new(),
+        ..Observation::empty(isolation)
     }
 }
 

@@ -343,6 +343,24 @@ pub struct Observation {
     pub burnt_ids: Vec<i32>,
 }
 
+impl Observation {
+    /// An observation of nothing yet: no step run, no segment, no error.
+    pub fn empty(isolation: Isolation) -> Observation {
+        Observation {
+            isolation,
+            setup_ids: Vec::new(),
+            steps: Vec::new(),
+            segments: Vec::new(),
+            error: None,
+            untraced: None,
+            schedule: Vec::new(),
+            injected: Vec::new(),
+            poked: Vec::new(),
+            burnt_ids: Vec::new(),
+        }
+    }
+}
+
 /// An [`Injection`] that made a call fail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Injected {
@@ -402,6 +420,9 @@ pub struct Trace {
 impl Trace {
     /// The most events kept per step.
     pub const MAX_EVENTS: usize = 4096;
+    /// The most bytes of written text kept per step, all writes together (past it, a write's
+    /// text is cut, down to empty).
+    pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 }
 
 /// A process of a step's tree.
@@ -491,7 +512,8 @@ pub enum Call {
     Write {
         /// 1 or 2.
         fd: i32,
-        /// What was written (lossy UTF-8, at most [`Call::WRITE_BYTES`] bytes kept).
+        /// What was written (lossy UTF-8, at most [`Call::WRITE_BYTES`] bytes kept, and at
+        /// most [`Trace::MAX_TEXT_BYTES`] in a whole trace).
         text: String,
         /// Bytes written.
         result: Returned<u64>,

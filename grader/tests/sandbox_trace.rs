@@ -286,3 +286,16 @@ fn ids_are_burnt_before_the_program_runs() {
     assert!(!observation.burnt_ids.contains(&id));
     assert_eq!(observation.segments.len(), 1, "the burnt ones are gone");
 }
+
+#[test]
+fn every_isolation_tier_is_traced() {
+    let program_path = fixture("trace-sleeps");
+    let scenario = program(&program_path.path, &[]);
+    for tier in [Tier::Namespaces, Tier::UserNamespace, Tier::Host] {
+        let observations = run_with(&scenario, tier);
+        let observation = &observations[0];
+        assert_eq!(observation.error, None, "{tier:?}");
+        assert_eq!(observation.untraced, None, "{tier:?}");
+        assert_eq!(writes_of(trace(observation), &[]), "slept\n", "{tier:?}");
+    }
+}

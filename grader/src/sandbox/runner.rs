@@ -89,18 +89,7 @@ impl<'a> Runner<'a> {
 
     /// Runs the whole scenario once. Failures of the sandbox itself go to `error`.
     pub fn observe(mut self, isolation: Isolation) -> Observation {
-        let mut observation = Observation {
-            isolation,
-            setup_ids: Vec::new(),
-            steps: Vec::new(),
-            segments: Vec::new(),
-            error: None,
-            untraced: None,
-            schedule: Vec::new(),
-            injected: Vec::new(),
-            poked: Vec::new(),
-            burnt_ids: Vec::new(),
-        };
+        let mut observation = Observation::empty(isolation);
         let mut held = Vec::new();
         let mut errors = Vec::new();
         let set_up = self
@@ -378,6 +367,17 @@ impl<'a> Runner<'a> {
         tracer: &mut Option<Tracer>,
     ) -> bool {
         for _ in 0..REAPS_PER_CALL {
+            // Ptrace stops first, taken at once (WSTOPPED alone leaves exits alone): one call
+            // per stop matters to a program that makes thousands of traced calls.
+            if let Some(tracer) = tracer.as_mut() {
+                let stops = WaitPidFlag::WSTOPPED | WaitPidFlag::WNOHANG | WaitPidFlag::__WALL;
+                if let Ok(stop) = waitid(Id::All, stops)
+                    && stop.pid().is_some()
+                {
+                    tracer.stopped(stop);
+                    continue;
+                }
+            }
             // Peek first (WNOWAIT): an orphan's name can be read only while it exists.
             // __WALL: traced threads too.
             let flags = WaitPidFlag::WEXITED

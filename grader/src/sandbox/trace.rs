@@ -26,10 +26,25 @@
 //! (decode.rs). The other mode, [`Mode::Syscall`], uses no filter and stops at every call's
 //! entry and exit (`PTRACE_SYSCALL`), as strace does without `--seccomp-bpf`.
 //!
-//! Measured on the test machine (2 cores, Linux 6.18) with `grader/fixtures` program
-//! `trace-busy` (100 000 `getppid` calls and 200 traced writes; `SHMLAB_SANDBOX_TRACE` picks the
-//! mode): untraced 7 ms, seccomp filter 10 ms, plain `PTRACE_SYSCALL` 480 ms. The filter makes
-//! the untraced calls free; each traced call costs two stops (about 10 µs).
+//! **Why the filter: measured.** Fixture `trace-busy` makes 100 000 untraced calls (`getppid`)
+//! and 200 traced ones (writes to stdout); one whole sandbox run of it (namespaces, init, the
+//! program), on the 2-core test machine under load (other builds running), debug build:
+//!
+//! ```sh
+//! for mode in off seccomp syscall; do   # SHMLAB_SANDBOX_TRACE picks the mode
+//!   hyperfine "SHMLAB_SANDBOX_TRACE=$mode target/debug/grader __sandbox < busy.json"
+//! done   # busy.json: a Scenario running target/debug/trace-busy once
+//! ```
+//!
+//! | mode | mean ± σ | min |
+//! |---|---|---|
+//! | not traced (`off`) | 20 ms ± 6 ms | 16 ms |
+//! | seccomp filter (`seccomp`, the default) | 48 ms ± 27 ms | 23 ms |
+//! | plain `PTRACE_SYSCALL` (`syscall`) | 2.16 s ± 0.70 s | 1.52 s |
+//!
+//! With the filter an untraced call costs nothing and a traced one two stops (about 10 µs
+//! each here, more under load); stopping at every call costs 45 times as much. A program
+//! that floods its output pays one stop per write past [`Trace::MAX_EVENTS`] events.
 //!
 //! **Fault injection** ([`crate::scenario::Injection`]), as strace's `-e inject`: at the stop
 //! before the call, its number is set to -1 (the kernel skips it) and its return value to
@@ -78,7 +93,7 @@ use crate::scenario::{
 pub const TRACE_ENV: &str = "SHMLAB_SANDBOX_TRACE";
 
 /// A process counts as having had its chance during a hold once it has run this much CPU.
-pub const RAN_ENOUGH: Duration = Duration::from_millis(2);
+pub const RAN_ENOUGH: Duration = Duration::from_millis(1);
 /// The longest a hold waits for another process's traced sleep to end.
 pub const SLEEP_CAP: Duration = Duration::from_secs(1);
 /// How often holds are looked at.
@@ -316,6 +331,8 @@ pub struct Tracer {
     unnamed: HashSet<Pid>,
     injection_counts: Vec<u32>,
     trace: Trace,
+    /// Bytes of written text in the trace so far.
+    text_bytes: usize,
     /// Our own pid in `/proc`'s namespace (to tell whether we are a process's real parent).
     my_proc_pid: Option<i32>,
 }
@@ -335,6 +352,7 @@ impl Tracer {
             index_of: HashMap::new(),
             unnamed: HashSet::new(),
             trace: Trace::default(),
+            text_bytes: 0,
             my_proc_pid,
         };
         tracer.register(program, None, exe);
@@ -387,12 +405,16 @@ impl Tracer {
         index
     }
 
+    fn trace_is_full(&self) -> bool {
+        self.trace.events.len() >= Trace::MAX_EVENTS
+    }
+
     /// Adds an event for `pid`; `injected` names the injection (index, errno) that made the
     /// call fail.
     fn record(
         &mut self,
         pid: Pid,
-        call: Call,
+        mut call: Call,
         injected: Option<(usize, i32)>,
         held: Option<Duration>,
     ) {
@@ -401,9 +423,20 @@ impl Tracer {
         };
         *process.counts.entry(call.kind()).or_default() += 1;
         let process = process.index;
-        if self.trace.events.len() >= Trace::MAX_EVENTS {
+        if self.trace_is_full() {
             self.trace.dropped += 1;
             return;
+        }
+        if let Call::Write { text, .. } = &mut call {
+            let left = Trace::MAX_TEXT_BYTES.saturating_sub(self.text_bytes);
+            if text.len() > left {
+                let mut cut = left;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                text.truncate(cut);
+            }
+            self.text_bytes += text.len();
         }
         if let Some((injection, _)) = injected {
             self.run.injected.push(Injected {
@@ -499,7 +532,10 @@ impl Tracer {
                     self.unnamed.insert(pid);
                 }
             }
-            WaitStatus::Stopped(pid, signal) => self.resume(pid, Some(signal)),
+            // A signal about to be delivered (`waitid` reports it as a trap with no event).
+            WaitStatus::Stopped(pid, signal) | WaitStatus::PtraceEvent(pid, signal, 0) => {
+                self.resume(pid, Some(signal))
+            }
             _ => {}
         }
     }
@@ -519,6 +555,15 @@ impl Tracer {
         let injected = self.injection(kind);
         if let Some((_, errno)) = injected {
             let _ = arch::skip_with_errno(pid, errno);
+        }
+        if injected.is_none() && kind != SyscallKind::Exit && self.trace_is_full() {
+            // The event would be dropped: count it, and spare the stop at its return (a
+            // program flooding its output pays one stop per write, not two, and no copy).
+            if let Some(process) = self.processes.get_mut(&pid) {
+                *process.counts.entry(kind).or_default() += 1;
+            }
+            self.trace.dropped += 1;
+            return self.resume(pid, None);
         }
         let pending = Pending {
             syscall,
