@@ -1,10 +1,13 @@
 //! Grading: run each test's scenario in the sandbox, score its checks, sum up each exercise.
 //!
-//! The unit of work is one test (one scenario, run once, or `--repeat` times for race tests).
-//! Tests of all exercises go into one queue that [`Options::jobs`] threads drain, longest first,
-//! so the two slow race tests run side by side on the two CPUs while the quick tests fill in.
-//! The race tests are pinned, each to one CPU of its own when there are enough, because on one
-//! CPU a missing synchronisation shows up as a wrong order far more often than on two.
+//! The unit of work is one test: one scenario, run once; a race test also runs under the
+//! lens's schedules (one process held at one of its calls while the others go first), and
+//! `--repeat` − 1 more times pinned to one CPU. Each exercise's main scenario (its first test)
+//! is queued first; its other tests follow only once it ran to its end (`grade/score.rs` has the
+//! rules that make a score mean work: a stub or a hanging program runs once). [`Options::jobs`]
+//! threads drain the queue, longest first. The race tests are pinned, each to one CPU of its
+//! own when there are enough, because on one CPU a missing synchronisation shows up as a wrong
+//! order far more often than on two.
 //!
 //! Everything here returns data ([`ExerciseResult`]); printing is [`crate::report`]'s job. The
 //! caller learns of progress through a callback, called on the calling thread.
@@ -122,7 +125,7 @@ pub(crate) struct TestOutcome {
 ///
 /// Each exercise's main scenario (its first test) runs first; the other tests are queued only
 /// once it ran to its end. A program that stops at its `todo!()` or hangs there is graded by
-/// that one scenario (see [`score::main_task`]): a stub runs once, and a submission whose
+/// that one scenario (see `score::main_task`): a stub runs once, and a submission whose
 /// programs all hang costs one timeout per exercise, not one per test and repeat.
 pub fn grade_exercises(
     options: &Options,
