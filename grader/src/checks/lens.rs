@@ -47,10 +47,44 @@ pub fn describe_process(trace: &Trace, index: usize) -> String {
         return format!("process {index}");
     };
     if trace.processes.len() == 1 {
-        "the program".to_string()
-    } else {
-        describe_lineage(&process.lineage)
+        return "the program".to_string();
     }
+    match (process.thread, process.parent) {
+        (true, Some(parent)) => format!("a thread of {}", describe_process(trace, parent)),
+        _ => describe_lineage(&forked_lineage(trace, index)),
+    }
+}
+
+/// The lineage of process `index` counting forked processes only: a program that starts a
+/// thread and then forks still has its fork as "child 1", as the spec means it.
+fn forked_lineage(trace: &Trace, index: usize) -> Vec<u32> {
+    let mut lineage = Vec::new();
+    let mut current = index;
+    while let Some(parent) = trace
+        .processes
+        .get(current)
+        .and_then(|process| process.parent)
+    {
+        let position = children_of(trace, parent)
+            .iter()
+            .position(|&child| child == current)
+            .unwrap_or(0);
+        lineage.push(position as u32);
+        current = parent;
+    }
+    lineage.reverse();
+    lineage
+}
+
+/// The processes (not threads) that `parent` forked, in fork order.
+fn children_of(trace: &Trace, parent: usize) -> Vec<usize> {
+    trace
+        .processes
+        .iter()
+        .enumerate()
+        .filter(|(_, process)| process.parent == Some(parent) && !process.thread)
+        .map(|(index, _)| index)
+        .collect()
 }
 
 /// A schedule in words, for a failure message: "with child 1's write held 3 ms".
@@ -262,21 +296,17 @@ pub struct PrintedLine {
 
 /// The children the program forked itself (not threads), in fork order.
 pub fn children_of_program(trace: &Trace) -> Vec<usize> {
-    trace
-        .processes
-        .iter()
-        .enumerate()
-        .filter(|(_, process)| process.parent == Some(0) && !process.thread)
-        .map(|(index, _)| index)
-        .collect()
+    children_of(trace, 0)
 }
 
-/// The process whose lineage is `lineage`.
+/// The process whose place in the tree is `lineage`, counting forked processes only (see
+/// [`describe_process`]).
 pub fn process_with_lineage(trace: &Trace, lineage: &[u32]) -> Option<usize> {
-    trace
-        .processes
-        .iter()
-        .position(|process| !process.thread && process.lineage == lineage)
+    let mut current = 0;
+    for &nth in lineage {
+        current = *children_of(trace, current).get(nth as usize)?;
+    }
+    Some(current)
 }
 
 impl Run<'_> {

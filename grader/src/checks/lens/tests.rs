@@ -392,3 +392,21 @@ fn a_segment_never_removed_is_found_with_its_path() {
         None
     );
 }
+
+#[test]
+fn a_thread_started_first_does_not_shift_the_children() {
+    let mut trace = parent_child();
+    // The program starts a thread (process 2, lineage [0] for the tracer) before it forks:
+    // the fork (process 1) is still "child 1".
+    let mut thread = process(4, Some(0), &[0]);
+    thread.thread = true;
+    trace.processes[1].lineage = vec![1];
+    trace.processes.push(thread);
+    assert_eq!(describe_process(&trace, 1), "child 1");
+    assert_eq!(describe_process(&trace, 2), "a thread of the parent");
+    assert_eq!(process_with_lineage(&trace, &[0]), Some(1));
+    assert_eq!(
+        verdict(trace, |run| run.lines_from_their_processes(0, 1, OWNERS)),
+        Ok(())
+    );
+}
