@@ -515,46 +515,6 @@ impl Run<'_> {
         })
     }
 
-    /// The program printed its line starting with `prefix` only after one of its `wait` calls
-    /// returned `child` (a lineage). Without a trace: nothing to see (the poke's output check
-    /// catches a parent that reads too early).
-    pub fn printed_after_waiting(&self, index: usize, prefix: &str, child: &[u32]) -> Verdict {
-        let Ok(trace) = self.traced(index) else {
-            return Ok(());
-        };
-        let Some(child_index) = process_with_lineage(trace, child) else {
-            return Ok(()); // No such child: the fork check says so.
-        };
-        let Some(line) = lines_by_process(trace)
-            .into_iter()
-            .find(|line| line.process == 0 && line.text.starts_with(prefix))
-        else {
-            return Ok(()); // Not printed by the program: the output checks say so.
-        };
-        let waited = trace.events[..line.event].iter().any(|event| {
-            event.process == 0
-                && matches!(event.call, Call::Wait { reaped: Some(reaped), result: Ok(_), .. } if reaped == child_index)
-        });
-        ensure(waited, || {
-            let shown = events_where(trace, |event| {
-                event.process == 0 && matches!(event.call, Call::Wait { .. } | Call::Shmat { .. })
-            });
-            let mut shown: Vec<usize> = shown.into_iter().filter(|&e| e < line.event).collect();
-            shown.push(line.event);
-            Failure::new(format!(
-                "the parent printed {:?} before its waitpid returned {}",
-                clip_line(&line.text),
-                describe_lineage(child)
-            ))
-            .expected(format!(
-                "wait4(...) = <pid> ({}), then the line",
-                describe_lineage(child)
-            ))
-            .trace(render_events(trace, &shown))
-            .step(index)
-        })
-    }
-
     /// Step `index`, in which the grader made one `call` fail on purpose, reported it (stderr
     /// names the call, and `key` unless empty) and exited 1. When nothing was injected (no
     /// trace, or the program never made that call) the run must just do its work.
