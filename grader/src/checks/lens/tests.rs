@@ -141,29 +141,20 @@ fn scenario() -> Scenario {
 }
 
 fn observation(trace: Option<Trace>, duration: Duration) -> Observation {
-    Observation {
-        isolation: Isolation::Namespaces {
-            user_namespace: false,
-        },
-        setup_ids: Vec::new(),
-        steps: vec![StepOutcome {
-            pid: 2,
-            exit: Exit::Code(0),
-            stdout: Captured::default(),
-            stderr: Captured::default(),
-            duration,
-            left_running: Vec::new(),
-            not_waited_for: Vec::new(),
-            trace,
-        }],
-        segments: Vec::new(),
-        error: None,
-        untraced: None,
-        schedule: Vec::new(),
-        injected: Vec::new(),
-        poked: Vec::new(),
-        burnt_ids: Vec::new(),
-    }
+    let mut observation = Observation::empty(Isolation::Namespaces {
+        user_namespace: false,
+    });
+    observation.steps.push(StepOutcome {
+        pid: 2,
+        exit: Exit::Code(0),
+        stdout: Captured::default(),
+        stderr: Captured::default(),
+        duration,
+        left_running: Vec::new(),
+        not_waited_for: Vec::new(),
+        trace,
+    });
+    observation
 }
 
 fn verdict(trace: Trace, check: impl Fn(&Run) -> Verdict) -> Verdict {
