@@ -14,6 +14,44 @@
 
 use crate::scenario::{Call, Exit, Explore, Hold, Observation, Scenario, Schedules, Trace};
 
+/// The runs of a scenario, in order: its [`Scenario::repeat`] runs without holds, then, once the
+/// first (the baseline) is observed, one per schedule. A sandbox loop asks for the next run's
+/// holds and reports each observation.
+pub struct Runs<'a> {
+    scenario: &'a Scenario,
+    plans: Vec<Vec<Hold>>,
+    observed: usize,
+}
+
+impl<'a> Runs<'a> {
+    pub fn new(scenario: &'a Scenario) -> Runs<'a> {
+        Runs {
+            scenario,
+            plans: vec![Vec::new(); scenario.repeat.max(1) as usize],
+            observed: 0,
+        }
+    }
+
+    /// The holds of the next run; `None` when every run is made.
+    pub fn next_holds(&self) -> Option<Vec<Hold>> {
+        self.plans.get(self.observed).cloned()
+    }
+
+    /// Takes note that a run was made; after the baseline, its schedules join. `baseline` gives
+    /// the observation, and is called only when it is needed (the first run of a scenario that
+    /// explores): a caller holding the observation as JSON decodes it only then.
+    pub fn observed(
+        &mut self,
+        baseline: impl FnOnce() -> anyhow::Result<Observation>,
+    ) -> anyhow::Result<()> {
+        if self.observed == 0 && matches!(self.scenario.lens.schedules, Schedules::Explore(_)) {
+            self.plans.extend(schedules(self.scenario, &baseline()?));
+        }
+        self.observed += 1;
+        Ok(())
+    }
+}
+
 /// The holds of each run to make after `baseline`; empty when there is nothing to explore or
 /// the baseline is not worth it (a step that did not exit 0: a stub stopped at its `todo!()`,
 /// a crash, a hang).
