@@ -26,6 +26,9 @@ pub fn to_value(report: &Report) -> Value {
                 if let Some(actual) = &check.actual {
                     let _ = writeln!(output, "actual:\n{actual}");
                 }
+                if let Some(calls) = &check.trace {
+                    let _ = writeln!(output, "the system calls that show it:\n{calls}");
+                }
                 if let Some(printed) = &check.output {
                     let _ = writeln!(output, "what the program printed:\n{printed}");
                 }
