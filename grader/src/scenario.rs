@@ -91,9 +91,12 @@ pub enum Schedules {
     /// The [`Scenario::repeat`] runs (the first is the *baseline*), then, if every step of the
     /// baseline exited 0 (so a stub stopped at its `todo!()` or a hanging program runs once),
     /// one run per [`Hold`] derived from the baseline's trace: every process × every
-    /// [`Explore::at`] call it made, each occurrence (depth 1), then pairs of holds in two
-    /// different processes (depth 2) while [`Explore::max_runs`] allows. Each such run's
-    /// [`Observation::schedule`] names its holds.
+    /// [`Explore::at`] call it made, each occurrence, where another process may run meanwhile
+    /// (a child's calls; a parent's between its first fork and the wait that reaped its last
+    /// child), in a sorted order (depth 1), then pairs of holds in two different processes
+    /// (depth 2) while [`Explore::max_runs`] allows. The list depends only on each process's
+    /// own calls, not on how the baseline interleaved them, so regradings make the same runs.
+    /// Each such run's [`Observation::schedule`] names its holds.
     Explore(Explore),
 }
 
@@ -101,7 +104,9 @@ pub enum Schedules {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Explore {
     /// The longest a process is held. It is released earlier once every other process of the
-    /// step is blocked (sleeping in the kernel), stopped or gone: holding longer changes nothing.
+    /// step is blocked (waiting in the kernel), stopped, gone, or has run 1 ms of CPU since
+    /// (a process spinning on a turn never blocks); never while another is in a traced sleep
+    /// (up to 1 s): waiting that out is what exposes ordering by sleeping.
     pub hold: Duration,
     /// The calls a process may be held at (before the kernel runs them).
     pub at: Vec<SyscallKind>,

@@ -159,6 +159,11 @@ impl Handshake {
             Tracing::On(Mode::Syscall) => (None, false),
             Tracing::SimulateRefusal => (None, true),
         };
+        // The child inherits our "dumpable" flag, which a change of credentials (a user
+        // namespace's uid mapping) clears; not dumpable, it could be seized only with
+        // CAP_SYS_PTRACE in the machine's user namespace (`ptrace` answers EPERM).
+        // SAFETY: prctl with integer arguments only.
+        let _ = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) };
         let (go_read, go_write) = pipe2(OFlag::O_CLOEXEC).context("Failed to create a pipe")?;
         Ok(Some(Handshake {
             go_read,
