@@ -141,9 +141,7 @@ fn scenario() -> Scenario {
 }
 
 fn observation(trace: Option<Trace>, duration: Duration) -> Observation {
-    let mut observation = Observation::empty(Isolation::Namespaces {
-        self_mapped: false,
-    });
+    let mut observation = Observation::empty(Isolation::Namespaces { self_mapped: false });
     observation.steps.push(StepOutcome {
         pid: 2,
         exit: Exit::Code(0),
