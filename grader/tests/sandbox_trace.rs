@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use grader::sandbox::Tier;
 use grader::scenario::{
-    Call, Event, Exit, Explore, Hold, Injection, Lineage, Observation, Poke, Scenario, Schedules,
-    Step, SyscallKind, Trace,
+    Call, Event, Exit, Explore, Hold, Injection, Isolation, Lineage, Observation, Poke, Scenario,
+    Schedules, Step, SyscallKind, Trace,
 };
 use grading_common::fixture;
-use sandbox_common::{run_once, run_with, segment, shell};
+use sandbox_common::{run_as_ordinary_user, run_once, run_with, segment, shell};
 
 /// A scenario running the fixture once with these arguments.
 fn program(fixture_path: &std::path::Path, args: &[&str]) -> Scenario {
@@ -291,9 +291,22 @@ fn ids_are_burnt_before_the_program_runs() {
 fn every_isolation_tier_is_traced() {
     let program_path = fixture("trace-sleeps");
     let scenario = program(&program_path.path, &[]);
-    for tier in [Tier::Namespaces, Tier::UserNamespace, Tier::Host] {
-        let observations = run_with(&scenario, tier);
+    // The self-mapped tier is refused to the machine's root (it would run the program as
+    // root): an ordinary user gets it (`nobody`, when the tests run as root).
+    let observations = [
+        (
+            Isolation::Namespaces { self_mapped: false },
+            run_with(&scenario, Tier::Namespaces),
+        ),
+        (
+            Isolation::Namespaces { self_mapped: true },
+            run_as_ordinary_user(&scenario),
+        ),
+        (Isolation::Host, run_with(&scenario, Tier::Host)),
+    ];
+    for (tier, observations) in observations {
         let observation = &observations[0];
+        assert_eq!(observation.isolation, tier);
         assert_eq!(observation.error, None, "{tier:?}");
         assert_eq!(observation.untraced, None, "{tier:?}");
         assert_eq!(writes_of(trace(observation), &[]), "slept\n", "{tier:?}");
