@@ -6,12 +6,13 @@
 //! user namespace is refused to a multi-threaded process), and the sandbox forks a lot, which
 //! is only safe in a single-threaded process. The grader itself runs threads (parallel jobs,
 //! tests), so [`run`] starts a fresh copy of the grader binary, `grader __sandbox`, which reads
-//! the scenario as JSON on stdin and writes one [`Observation`] per repeat, as JSON, on stdout.
+//! the scenario as JSON on stdin and writes one [`Observation`] per run, as JSON, on stdout:
+//! the repeats, then one per schedule the baseline's trace calls for (`trace/explore.rs`).
 //! [`serve`] is that hidden subcommand; `main` calls it before anything else.
 //!
 //! **The process tree.** `grader __sandbox` (on the machine's side, which is where the pids
 //! cgroup is made and the uid range is mapped) forks a *jail* per scenario; the jail forks a
-//! *worker* per repeat; the worker forks the repeat's *init* (pid 1 of the run), which forks
+//! *worker* per run; the worker forks the run's *init* (pid 1 of the run), which forks
 //! the program (pid 2, 3, …):
 //!
 //! ```text
@@ -46,6 +47,13 @@
 //! filter that refuses `setns`, `unshare`, `mount`, `ptrace` (but `PTRACE_TRACEME`), `bpf`,
 //! `keyctl` and the like, its scratch directory ([`SCRATCH`]) as working directory and `HOME`,
 //! and only `PATH`, `LANG` and `HOME` in its environment. Init, the tracer, is not filtered.
+//!
+//! **The lens** (`trace.rs`): init seizes the program's child with `ptrace` before the child
+//! changes its uid (a seize afterwards would need the child dumpable again), the child confines
+//! itself, stacks the lens's `SECCOMP_RET_TRACE` filter on the deny filter, and execs; init then
+//! traces every process of the run. A call the deny filter refuses fails with `EPERM` before any
+//! trace stop, so the lens never sees it. The runs' holds and the tracing mode go from
+//! `serve_scenario` through the jail and the worker to init (`Runner::new`).
 //!
 //! **Library or own code.** Bubblewrap and nsjail are programs, not libraries: calling them
 //! would add an installed dependency and a process per run, and neither could keep init, the
