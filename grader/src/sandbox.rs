@@ -19,7 +19,7 @@
 //! grader ── grader __sandbox ── jail ──────────── worker ──────────── init ── program
 //!           (machine's side)    user, mount,      IPC, PID and        /proc, scratch,
 //!                               net, UTS, cgroup  mount namespaces    steps, observation
-//!                               namespaces; root  of the repeat
+//!                               namespaces; root  of the run
 //! ```
 //!
 //! **The jail, once per scenario** (`userns.rs`, `rootfs.rs`): a new user namespace (as root the
