@@ -199,6 +199,9 @@ pub fn grade_exercises(
                     // The receiver lives until every worker is done: sends cannot fail.
                     let _ = sender.send(Event::Started(job.exercise));
                     let outcome = run_test(options, job.test_ref, job.program, job.pin_cpu);
+                    if job.test == 0 {
+                        queue.main_ran();
+                    }
                     let _ = sender.send(Event::Done {
                         exercise: job.exercise,
                         test: job.test,
@@ -227,16 +230,20 @@ pub fn grade_exercises(
                     outcome,
                 } => {
                     let exercise_ref = work[exercise].0;
-                    if test == 0 && score::main_task(&outcome).runs_the_others() {
-                        let mut others: Vec<Job> = (1..exercise_ref.tests.len())
-                            .filter_map(|test| job(exercise, test))
-                            .collect();
+                    if test == 0 {
+                        let mut others: Vec<Job> = if score::main_task(&outcome).runs_the_others() {
+                            (1..exercise_ref.tests.len())
+                                .filter_map(|test| job(exercise, test))
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
                         others.sort_by_key(|job| {
                             std::cmp::Reverse(expected_runs(job.test_ref, options))
                         });
                         // Ahead of other exercises' main scenarios: an exercise begun is
                         // finished (and reported) first.
-                        queue.push_front(others);
+                        queue.after_main(others);
                     }
                     outcomes[exercise][test] = Some(*outcome);
                     let main_stopped = outcomes[exercise][0]
@@ -274,25 +281,50 @@ pub fn grade_exercises(
 
 /// The tests waiting to run. Workers wait for one until the queue is closed; an exercise's
 /// follow-up tests go to the front.
+///
+/// A worker that ran a main scenario says so ([`JobQueue::main_ran`]) before it reports the
+/// outcome, and no worker takes a job until the outcome is handled ([`JobQueue::after_main`]):
+/// otherwise a worker (the only one, with `--jobs 1`) would take the next exercise's main
+/// scenario before the follow-ups of the exercise begun could go ahead of it.
 struct JobQueue<'a> {
-    state: Mutex<(VecDeque<Job<'a>>, bool)>,
+    state: Mutex<QueueState<'a>>,
     ready: Condvar,
+}
+
+struct QueueState<'a> {
+    jobs: VecDeque<Job<'a>>,
+    closed: bool,
+    /// Main scenarios run whose outcome is not handled yet.
+    mains_pending: usize,
 }
 
 impl<'a> JobQueue<'a> {
     fn new(jobs: Vec<Job<'a>>) -> JobQueue<'a> {
         JobQueue {
-            state: Mutex::new((jobs.into(), false)),
+            state: Mutex::new(QueueState {
+                jobs: jobs.into(),
+                closed: false,
+                mains_pending: 0,
+            }),
             ready: Condvar::new(),
         }
     }
 
-    /// Puts `jobs` at the front, in their order.
-    fn push_front(&self, jobs: Vec<Job<'a>>) {
+    /// A main scenario ran; its outcome is on its way to [`JobQueue::after_main`].
+    fn main_ran(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.mains_pending += 1;
+        }
+    }
+
+    /// A main scenario's outcome is handled: its follow-up tests (`jobs`, perhaps none) go to
+    /// the front, in their order.
+    fn after_main(&self, jobs: Vec<Job<'a>>) {
         if let Ok(mut state) = self.state.lock() {
             for job in jobs.into_iter().rev() {
-                state.0.push_front(job);
+                state.jobs.push_front(job);
             }
+            state.mains_pending = state.mains_pending.saturating_sub(1);
         }
         self.ready.notify_all();
     }
@@ -300,7 +332,7 @@ impl<'a> JobQueue<'a> {
     /// No job will be added: workers end once the queue is empty.
     fn close(&self) {
         if let Ok(mut state) = self.state.lock() {
-            state.1 = true;
+            state.closed = true;
         }
         self.ready.notify_all();
     }
@@ -309,11 +341,13 @@ impl<'a> JobQueue<'a> {
     fn next(&self) -> Option<Job<'a>> {
         let mut state = self.state.lock().ok()?;
         loop {
-            if let Some(job) = state.0.pop_front() {
-                return Some(job);
-            }
-            if state.1 {
-                return None;
+            if state.mains_pending == 0 {
+                if let Some(job) = state.jobs.pop_front() {
+                    return Some(job);
+                }
+                if state.closed {
+                    return None;
+                }
             }
             state = self.ready.wait(state).ok()?;
         }
