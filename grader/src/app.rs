@@ -589,7 +589,7 @@ pub fn isolation_of(results: &[ExerciseResult]) -> String {
     match kinds.as_slice() {
         [] => "none".to_string(),
         [one] => one.to_string(),
-        _ if kinds.contains(&"host") => "host".to_string(),
+        _ if kinds.iter().any(|kind| kind.starts_with("host")) => "host".to_string(),
         _ => kinds.join(", "),
     }
 }

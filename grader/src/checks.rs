@@ -9,12 +9,15 @@
 //! segment, reading an id out of a line) and produce failures with good messages, so that the
 //! checks in [`crate::exercises`] read like the spec.
 
+pub mod lens;
+
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::proc_shm::ShmEntry;
 use crate::scenario::{
-    Exit, Input, Observation, ProcessInfo, Scenario, SegmentState, SetupSegment, Step, StepOutcome,
+    Exit, Explore, Injection, Input, Lens, Observation, Poke, ProcessInfo, Scenario, Schedules,
+    SegmentState, SetupSegment, Step, StepOutcome, SyscallKind, When,
 };
 
 /// The result of one check on one run.
@@ -31,6 +34,18 @@ pub struct Failure {
     pub actual: Option<String>,
     /// The step whose captured output explains the failure (shown under it).
     pub step: Option<usize>,
+    /// What the trace adds (boxed: most failures have none, and a `Verdict` stays small).
+    pub more: Option<Box<More>>,
+}
+
+/// The parts of a [`Failure`] that few failures have.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct More {
+    /// The system calls that show it, one per line as `strace -f` prints them ([`lens`]).
+    pub trace: Option<String>,
+    /// What to try next, when the failure knows better than the check's advice (lines in the
+    /// wrong order point at synchronisation, whatever the check is about).
+    pub advice: Option<String>,
 }
 
 impl Failure {
@@ -55,6 +70,26 @@ impl Failure {
         self.step = Some(step);
         self
     }
+
+    pub fn advice(mut self, advice: impl Into<String>) -> Failure {
+        self.more.get_or_insert_default().advice = Some(advice.into());
+        self
+    }
+
+    pub fn trace(mut self, trace: impl Into<String>) -> Failure {
+        self.more.get_or_insert_default().trace = Some(trace.into());
+        self
+    }
+
+    /// The system calls that show it, if the check had a trace to show.
+    pub fn shown_calls(&self) -> Option<&str> {
+        self.more.as_ref()?.trace.as_deref()
+    }
+
+    /// Its own advice, if it knows better than its check's.
+    pub fn own_advice(&self) -> Option<&str> {
+        self.more.as_ref()?.advice.as_deref()
+    }
 }
 
 /// Fails with `message` unless `condition` holds.
@@ -73,6 +108,10 @@ pub struct Check {
     pub advice: &'static str,
     /// When students may see it on platforms that can defer (Gradescope).
     pub visibility: Visibility,
+    /// Passed by a program that does nothing (exits 0, leaves nothing behind): it earns its
+    /// points only when the exercise's main scenario ran to its end and did some of its work
+    /// (see [`crate::grade`]), so an empty or hanging program earns nothing.
+    pub tidy: bool,
     verify: Box<VerifyFn>,
 }
 
@@ -108,8 +147,12 @@ pub struct Test {
     pub steps: Vec<Step>,
     /// The keys the program may use (see [`Scenario::keys`]).
     pub keys: Vec<i32>,
-    /// Run it many times pinned to one CPU (`--repeat`), to expose races; every run must pass.
+    /// Run it many times pinned to one CPU (`--repeat`), then under the lens's schedules (one
+    /// process held at one of its calls), to expose races; every run must pass.
     pub race: bool,
+    /// What the system-call lens injects, pokes and burns ([`Lens`]); the schedules follow
+    /// from [`Test::race`].
+    pub lens: Lens,
     pub checks: Vec<Check>,
 }
 
@@ -121,6 +164,7 @@ impl Test {
             steps: Vec::new(),
             keys: keys.to_vec(),
             race: false,
+            lens: Lens::default(),
             checks: Vec::new(),
         }
     }
@@ -174,9 +218,53 @@ impl Test {
 
     pub fn race(mut self) -> Test {
         self.race = true;
+        self.explore()
+    }
+
+    /// After a first run, one run per schedule of the lens (one process held at one of its
+    /// calls; see [`Schedules::Explore`]), without the pinned repeats of [`Test::race`].
+    pub fn explore(mut self) -> Test {
+        self.lens.schedules = Schedules::Explore(Explore::default());
         self
     }
 
+    /// Make the first `call` of each step fail with `errno` (only in step `step` if given).
+    pub fn inject(mut self, call: SyscallKind, errno: i32, step: Option<usize>) -> Test {
+        self.lens.inject.push(Injection {
+            call,
+            errno,
+            when: When::Nth(1),
+            step,
+        });
+        self
+    }
+
+    /// When the process `lineage` of step 0 exits, write `bytes` at `offset` of setup segment
+    /// `segment`, behind the program's back.
+    pub fn poke_after_exit(
+        mut self,
+        segment: usize,
+        offset: usize,
+        bytes: &[u8],
+        lineage: &[u32],
+    ) -> Test {
+        self.lens.pokes.push(Poke {
+            segment,
+            offset,
+            bytes: bytes.to_vec(),
+            step: 0,
+            after_exit_of: lineage.to_vec(),
+        });
+        self
+    }
+
+    /// Use up `count` segment ids before the setup, so that the program's ids are not 0, 1...
+    pub fn burn_ids(mut self, count: u32) -> Test {
+        self.lens.burn_ids = count;
+        self
+    }
+
+    /// A check of the work the program does.
     pub fn check(
         mut self,
         points: u32,
@@ -189,6 +277,7 @@ impl Test {
             points,
             advice,
             visibility: Visibility::Visible,
+            tidy: false,
             verify: Box::new(verify),
         });
         self
@@ -198,6 +287,16 @@ impl Test {
     pub fn visibility(mut self, visibility: Visibility) -> Test {
         if let Some(check) = self.checks.last_mut() {
             check.visibility = visibility;
+        }
+        self
+    }
+
+    /// Marks the check just added as tidy: a program doing nothing would pass it (an exit
+    /// status, nothing left behind), so it counts only once the exercise's main scenario did
+    /// its work ([`Check::tidy`]).
+    pub fn tidy(mut self) -> Test {
+        if let Some(check) = self.checks.last_mut() {
+            check.tidy = true;
         }
         self
     }
@@ -360,6 +459,15 @@ impl<'a> Run<'a> {
                 .actual(actual.join("\n"))
                 .step(index)
         })
+    }
+
+    /// Stdout of step `index` has exactly the `expected` lines, in any order (the order is
+    /// a race test's business: a run the grader does not steer may pass or fail it by luck).
+    pub fn printed_in_any_order(&self, index: usize, expected: &[String]) -> Verdict {
+        match self.printed(index, expected) {
+            Err(failure) if !failure.message.ends_with("in the wrong order") => Err(failure),
+            _ => Ok(()),
+        }
     }
 
     /// Stderr of step `index` contains each of `needles` (case-sensitive).
@@ -542,6 +650,15 @@ impl<'a> Run<'a> {
         }
         Ok(())
     }
+}
+
+/// A number that differs from one grading to the next (std's per-process hash keys), for
+/// values the program cannot guess: the checks read them back from the scenario.
+pub fn unpredictable(below: u32) -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(below);
+    (hasher.finish() % u64::from(below.max(1))) as u32
 }
 
 /// Processes listed shortly: a fork bomb leaves dozens.

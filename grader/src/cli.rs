@@ -58,7 +58,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Runs of each race test (parent-child, ping-pong), pinned to one CPU; all must pass.
+    /// Runs of each race test (parent-child, ping-pong) besides the grader's schedules, the
+    /// first as the kernel schedules it, the others pinned to one CPU; all must pass.
     #[arg(long, global = true, value_name = "N", default_value_t = crate::grade::DEFAULT_REPEAT, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
 

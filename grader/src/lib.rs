@@ -19,7 +19,8 @@
 //!    [`sandbox::run`], which runs it in fresh private IPC and PID namespaces (so the machine's
 //!    own segments are never seen nor touched) and returns [`scenario::Observation`]s: exit
 //!    status, output, the segments left with their contents, processes left behind. Tests run
-//!    in parallel; race tests run `--repeat` times pinned to one CPU.
+//!    in parallel, each exercise's main scenario first; race tests also run under the
+//!    schedules of the system-call lens ([`checks::lens`]: what each process did, in order).
 //! 4. Each [`checks::Check`] of the test scores the observations: all runs must pass.
 //! 5. [`report`] renders the [`report::Report`] for people ([`report::human`]), for scripts
 //!    ([`report::json`]) or for Gradescope ([`report::gradescope`]).

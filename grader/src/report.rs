@@ -204,6 +204,8 @@ pub struct CheckResult {
     pub actual: Option<String>,
     /// The failing run's captured output (capped).
     pub output: Option<String>,
+    /// The system calls that show the failure, as `strace -f` prints them (when traced).
+    pub trace: Option<String>,
     /// What to try next (when not passed).
     pub advice: Option<String>,
     /// How many times the scenario ran (races run many times; all must pass).

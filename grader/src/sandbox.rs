@@ -6,19 +6,20 @@
 //! user namespace is refused to a multi-threaded process), and the sandbox forks a lot, which
 //! is only safe in a single-threaded process. The grader itself runs threads (parallel jobs,
 //! tests), so [`run`] starts a fresh copy of the grader binary, `grader __sandbox`, which reads
-//! the scenario as JSON on stdin and writes one [`Observation`] per repeat, as JSON, on stdout.
+//! the scenario as JSON on stdin and writes one [`Observation`] per run, as JSON, on stdout:
+//! the repeats, then one per schedule the baseline's trace calls for (`trace/explore.rs`).
 //! [`serve`] is that hidden subcommand; `main` calls it before anything else.
 //!
 //! **The process tree.** `grader __sandbox` (on the machine's side, which is where the pids
 //! cgroup is made and the uid range is mapped) forks a *jail* per scenario; the jail forks a
-//! *worker* per repeat; the worker forks the repeat's *init* (pid 1 of the run), which forks
+//! *worker* per run; the worker forks the run's *init* (pid 1 of the run), which forks
 //! the program (pid 2, 3, …):
 //!
 //! ```text
 //! grader ── grader __sandbox ── jail ──────────── worker ──────────── init ── program
 //!           (machine's side)    user, mount,      IPC, PID and        /proc, scratch,
 //!                               net, UTS, cgroup  mount namespaces    steps, observation
-//!                               namespaces; root  of the repeat
+//!                               namespaces; root  of the run
 //! ```
 //!
 //! **The jail, once per scenario** (`userns.rs`, `rootfs.rs`): a new user namespace (as root the
@@ -46,6 +47,13 @@
 //! filter that refuses `setns`, `unshare`, `mount`, `ptrace` (but `PTRACE_TRACEME`), `bpf`,
 //! `keyctl` and the like, its scratch directory ([`SCRATCH`]) as working directory and `HOME`,
 //! and only `PATH`, `LANG` and `HOME` in its environment. Init, the tracer, is not filtered.
+//!
+//! **The lens** (`trace.rs`): init seizes the program's child with `ptrace` before the child
+//! changes its uid (a seize afterwards would need the child dumpable again), the child confines
+//! itself, stacks the lens's `SECCOMP_RET_TRACE` filter on the deny filter, and execs; init then
+//! traces every process of the run. A call the deny filter refuses fails with `EPERM` before any
+//! trace stop, so the lens never sees it. The runs' holds and the tracing mode go from
+//! `serve_scenario` through the jail and the worker to init (`Runner::new`).
 //!
 //! **Library or own code.** Bubblewrap and nsjail are programs, not libraries: calling them
 //! would add an installed dependency and a process per run, and neither could keep init, the
@@ -109,6 +117,7 @@ mod rootfs;
 mod runner;
 mod seccomp;
 mod spawn;
+mod trace;
 mod userns;
 
 use std::io::{Read, Write};
@@ -134,10 +143,12 @@ pub use rootfs::SCRATCH;
 pub use runner::CONTENTS_BYTES;
 pub use userns::{PROGRAM_ID, RANGE_BASE};
 
-use crate::scenario::{Isolation, Observation, Scenario};
+use crate::scenario::{Hold, Isolation, Observation, Scenario, Schedules};
 use confine::Confinement;
 use limits::{Limits, PidsCgroup};
 use runner::{Runner, Scope};
+pub use trace::TRACE_ENV;
+use trace::Tracing;
 
 /// The hidden subcommand: `grader __sandbox` runs [`serve`].
 pub const SUBCOMMAND: &str = "__sandbox";
@@ -236,6 +247,11 @@ pub fn require_sandbox(sandbox_exe: &Path) -> Result<()> {
         pin_cpu: None,
         repeat: 1,
         keys: Vec::new(),
+        // The probe asks only whether a tier works; the lens falls back on its own.
+        lens: crate::scenario::Lens {
+            trace: false,
+            ..Default::default()
+        },
     };
     run_with(&probe, sandbox_exe, Tier::Sandboxed)
         .map(drop)
@@ -266,12 +282,16 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
             nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
         })
     };
-    // The sandbox needs nothing of the grader's environment, and whatever it holds (a token,
-    // a password) had better not be in its memory, next to the graded code.
+    // The sandbox needs nothing of the grader's environment but the lens's mode
+    // ([`TRACE_ENV`], when set), and whatever else it holds (a token, a password) had better
+    // not be in its memory, next to the graded code.
+    command.env_clear();
+    if let Some(mode) = std::env::var_os(TRACE_ENV) {
+        command.env(TRACE_ENV, mode);
+    }
     let mut child = command
         .arg(SUBCOMMAND)
         .arg(PARENT_REMOVES_CGROUP)
-        .env_clear()
         .env(ISOLATION_ENV, tier.name())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -294,7 +314,15 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
         .timeout
         .saturating_add(Duration::from_secs(2))
         .saturating_mul(steps.saturating_add(1))
-        .saturating_mul(scenario.repeat.max(1))
+        .saturating_mul(
+            scenario
+                .repeat
+                .max(1)
+                .saturating_add(match &scenario.lens.schedules {
+                    Schedules::Explore(explore) => explore.max_runs,
+                    Schedules::Once => 0,
+                }),
+        )
         .saturating_add(Duration::from_secs(10));
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     let (done, finished) = mpsc::channel();
@@ -325,7 +353,10 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
                 stderr.trim()
             )
         })?;
-    if observations.len() != scenario.repeat as usize {
+    // Exploring adds one observation per schedule after the repeats.
+    let exploring = matches!(scenario.lens.schedules, Schedules::Explore(_));
+    let expected = scenario.repeat.max(1) as usize;
+    if observations.len() < expected || (!exploring && observations.len() != expected) {
         bail!(
             "the sandbox made {} observations for {} repeats",
             observations.len(),
@@ -393,11 +424,12 @@ fn serve_scenario() -> Result<Vec<Observation>> {
         None
     };
 
+    let tracing = Tracing::decide(&scenario.lens)?;
     let mut failures = Vec::new();
     for tier in candidates {
         let outcome = match tier {
-            Tier::Host => in_host_mode(&scenario, limits),
-            _ => in_jail(&scenario, tier, limits),
+            Tier::Host => in_host_mode(&scenario, limits, &tracing),
+            _ => in_jail(&scenario, tier, limits, &tracing),
         };
         match outcome {
             Ok(observations) => return Ok(observations),
@@ -421,30 +453,51 @@ fn failed(error: anyhow::Error) -> Repeat {
 /// The exit status of the jail, worker or init when the kernel refused the tier's setup.
 const UNSHARE_REFUSED: i32 = 3;
 
-/// Host mode: every repeat in a worker forked from the sandbox itself.
-fn in_host_mode(scenario: &Scenario, limits: Limits) -> Result<Vec<Observation>, Repeat> {
-    (0..scenario.repeat)
-        .map(|_| {
-            let (report_read, report_write) = report_pipe()?;
-            let child = fork_with(report_read, report_write, |report| {
-                host_worker(scenario, limits, report)
-            })?;
-            let report = child.wait()?;
-            serde_json::from_slice(&report)
-                .context("Failed to decode the worker's report")
-                .map_err(failed)
-        })
-        .collect()
+/// Host mode: every run (see [`trace::explore::Runs`]) in a worker forked from the sandbox
+/// itself.
+fn in_host_mode(
+    scenario: &Scenario,
+    limits: Limits,
+    tracing: &Tracing,
+) -> Result<Vec<Observation>, Repeat> {
+    let mut runs = trace::explore::Runs::new(scenario);
+    let mut observations = Vec::new();
+    while let Some(holds) = runs.next_holds() {
+        let (report_read, report_write) = report_pipe()?;
+        let child = fork_with(report_read, report_write, |report| {
+            host_worker(scenario, limits, Lens { tracing, holds }, report)
+        })?;
+        let observation: Observation = decode_observation(&child.wait()?).map_err(failed)?;
+        runs.observed(|| Ok(observation.clone())).map_err(failed)?;
+        observations.push(observation);
+    }
+    Ok(observations)
+}
+
+/// How the lens works in one run: whether it traces, and the run's holds.
+struct Lens<'a> {
+    tracing: &'a Tracing,
+    holds: Vec<Hold>,
+}
+
+fn decode_observation(report: &[u8]) -> Result<Observation> {
+    serde_json::from_slice(report).context("Failed to decode the worker's report")
 }
 
 /// The namespace tiers: a *jail* process, forked from the sandbox, enters a new user
 /// namespace (mapped by this process for [`Tier::Namespaces`]), new mount, network, UTS and
 /// cgroup namespaces (one each for all the repeats: nothing of them survives a run, and a
 /// network namespace costs about 0.4 ms to make and more to tear down), builds the read-only
-/// root and pivots into it, then forks a worker per repeat. It sends all the observations at
+/// root and pivots into it, then forks a worker per run (the repeats, then the schedules the
+/// baseline's trace calls for: [`trace::explore::Runs`]). It sends all the observations at
 /// the end. The sandbox itself stays on the machine's side, so a refused tier leaves it free to
 /// try the next one.
-fn in_jail(scenario: &Scenario, tier: Tier, limits: Limits) -> Result<Vec<Observation>, Repeat> {
+fn in_jail(
+    scenario: &Scenario,
+    tier: Tier,
+    limits: Limits,
+    tracing: &Tracing,
+) -> Result<Vec<Observation>, Repeat> {
     let (report_read, report_write) = report_pipe()?;
     let (unshared_read, unshared_write) = report_pipe()?;
     let (mapped_read, mapped_write) = report_pipe()?;
@@ -460,6 +513,7 @@ fn in_jail(scenario: &Scenario, tier: Tier, limits: Limits) -> Result<Vec<Observ
             scenario,
             tier,
             limits,
+            tracing,
             (unshared_write, mapped_read),
             report,
         )
@@ -488,6 +542,7 @@ fn jail(
     scenario: &Scenario,
     tier: Tier,
     limits: Limits,
+    tracing: &Tracing,
     (unshared, mapped): (OwnedFd, OwnedFd),
     mut report: std::fs::File,
 ) -> i32 {
@@ -514,22 +569,32 @@ fn jail(
     let isolation = Isolation::Namespaces {
         self_mapped: tier == Tier::UserNamespace,
     };
+    let mut runs = trace::explore::Runs::new(scenario);
     if let Err(error) = program {
-        // Not the tier's fault: every repeat says the program could not be started.
-        let observations: Vec<Observation> = (0..scenario.repeat)
-            .map(|_| refused(isolation, anyhow::anyhow!("{error:#}")))
-            .collect();
+        // Not the tier's fault: every repeat says the program could not be started (and a
+        // refused baseline calls for no schedules).
+        let observation = refused(isolation, anyhow::anyhow!("{error:#}"));
+        let mut observations = Vec::new();
+        while runs.next_holds().is_some() {
+            let _ = runs.observed(|| Ok(observation.clone()));
+            observations.push(observation.clone());
+        }
         return send(&mut report, &observations);
     }
     // Each worker's report is one observation in JSON, passed on as it is: decoding and
     // encoding 4 KiB of segment bytes per run again would cost more than the run's namespaces.
+    // Only the baseline of a scenario that explores schedules is decoded, for its trace.
     let mut observations: Vec<Vec<u8>> = Vec::new();
-    for _ in 0..scenario.repeat {
+    while let Some(holds) = runs.next_holds() {
         let repeat = report_pipe().and_then(|(report_read, report_write)| {
             let child = fork_with(report_read, report_write, |report| {
-                namespace_worker(scenario, isolation, limits, &confinement, report)
+                let lens = Lens { tracing, holds };
+                namespace_worker(scenario, isolation, limits, &confinement, lens, report)
             })?;
-            child.wait()
+            let observation = child.wait()?;
+            runs.observed(|| decode_observation(&observation))
+                .map_err(failed)?;
+            Ok(observation)
         });
         match repeat {
             Ok(observation) => observations.push(observation),
@@ -679,7 +744,12 @@ fn fork_with(
 
 /// Host mode's worker: the run's subreaper, in the machine's namespaces, with a temporary
 /// folder as the program's working directory and `HOME`.
-fn host_worker(scenario: &Scenario, limits: Limits, mut report: std::fs::File) -> i32 {
+fn host_worker(
+    scenario: &Scenario,
+    limits: Limits,
+    lens: Lens<'_>,
+    mut report: std::fs::File,
+) -> i32 {
     let _ = nix::sys::prctl::set_child_subreaper(true);
     let scratch = match nix::unistd::mkdtemp("/tmp/shmlab-host-scratch-XXXXXX") {
         Ok(dir) => dir,
@@ -690,7 +760,14 @@ fn host_worker(scenario: &Scenario, limits: Limits, mut report: std::fs::File) -
     };
     let confinement = Confinement::new(None, &scratch.to_string_lossy());
     let observation = match host::HostRun::begin(scenario) {
-        Ok(host) => match Runner::new(scenario, Scope::Host(host), limits, confinement) {
+        Ok(host) => match Runner::new(
+            scenario,
+            Scope::Host(host),
+            limits,
+            confinement,
+            lens.tracing.clone(),
+            lens.holds,
+        ) {
             Ok(runner) => runner.observe(Isolation::Host),
             Err(error) => refused(Isolation::Host, error),
         },
@@ -707,6 +784,7 @@ fn namespace_worker(
     isolation: Isolation,
     limits: Limits,
     confinement: &Confinement,
+    lens: Lens<'_>,
     mut report: std::fs::File,
 ) -> i32 {
     let flags = CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS;
@@ -736,6 +814,8 @@ fn namespace_worker(
                         Scope::Namespace,
                         limits,
                         confinement.clone(),
+                        lens.tracing.clone(),
+                        lens.holds,
                     ) {
                         Ok(runner) => runner.observe(isolation),
                         Err(error) => refused(isolation, error),
@@ -758,11 +838,8 @@ fn namespace_worker(
 
 fn refused(isolation: Isolation, error: anyhow::Error) -> Observation {
     Observation {
-        isolation,
-        setup_ids: Vec::new(),
-        steps: Vec::new(),
-        segments: Vec::new(),
         error: Some(format!("{error:#}")),
+        ..Observation::empty(isolation)
     }
 }
 

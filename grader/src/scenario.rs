@@ -4,6 +4,16 @@
 //! [`Scenario`] in a private IPC and PID namespace and returns [`Observation`]s; the checks in
 //! [`crate::exercises`] turn observations into points. They are serialised (JSON) because the
 //! sandbox runs in a process of its own, so they hold plain data only.
+//!
+//! # The lens
+//!
+//! [`Scenario::lens`] asks for more than the end state: a trace of the system calls of every
+//! process of the program's tree ([`StepOutcome::trace`]), schedules that hold one process at
+//! one of its calls so the others run first ([`Schedules::Explore`]), calls made to fail on
+//! purpose ([`Injection`]), bytes written into a segment behind the program's back ([`Poke`])
+//! and segment ids used up before the program runs ([`Lens::burn_ids`]). Processes are named by
+//! their [`Lineage`] (which child of which child of the program), which, unlike pids and unlike
+//! the order in which the kernel happens to run forks, is the same in every run of a program.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -35,6 +45,242 @@ pub struct Scenario {
     /// segment on the machine, as the program would then use (and might remove) someone else's.
     #[serde(default)]
     pub keys: Vec<i32>,
+    /// What the system-call lens observes, perturbs and injects (see the module docs).
+    #[serde(default)]
+    pub lens: Lens,
+}
+
+/// The system-call lens's part of a [`Scenario`]. The default traces every step and changes
+/// nothing: one run per repeat, no injection, no poke, no ids burnt.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Lens {
+    /// Trace the program's processes ([`StepOutcome::trace`]). When tracing is off or not
+    /// allowed, holds, injections and pokes cannot happen either: [`Observation::untraced`]
+    /// says why, and the checks must fall back to what they can see without a trace.
+    pub trace: bool,
+    /// Which runs to make.
+    pub schedules: Schedules,
+    /// Calls made to fail on purpose, in every run.
+    pub inject: Vec<Injection>,
+    /// Bytes written into setup segments behind the program's back, in every run.
+    pub pokes: Vec<Poke>,
+    /// Create and remove this many segments before the setup, so that the ids the program
+    /// gets are not 0, 1, 2… (a program printing a hard-coded id then fails).
+    pub burn_ids: u32,
+}
+
+impl Default for Lens {
+    fn default() -> Lens {
+        Lens {
+            trace: true,
+            schedules: Schedules::Once,
+            inject: Vec::new(),
+            pokes: Vec::new(),
+            burn_ids: 0,
+        }
+    }
+}
+
+/// Which runs the sandbox makes of a scenario.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Schedules {
+    /// [`Scenario::repeat`] runs, scheduled by the kernel as it likes.
+    #[default]
+    Once,
+    /// The [`Scenario::repeat`] runs (the first is the *baseline*), then, if every step of the
+    /// baseline exited 0 (so a stub stopped at its `todo!()` or a hanging program runs once),
+    /// one run per [`Hold`] derived from the baseline's trace: every process × every
+    /// [`Explore::at`] call it made, each occurrence, where another process may run meanwhile
+    /// (a child's calls; a parent's between its first fork and the wait that reaped its last
+    /// child), in a sorted order (depth 1), then pairs of holds in two different processes
+    /// (depth 2) while [`Explore::max_runs`] allows. The list depends only on each process's
+    /// own calls, not on how the baseline interleaved them, so regradings make the same runs.
+    /// Each such run's [`Observation::schedule`] names its holds.
+    Explore(Explore),
+}
+
+/// How [`Schedules::Explore`] explores.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Explore {
+    /// The longest a process is held. It is released earlier once every other process of the
+    /// step is blocked (waiting in the kernel), stopped, gone, or has run 1 ms of CPU since
+    /// (a process spinning on a turn never blocks); never while another is in a traced sleep
+    /// (up to 1 s): waiting that out is what exposes ordering by sleeping.
+    pub hold: Duration,
+    /// The calls a process may be held at (before the kernel runs them).
+    pub at: Vec<SyscallKind>,
+    /// 1: one hold per run; 2: also two holds (in two processes) per run.
+    pub depth: u8,
+    /// At most this many runs besides the baseline.
+    pub max_runs: u32,
+}
+
+impl Default for Explore {
+    fn default() -> Explore {
+        Explore {
+            hold: Duration::from_millis(20),
+            at: vec![
+                SyscallKind::Write,
+                SyscallKind::Shmat,
+                SyscallKind::Shmdt,
+                SyscallKind::Exit,
+                SyscallKind::Wait,
+            ],
+            depth: 1,
+            max_runs: 64,
+        }
+    }
+}
+
+/// A process of a step's tree, named by descent: `[]` is the program, `[0]` its first child
+/// (in the order the program forked them; a thread it starts counts as a child too), `[1, 0]`
+/// the first child of its second child.
+pub type Lineage = Vec<u32>;
+
+/// One process held at one of its calls for up to [`Explore::hold`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// Index into [`Scenario::steps`].
+    pub step: usize,
+    pub process: Lineage,
+    pub call: SyscallKind,
+    /// Which of that process's calls of this kind: 1 for the first.
+    pub nth: u32,
+    /// In an [`Observation`]: how long the process was held; `None` if the run never reached
+    /// the call. Ignored in a request.
+    #[serde(default)]
+    pub held_for: Option<Duration>,
+}
+
+impl Hold {
+    /// In words, for a report: `"child 1's 2nd write held 20 ms"`.
+    pub fn describe(&self) -> String {
+        let nth = match self.nth {
+            1 => String::new(),
+            2 => "2nd ".to_string(),
+            3 => "3rd ".to_string(),
+            n => format!("{n}th "),
+        };
+        let held = match self.held_for {
+            Some(held) => format!("held {} ms", held.as_millis()),
+            None => "to be held (never reached)".to_string(),
+        };
+        format!(
+            "{}'s {nth}{} {held}",
+            describe_process(&self.process),
+            self.call.describe()
+        )
+    }
+}
+
+/// A process by its lineage, in words: `"the program"`, `"child 1"`, `"child 2 of child 1"`.
+pub fn describe_process(lineage: &[u32]) -> String {
+    match lineage.split_last() {
+        None => "the program".to_string(),
+        Some((last, [])) => format!("child {}", last + 1),
+        Some((last, parent)) => format!("child {} of {}", last + 1, describe_process(parent)),
+    }
+}
+
+/// The kinds of calls the lens knows, for holds and injections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SyscallKind {
+    Shmget,
+    Shmat,
+    Shmdt,
+    Shmctl,
+    /// `fork`, `vfork`, `clone`, `clone3`.
+    Fork,
+    /// `execve`, `execveat`.
+    Exec,
+    /// `write`/`writev` to fd 1 or 2 (other fds are not traced).
+    Write,
+    /// `wait4`, `waitid`.
+    Wait,
+    /// `nanosleep`, `clock_nanosleep`, and `poll`, `ppoll`, `select`, `pselect6`,
+    /// `epoll_wait`, `epoll_pwait`, `futex` waits when given a timeout.
+    Sleep,
+    /// `exit`, `exit_group` (a hold at exit holds the process just before it ends).
+    Exit,
+}
+
+impl SyscallKind {
+    /// In words: `"write"`, `"shmat"`, `"wait"`...
+    pub fn describe(self) -> &'static str {
+        match self {
+            SyscallKind::Shmget => "shmget",
+            SyscallKind::Shmat => "shmat",
+            SyscallKind::Shmdt => "shmdt",
+            SyscallKind::Shmctl => "shmctl",
+            SyscallKind::Fork => "fork",
+            SyscallKind::Exec => "exec",
+            SyscallKind::Write => "write",
+            SyscallKind::Wait => "wait",
+            SyscallKind::Sleep => "sleep",
+            SyscallKind::Exit => "exit",
+        }
+    }
+}
+
+/// Make a call fail, as `strace -e inject=SYSCALL:error=ERRNO:when=N` does: the kernel does
+/// not run it and the program gets `-1` with this errno.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Injection {
+    /// [`SyscallKind::Exit`] and [`SyscallKind::Sleep`] cannot be injected.
+    pub call: SyscallKind,
+    /// The errno the program sees, e.g. `libc::ENOMEM`.
+    pub errno: i32,
+    pub when: When,
+    /// Only in this step (index into [`Scenario::steps`]); `None`: every step.
+    #[serde(default)]
+    pub step: Option<usize>,
+}
+
+impl Injection {
+    /// Fails the `n`-th call of this kind (1 for the first), in every step.
+    pub fn nth(call: SyscallKind, errno: i32, n: u32) -> Injection {
+        Injection {
+            call,
+            errno,
+            when: When::Nth(n),
+            step: None,
+        }
+    }
+
+    /// Fails every call of this kind, in every step.
+    pub fn every(call: SyscallKind, errno: i32) -> Injection {
+        Injection {
+            call,
+            errno,
+            when: When::Every,
+            step: None,
+        }
+    }
+}
+
+/// Which calls an [`Injection`] fails, counted over the step's whole process tree in the order
+/// the tracer sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum When {
+    /// Only the n-th (1 for the first).
+    Nth(u32),
+    /// Every one.
+    Every,
+}
+
+/// Bytes the grader writes into a setup segment when a process of the program ends (stopped at
+/// its exit, before its parent can see it gone), e.g. a number the parent must then print.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Poke {
+    /// Index into [`Scenario::setup`].
+    pub segment: usize,
+    pub offset: usize,
+    pub bytes: Vec<u8>,
+    /// Index into [`Scenario::steps`].
+    pub step: usize,
+    /// The process whose exit triggers it (e.g. `vec![0]`, the program's first child).
+    pub after_exit_of: Lineage,
 }
 
 /// A segment made by the grader before the program runs.
@@ -83,6 +329,54 @@ pub struct Observation {
     /// Set when the sandbox itself failed (a setup segment could not be made, a program could
     /// not be started...): the grader reports it as its own error, not the student's.
     pub error: Option<String>,
+    /// Why the steps have no trace (tracing off, or the kernel refused `ptrace`, e.g. in a
+    /// container): then no hold, injection nor poke happened either. `None` when traced.
+    #[serde(default)]
+    pub untraced: Option<String>,
+    /// The holds of this run ([`Schedules::Explore`]); empty for a run the kernel scheduled
+    /// alone (every run of [`Schedules::Once`], and the baseline).
+    #[serde(default)]
+    pub schedule: Vec<Hold>,
+    /// The injections that fired: which ([`Lens::inject`] index), where, in which call.
+    #[serde(default)]
+    pub injected: Vec<Injected>,
+    /// The pokes made ([`Lens::pokes`] indices); one whose process never ended is missing.
+    #[serde(default)]
+    pub poked: Vec<usize>,
+    /// The segment ids burnt before setup ([`Lens::burn_ids`]): the program's first new
+    /// segment gets none of them.
+    #[serde(default)]
+    pub burnt_ids: Vec<i32>,
+}
+
+impl Observation {
+    /// An observation of nothing yet: no step run, no segment, no error.
+    pub fn empty(isolation: Isolation) -> Observation {
+        Observation {
+            isolation,
+            setup_ids: Vec::new(),
+            steps: Vec::new(),
+            segments: Vec::new(),
+            error: None,
+            untraced: None,
+            schedule: Vec::new(),
+            injected: Vec::new(),
+            poked: Vec::new(),
+            burnt_ids: Vec::new(),
+        }
+    }
+}
+
+/// An [`Injection`] that made a call fail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Injected {
+    /// Index into [`Lens::inject`].
+    pub injection: usize,
+    pub step: usize,
+    /// Index into the step's [`Trace::processes`].
+    pub process: usize,
+    /// Index into the step's [`Trace::events`] (the failed call).
+    pub event: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +407,159 @@ pub struct StepOutcome {
     /// Processes of the program's tree that ended without being waited for by their parent
     /// (reaped by the namespace's init instead).
     pub not_waited_for: Vec<ProcessInfo>,
+    /// What every process of the step's tree did, in system calls; `None` when not traced
+    /// ([`Observation::untraced`] says why).
+    #[serde(default)]
+    pub trace: Option<Trace>,
+}
+
+/// The system calls of a step's processes that matter to the lab, as the tracer saw them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trace {
+    /// In order of creation: index 0 is the program.
+    pub processes: Vec<TracedProcess>,
+    /// In the order the tracer saw them: a call is recorded when it returns (with its result),
+    /// except `exit` and `exec`, recorded when they happen, and a fork, recorded when the
+    /// child exists. Within one process this is program order; across processes it is the
+    /// order of the tracer's stops, which for writes to one pipe can differ from the order
+    /// of the bytes when two processes write at once.
+    pub events: Vec<Event>,
+    /// Events not recorded after [`Trace::MAX_EVENTS`] (a program writing in a loop).
+    pub dropped: u64,
+}
+
+impl Trace {
+    /// The most events kept per step.
+    pub const MAX_EVENTS: usize = 4096;
+    /// The most bytes of written text kept per step, all writes together (past it, a write's
+    /// text is cut, down to empty).
+    pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+}
+
+/// A process of a step's tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TracedProcess {
+    /// Its pid in the run's namespace (as `getpid` and the kernel's `cpid` show it).
+    pub pid: i32,
+    /// Index of its parent in [`Trace::processes`]; `None` for the program.
+    pub parent: Option<usize>,
+    pub lineage: Lineage,
+    /// Its last exec (the program's path for the program).
+    pub exe: String,
+    /// A thread (`clone` with `CLONE_THREAD`) rather than a process.
+    pub thread: bool,
+}
+
+/// One call of one process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Index into [`Trace::processes`].
+    pub process: usize,
+    /// Since the step started.
+    pub at: Duration,
+    pub call: Call,
+    /// The call did not run: the grader made it fail with this errno ([`Injection`]).
+    #[serde(default)]
+    pub injected: Option<i32>,
+    /// The process was held at this call (before it ran) for this long ([`Hold`]).
+    #[serde(default)]
+    pub held: Option<Duration>,
+}
+
+/// A call's result: its value, or the errno it failed with (`libc::ENOMEM`...).
+pub type Returned<T> = Result<T, i32>;
+
+/// A traced call with its arguments and result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Call {
+    Shmget {
+        key: i32,
+        size: u64,
+        /// `IPC_CREAT`, `IPC_EXCL` and the mode bits.
+        flags: i32,
+        result: Returned<i32>,
+    },
+    Shmat {
+        id: i32,
+        addr: u64,
+        flags: i32,
+        /// The address attached.
+        result: Returned<u64>,
+    },
+    Shmdt {
+        addr: u64,
+        result: Returned<()>,
+    },
+    Shmctl {
+        id: i32,
+        /// `IPC_RMID` (0), `IPC_SET` (1), `IPC_STAT` (2)...
+        cmd: i32,
+        result: Returned<i64>,
+    },
+    /// One of [`SyscallKind::Sleep`]'s calls.
+    Sleep {
+        /// The system call's name (`"nanosleep"`, `"futex"`...).
+        syscall: String,
+        /// The time asked for; `None` when it could not be read.
+        duration: Option<Duration>,
+        result: Returned<i64>,
+    },
+    Wait {
+        /// `"wait4"` or `"waitid"`.
+        syscall: String,
+        /// The pid asked for (`-1`: any child; for `waitid`, the id with `P_ALL` as `-1`).
+        pid: i64,
+        /// The pid reaped (0 with `WNOHANG` and none ended).
+        result: Returned<i32>,
+        /// Index into [`Trace::processes`] of the process reaped, when traced.
+        reaped: Option<usize>,
+    },
+    Fork {
+        /// `"fork"`, `"vfork"`, `"clone"` or `"clone3"`.
+        syscall: String,
+        /// Index into [`Trace::processes`] of the child.
+        result: Returned<usize>,
+    },
+    Write {
+        /// 1 or 2.
+        fd: i32,
+        /// What was written (lossy UTF-8, at most [`Call::WRITE_BYTES`] bytes kept, and at
+        /// most [`Trace::MAX_TEXT_BYTES`] in a whole trace).
+        text: String,
+        /// Bytes written.
+        result: Returned<u64>,
+    },
+    Exec {
+        path: String,
+        result: Returned<()>,
+    },
+    /// The process ended.
+    Exit(Exit),
+}
+
+impl Call {
+    /// The most bytes of one write kept in [`Call::Write`].
+    pub const WRITE_BYTES: usize = 4096;
+
+    pub fn kind(&self) -> SyscallKind {
+        match self {
+            Call::Shmget { .. } => SyscallKind::Shmget,
+            Call::Shmat { .. } => SyscallKind::Shmat,
+            Call::Shmdt { .. } => SyscallKind::Shmdt,
+            Call::Shmctl { .. } => SyscallKind::Shmctl,
+            Call::Sleep { .. } => SyscallKind::Sleep,
+            Call::Wait { .. } => SyscallKind::Wait,
+            Call::Fork { .. } => SyscallKind::Fork,
+            Call::Write { .. } => SyscallKind::Write,
+            Call::Exec { .. } => SyscallKind::Exec,
+            Call::Exit(_) => SyscallKind::Exit,
+        }
+    }
+}
+
+/// An errno's name, as strace prints it (`"ENOMEM"`).
+pub fn errno_name(errno: i32) -> String {
+    format!("{:?}", nix::errno::Errno::from_raw(errno))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

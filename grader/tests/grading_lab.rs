@@ -59,9 +59,12 @@ fn every_solution_gets_full_marks_with_the_default_repeats() {
         .flat_map(|result| &result.checks)
         .map(|check| check.runs)
         .collect();
+    // The race tests ran their repeats and, on top, one run per schedule.
     assert!(
-        race_runs.contains(&grader::grade::DEFAULT_REPEAT),
-        "the race tests ran {} times",
+        race_runs
+            .iter()
+            .any(|runs| *runs > grader::grade::DEFAULT_REPEAT),
+        "the race tests ran more than {} times: {race_runs:?}",
         grader::grade::DEFAULT_REPEAT
     );
 }

@@ -1,6 +1,7 @@
 //! 02 attach: find key 9990 without creating it, write the sentence and a NUL, read it back.
 
 use crate::checks::{Failure, Run, Test, Verdict, describe_bytes, describe_segments, ensure};
+use crate::scenario::SyscallKind;
 
 const KEY: i32 = 9990;
 const SENTENCE: &str = "This is our shared memory segment.";
@@ -13,11 +14,12 @@ pub fn tests() -> Vec<Test> {
             .setup(KEY, 1024, 0o666, &[FILLER; 64])
             .run(&[])
             .check(
-                2,
+                1,
                 "exits with status 0",
                 "return Ok from main; check which error it printed",
                 |run| run.exited(0, 0),
             )
+            .tidy()
             .check(
                 3,
                 "prints the id and the sentence read back",
@@ -28,7 +30,7 @@ pub fn tests() -> Vec<Test> {
                 },
             )
             .check(
-                4,
+                3,
                 "the segment holds the sentence and its NUL",
                 "write the sentence's bytes and then a 0 byte at offset 0 with attachment.write(0, ...)",
                 sentence_in_segment,
@@ -36,8 +38,9 @@ pub fn tests() -> Vec<Test> {
             .check(
                 2,
                 "attaches and detaches the segment",
-                "attach with shmat, then give the attachment back with shmdt before exiting",
+                "attach with shmat, then give the attachment back with shmdt (the address shmat returned) before exiting",
                 |run| {
+                    run.detached_before_exit(0)?;
                     let segment = run.setup_segment(0)?;
                     let pid = run.step(0)?.pid;
                     ensure(segment.entry.lpid == pid, || {
@@ -62,11 +65,12 @@ pub fn tests() -> Vec<Test> {
                             .actual(describe_segments(run.segments()))
                     })
                 },
-            ),
+            )
+            .tidy(),
         Test::new("without a segment", &[KEY])
             .run(&[])
             .check(
-                2,
+                1,
                 "reports the missing segment",
                 "use shmget without IPC_CREAT; on ENOENT say that the key 0x2706 has no segment and to run create first; exit 1",
                 |run| {
@@ -79,6 +83,36 @@ pub fn tests() -> Vec<Test> {
                 "creates no segment",
                 "never pass IPC_CREAT here: the segment is create's job",
                 |run| run.no_segment_left(),
+            )
+            .tidy(),
+        Test::new("a segment too small for the sentence", &[KEY])
+            .setup(KEY, 16, 0o666, &[FILLER; 16])
+            .run(&[])
+            .check(
+                1,
+                "reports a segment too small for the sentence",
+                "compare attachment.len() with the sentence's length (NUL included) before writing; if it does not fit, say so (key 0x2706) and exit 1",
+                |run| {
+                    run.exited(0, 1)?;
+                    run.stderr_mentions(0, &["0x2706"])
+                },
+            )
+            .check(
+                1,
+                "detaches on that path too",
+                "on the too-small path, shmdt the attachment before returning the error",
+                |run| run.detached_before_exit(0),
+            )
+            .tidy(),
+        Test::new("the kernel refuses shmat", &[KEY])
+            .setup(KEY, 1024, 0o666, &[FILLER; 64])
+            .run(&[])
+            .inject(SyscallKind::Shmat, libc::EACCES, None)
+            .check(
+                1,
+                "reports a refused shmat and exits 1",
+                "check shmat's result: print `error: shmat (key 0x2706): <reason> (<ERRNO>)` and exit 1",
+                |run| run.refusal_reported(0, "shmat", "0x2706"),
             ),
     ]
 }

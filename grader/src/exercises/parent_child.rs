@@ -1,55 +1,102 @@
 //! 03 parent-child: the child writes 37892 into key 24601, the parent waits, reads and removes.
 
-use crate::checks::{Failure, Run, Test, Verdict, describe_bytes, ensure};
+use std::time::Duration;
+
+use crate::checks::lens::{describe_lineage, events_where, render_events};
+use crate::checks::{Failure, Run, Test, Verdict, describe_bytes, ensure, unpredictable};
+use crate::scenario::{Call, SyscallKind};
 
 const KEY: i32 = 24601;
 const VALUE: i32 = 37892;
+/// The child, by descent: the program's first fork.
+const CHILD: &[u32] = &[0];
+/// Without a trace, a run this long slept (see ping-pong's).
+const CLOCK_LIMIT: Duration = Duration::from_millis(900);
+/// Lines in the wrong order mean the processes are not synchronised, whatever the check.
+const ORDERING_ADVICE: &str = "the parent printed before its child's value was there: a \
+    synchronisation problem. The parent must waitpid for its child before it attaches, reads \
+    and prints";
 
 fn expected_lines() -> Vec<String> {
     vec![format!("child: {VALUE}"), format!("parent: {VALUE}")]
 }
 
 pub fn tests() -> Vec<Test> {
+    // A number the program cannot know: the grader writes it into the segment when the child
+    // exits, so only a parent that reads after waitpid prints it.
+    let poked = 1_000_000 + unpredictable(1_000_000) as i32;
     vec![
         Test::new("the child's value reaches the parent", &[KEY])
             .held(KEY, 4, 0o644, &[0; 4])
             .run(&[])
             .race()
             .check(
-                2,
+                1,
                 "exits with status 0",
                 "check what it printed on stderr: every error path exits 1",
                 |run| run.exited(0, 0),
             )
+            .tidy()
             .check(
-                3,
+                2,
                 "prints the child's line, then the parent's",
                 "the parent must waitpid for the child before it reads and prints",
-                |run| run.printed(0, &expected_lines()),
+                |run| {
+                    run.printed(0, &expected_lines())
+                        .map_err(|failure| parent_child_advice(run.with_writes(0, failure)))
+                },
             )
             .check(
-                3,
+                1,
+                "forks one child, which prints the child's line",
+                "fork once; the child attaches, writes, prints `child: ...`, detaches and exits; the parent prints `parent: ...`",
+                |run| run.lines_from_their_processes(0, 1, &[("child: ", CHILD), ("parent: ", &[])]),
+            )
+            .check(
+                2,
                 "the child wrote 37892 into the segment",
                 "in the child: attach, write 37892i32.to_ne_bytes() at offset 0, detach",
                 value_in_segment,
             )
             .check(
-                2,
+                1,
                 "removes the segment",
                 "the parent removes the segment with shmctl_rmid after reading it",
                 |run| run.setup_segment_removed(0),
             )
             .check(
-                2,
+                1,
                 "waits for its child",
                 "call waitpid on the child's pid, and check that it exited with status 0",
                 |run| run.children_waited_for(),
             )
+            .tidy()
+            .check(
+                1,
+                "synchronises without sleeping",
+                "the parent waits for its child with waitpid; never sleep to order processes",
+                |run| run.slept_nowhere(0, CLOCK_LIMIT),
+            )
+            .tidy()
             .check(
                 1,
                 "leaves no process running",
                 "every process you fork must exit",
                 |run| run.nothing_left_running(),
+            )
+            .tidy(),
+        Test::new("the grader changes the value once the child has ended", &[KEY])
+            .held(KEY, 4, 0o644, &[0; 4])
+            .run(&[])
+            .poke_after_exit(0, 0, &poked.to_ne_bytes(), CHILD)
+            // Under every schedule too: a parent that reads before waitpid may still read
+            // after the child ended when the kernel happens to run the child first.
+            .explore()
+            .check(
+                2,
+                "the parent reads the segment after waitpid",
+                "after waitpid returns, attach and read the int from the segment; print what you read, not the number you expect",
+                move |run| parent_read_after_waiting(run, poked),
             ),
         Test::new("on its own, without a segment before", &[KEY])
             .run(&[])
@@ -59,7 +106,21 @@ pub fn tests() -> Vec<Test> {
                 "shmget with IPC_CREAT (mode 0o644) before fork",
                 |run| {
                     run.exited(0, 0)?;
-                    run.printed(0, &expected_lines())
+                    // The lines, in any order and with any number read: order and value are
+                    // the first tests' business, where the grader steers the schedule.
+                    let lines = run.output_lines(0)?;
+                    let child = format!("child: {VALUE}");
+                    ensure(
+                        lines.len() == 2
+                            && lines.contains(&child)
+                            && lines.iter().any(|line| line.starts_with("parent: ")),
+                        || {
+                            Failure::new("the program did not print the child's line and the parent's")
+                                .expected(expected_lines().join("\n"))
+                                .actual(lines.join("\n"))
+                                .step(0)
+                        },
+                    )
                 },
             )
             .check(
@@ -67,8 +128,33 @@ pub fn tests() -> Vec<Test> {
                 "leaves no segment behind",
                 "remove the segment with shmctl_rmid once the parent has read it",
                 |run| run.no_segment_left(),
+            )
+            .tidy(),
+        Test::new("the kernel refuses shmat, then fork", &[KEY])
+            .run(&[])
+            .run(&[])
+            .inject(SyscallKind::Shmat, libc::ENOMEM, Some(0))
+            .inject(SyscallKind::Fork, libc::EAGAIN, Some(1))
+            .check(
+                1,
+                "reports a refused shmat or fork, exits 1 and leaves nothing",
+                "check every call: print `error: <call> (key 0x6019): <reason>`, exit 1, and remove the segment on that path too",
+                |run| run.refusals_reported(&[("shmat", "0x6019"), ("fork", "")]),
             ),
     ]
+}
+
+/// Both lines there but the parent's value wrong (or the order): the parent read before the
+/// child wrote, a synchronisation problem too.
+fn parent_child_advice(failure: Failure) -> Failure {
+    let actual = failure.actual.clone().unwrap_or_default();
+    let read_too_early = actual.lines().any(|line| line == format!("child: {VALUE}"))
+        && actual.lines().any(|line| line.starts_with("parent: "));
+    if read_too_early {
+        failure.advice(ORDERING_ADVICE)
+    } else {
+        failure
+    }
 }
 
 fn value_in_segment(run: &Run) -> Verdict {
@@ -83,5 +169,43 @@ fn value_in_segment(run: &Run) -> Verdict {
         Failure::new("the segment does not hold 37892")
             .expected(VALUE.to_string())
             .actual(shown)
+    })
+}
+
+/// The parent printed `parent: <poked>`: the value the grader wrote when the child ended.
+fn parent_read_after_waiting(run: &Run, poked: i32) -> Verdict {
+    if run.observation.poked.is_empty() {
+        // No poke: no trace, or no child ever exited (the fork check says why). Then the
+        // value is the one the program wrote, as in the first test.
+        return run.printed(0, &expected_lines());
+    }
+    let lines = run.output_lines(0)?;
+    let expected = format!("parent: {poked}");
+    ensure(lines.last() == Some(&expected), || {
+        let trace = run.traced(0).ok().map(|trace| {
+            let shown = events_where(trace, |event| {
+                matches!(
+                    event.call,
+                    Call::Shmat { .. }
+                        | Call::Wait { .. }
+                        | Call::Write { fd: 1, .. }
+                        | Call::Exit(_)
+                )
+            });
+            render_events(trace, &shown)
+        });
+        let failure = Failure::new(format!(
+            "the grader wrote {poked} into the segment when {} ended; the parent did not print \
+             it: it read the segment before waitpid returned, or printed a number it did not \
+             read",
+            describe_lineage(CHILD)
+        ))
+        .expected(expected.clone())
+        .actual(lines.last().cloned().unwrap_or_default())
+        .step(0);
+        match trace {
+            Some(trace) => failure.trace(trace),
+            None => failure,
+        }
     })
 }

@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Test> {
                 "check what it printed on stderr",
                 |run| run.exited(0, 0),
             )
+            .tidy()
             .check(
                 4,
                 "prints the segment's status",

@@ -1,6 +1,7 @@
 //! 05 sized: read a size from the terminal, validate it, create key 2004 of that size, use it.
 
 use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
+use crate::scenario::SyscallKind;
 
 const KEY: i32 = 2004;
 const PROMPT: &str = "Enter the size of shared memory: ";
@@ -41,7 +42,7 @@ pub fn tests() -> Vec<Test> {
                 },
             )
             .check(
-                3,
+                2,
                 "prints the message with the segment's id",
                 "print the message read back from the segment, on the line after the prompt",
                 |run| {
@@ -68,7 +69,7 @@ pub fn tests() -> Vec<Test> {
             .held(KEY, 10, 0o666, &[0; 10])
             .dialog(PROMPT, "10\n")
             .check(
-                2,
+                1,
                 "a 10-byte segment gets 9 bytes of the message and a NUL",
                 "write at most attachment.len() - 1 bytes of the message, then the NUL",
                 |run| {
@@ -94,6 +95,18 @@ pub fn tests() -> Vec<Test> {
                 "leaves no segment behind",
                 "remove the segment with shmctl_rmid before exiting",
                 |run| run.no_segment_left(),
+            )
+            .tidy(),
+        Test::new("typing 64, the kernel refuses shmat, then shmget", &[KEY])
+            .dialog(PROMPT, "64\n")
+            .dialog(PROMPT, "64\n")
+            .inject(SyscallKind::Shmat, libc::ENOMEM, Some(0))
+            .inject(SyscallKind::Shmget, libc::ENOSPC, Some(1))
+            .check(
+                2,
+                "reports a refused shmat or shmget, exits 1 and leaves nothing",
+                "check every call: print `error: <call> (key 0x7d4): <reason>`, exit 1, and when shmat fails after shmget made the segment, remove it before exiting",
+                |run| run.refusals_reported(&[("shmat", "0x7d4"), ("shmget", "0x7d4")]),
             ),
         bad_input
             .check(
@@ -158,7 +171,8 @@ pub fn tests() -> Vec<Test> {
                 "creates no segment on bad input",
                 "validate the size before shmget, and remove the segment on every error path after it",
                 |run| run.no_segment_left(),
-            ),
+            )
+            .tidy(),
     ]
 }
 

@@ -95,7 +95,7 @@ fn reason(status: CheckStatus) -> &'static str {
 }
 
 /// What a test shows under its name: nothing when passed; otherwise the reason, then the
-/// message, expected and actual, the program's output, the compiler's (once per exercise)
+/// message, expected and actual, the system calls that show it, the program's output, the compiler's (once per exercise)
 /// and the advice.
 fn test_output(exercise: &ExerciseResult, check: &CheckResult, first_check: bool) -> String {
     let mut output = String::new();
@@ -108,6 +108,9 @@ fn test_output(exercise: &ExerciseResult, check: &CheckResult, first_check: bool
     }
     if let Some(actual) = &check.actual {
         let _ = writeln!(output, "actual:\n{actual}");
+    }
+    if let Some(calls) = &check.trace {
+        let _ = writeln!(output, "the system calls that show it:\n{calls}");
     }
     if let Some(printed) = &check.output {
         let _ = writeln!(output, "what the program printed:\n{printed}");

@@ -110,6 +110,14 @@ pub fn render_results(report: &Report, color: bool) -> String {
         };
         let _ = writeln!(out, "{line}");
     }
+    if let Some((_, why)) = report.isolation.split_once("; no system-call trace (") {
+        let why = why.strip_suffix(')').unwrap_or(why);
+        let note = format!(
+            "note: the programs ran without the system-call lens ({why}); the checks that need \
+             it fell back to what the output and the kernel's end state show"
+        );
+        let _ = writeln!(out, "{}", style.yellow(&note));
+    }
     out
 }
 
@@ -300,6 +308,16 @@ fn render_check(out: &mut String, check: &CheckResult, style: &Style) {
             if let Some(actual) = actual {
                 let _ = writeln!(out, "{indent}actual:   {}", clip(actual, 300));
             }
+        }
+    }
+    if let Some(trace) = &check.trace {
+        let _ = writeln!(
+            out,
+            "{indent}{}",
+            style.dim("the system calls that show it:")
+        );
+        for line in trace.lines() {
+            let _ = writeln!(out, "{indent}  {} {line}", style.dim("|"));
         }
     }
     if let Some(output) = &check.output {

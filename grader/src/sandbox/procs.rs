@@ -7,6 +7,7 @@
 //! following `PPid` (orphans stay descendants, since the sandbox is their subreaper).
 
 use std::collections::HashMap;
+use std::os::fd::{AsRawFd, FromRawFd};
 
 /// A process as `/proc/PID/status` describes it.
 #[derive(Clone, Debug)]
@@ -35,6 +36,28 @@ pub fn name_of(pid: i32) -> Option<String> {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .ok()
         .map(|name| name.trim_end().to_owned())
+}
+
+/// The pid in `/proc`'s namespace of the process with this pid in the caller's, with a pidfd
+/// that keeps the pid from being reused while it is open: the pidfd's `fdinfo` tells it
+/// (Linux 5.3+). `None` when the process is gone (or the kernel is older).
+pub fn proc_pid(pid: i32) -> Option<(i32, std::os::fd::OwnedFd)> {
+    // SAFETY: pidfd_open takes two integers; the returned descriptor is owned below.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
+    let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).ok()?;
+    let proc_pid = field(&info, "Pid:")?.trim().parse::<i32>().ok()?;
+    (proc_pid > 0).then_some((proc_pid, pidfd))
+}
+
+/// A field of `/proc/PID/status` (`"PPid:"`, `"Tgid:"`...), trimmed.
+pub fn status_field(proc_pid: i32, name: &str) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{proc_pid}/status")).ok()?;
+    field(&status, name).map(|value| value.trim().to_owned())
 }
 
 /// The caller's descendants (no PID namespace: pids are the machine's).

@@ -25,9 +25,11 @@ use super::host::HostRun;
 use super::limits::Limits;
 use super::procs;
 use super::spawn::{self, Stdio};
+use super::trace::{Ended, Handshake, PokeTarget, RunLens, Tracer, Tracing};
 use crate::proc_shm::{self, ShmEntry};
 use crate::scenario::{
-    Exit, Input, Isolation, Observation, ProcessInfo, Scenario, SegmentState, Step, StepOutcome,
+    Exit, Hold, Input, Isolation, Observation, ProcessInfo, Scenario, Schedules, SegmentState,
+    Step, StepOutcome,
 };
 
 /// Bytes of each segment copied into the observation.
@@ -54,6 +56,11 @@ pub struct Runner<'a> {
     confinement: Confinement,
     /// SIGCHLD, read as data: the event loop waits for output and child exits in one `poll`.
     child_events: SignalFd,
+    tracing: Tracing,
+    /// The holds of this run.
+    holds: Vec<Hold>,
+    /// The lens's state between steps (taken by each step's tracer).
+    lens: Option<RunLens>,
 }
 
 impl<'a> Runner<'a> {
@@ -62,6 +69,8 @@ impl<'a> Runner<'a> {
         scope: Scope,
         limits: Limits,
         confinement: Confinement,
+        tracing: Tracing,
+        holds: Vec<Hold>,
     ) -> Result<Self> {
         let mut sigchld = SigSet::empty();
         sigchld.add(Signal::SIGCHLD);
@@ -76,24 +85,25 @@ impl<'a> Runner<'a> {
             limits,
             confinement,
             child_events,
+            tracing,
+            holds,
+            lens: None,
         })
     }
 
     /// Runs the whole scenario once. Failures of the sandbox itself go to `error`.
     pub fn observe(mut self, isolation: Isolation) -> Observation {
-        let mut observation = Observation {
-            isolation,
-            setup_ids: Vec::new(),
-            steps: Vec::new(),
-            segments: Vec::new(),
-            error: None,
-        };
+        let mut observation = Observation::empty(isolation);
         let mut held = Vec::new();
         let mut errors = Vec::new();
-        match self.setup(&mut observation.setup_ids, &mut held) {
+        let set_up = self
+            .burn_ids(&mut observation.burnt_ids)
+            .and_then(|()| self.setup(&mut observation.setup_ids, &mut held))
+            .and_then(|()| self.start_lens(&observation.setup_ids));
+        match set_up {
             Ok(()) => {
-                for step in &self.scenario.steps {
-                    match self.run_step(step) {
+                for (index, step) in self.scenario.steps.iter().enumerate() {
+                    match self.run_step(index, step) {
                         Ok(outcome) => observation.steps.push(outcome),
                         Err(error) => {
                             errors.push(format!("{error:#}"));
@@ -103,6 +113,15 @@ impl<'a> Runner<'a> {
                 }
             }
             Err(error) => errors.push(format!("{error:#}")),
+        }
+        if let Some(mut lens) = self.lens.take() {
+            if let Err(error) = lens.detach() {
+                errors.push(format!("{error:#}"));
+            }
+            observation.untraced = lens.untraced;
+            observation.schedule = lens.holds;
+            observation.injected = lens.injected;
+            observation.poked = lens.poked;
         }
         match self.segments(&held) {
             Ok(segments) => observation.segments = segments,
@@ -117,6 +136,54 @@ impl<'a> Runner<'a> {
             observation.error = Some(errors.join("; "));
         }
         observation
+    }
+
+    /// Creates and removes [`crate::scenario::Lens::burn_ids`] segments, so that the ids the
+    /// program gets are not the first ones.
+    fn burn_ids(&mut self, burnt: &mut Vec<i32>) -> Result<()> {
+        for _ in 0..self.scenario.lens.burn_ids {
+            let flags = ShmgetFlag::IPC_CREAT | ShmgetFlag::IPC_EXCL;
+            let id = sysv::shmget(libc::IPC_PRIVATE, 1, flags, Mode::from_bits_truncate(0o600))
+                .context("Failed to create a segment to burn its id")?;
+            sysv::shmctl_rmid(id).context("Failed to remove a segment whose id was burnt")?;
+            burnt.push(id.as_raw());
+        }
+        Ok(())
+    }
+
+    /// The lens's state for the run: the holds, injections, and writable attachments of the
+    /// segments that get pokes (kept from the program's children, as held ones are).
+    fn start_lens(&mut self, setup_ids: &[i32]) -> Result<()> {
+        let lens = &self.scenario.lens;
+        let mut pokes = Vec::new();
+        for (index, poke) in lens.pokes.iter().enumerate() {
+            let id = setup_ids.get(poke.segment).with_context(|| {
+                format!(
+                    "poke {index} names setup segment {}, which does not exist",
+                    poke.segment
+                )
+            })?;
+            let attachment = sysv::shmat(ShmId::from_raw(*id), ShmatFlag::empty())
+                .context("Failed to attach a setup segment for a poke")?;
+            keep_from_children(&attachment)?;
+            pokes.push(PokeTarget {
+                index,
+                poke: poke.clone(),
+                attachment,
+            });
+        }
+        let bound = match &lens.schedules {
+            Schedules::Explore(explore) => explore.hold,
+            Schedules::Once => Duration::ZERO,
+        };
+        self.lens = Some(RunLens::new(
+            &self.tracing,
+            lens,
+            std::mem::take(&mut self.holds),
+            bound,
+            pokes,
+        ));
+        Ok(())
     }
 
     fn setup(&mut self, ids: &mut Vec<i32>, held: &mut Vec<(ShmId, Attachment)>) -> Result<()> {
@@ -160,22 +227,42 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    fn run_step(&mut self, step: &Step) -> Result<StepOutcome> {
+    fn run_step(&mut self, index: usize, step: &Step) -> Result<StepOutcome> {
         let started = Instant::now();
         // A timeout too large for the clock means none, in practice: a year.
         let deadline = started
             .checked_add(self.scenario.timeout)
             .unwrap_or_else(|| started + Duration::from_secs(365 * 24 * 3600));
         let mut streams = Streams::open(&step.input)?;
-        let pid = spawn::spawn(
+        let spawned = spawn::spawn(
             &self.scenario.program,
             &step.args,
             streams.child_side(),
             &self.limits,
             &self.confinement,
             self.scenario.pin_cpu,
+            Handshake::new(&self.tracing)?,
         )?;
+        let pid = spawned.pid;
         streams.close_child_side();
+        let mut tracer = match (spawned.traced, self.lens.take()) {
+            (Some(Ok(())), Some(lens)) => Some(Tracer::new(
+                lens,
+                index,
+                pid,
+                self.scenario.program.display().to_string(),
+                started,
+            )),
+            (Some(Err(why)), Some(mut lens)) => {
+                lens.untraced.get_or_insert(why);
+                self.lens = Some(lens);
+                None
+            }
+            (_, lens) => {
+                self.lens = lens;
+                None
+            }
+        };
         if let Scope::Host(host) = &mut self.scope {
             host.note_pid(pid.as_raw());
         }
@@ -186,10 +273,17 @@ impl<'a> Runner<'a> {
         loop {
             // Drained before reaping: a child ending after this wakes the poll below.
             self.drain_child_events();
-            let more_to_reap = self.reap(pid, &mut exit, &mut not_waited_for);
+            let more_to_reap = self.reap(pid, &mut exit, &mut not_waited_for, &mut tracer);
             if exit.is_some() {
                 duration = Some(started.elapsed());
+                // Whoever is still held was left behind by the program: let it go on.
+                if let Some(tracer) = &mut tracer {
+                    tracer.release_all();
+                }
                 break;
+            }
+            if let Some(tracer) = &mut tracer {
+                tracer.tick();
             }
             let Some(left) = deadline
                 .checked_duration_since(Instant::now())
@@ -197,7 +291,12 @@ impl<'a> Runner<'a> {
             else {
                 break;
             };
-            let wait = if more_to_reap { Duration::ZERO } else { left };
+            let tick = tracer.as_ref().and_then(Tracer::next_tick);
+            let wait = if more_to_reap {
+                Duration::ZERO
+            } else {
+                tick.map_or(left, |tick| tick.min(left))
+            };
             streams.wait(&self.child_events, wait)?;
         }
 
@@ -210,7 +309,7 @@ impl<'a> Runner<'a> {
             Some(_) => {
                 // Orphans that ended with the program were reaped above; anything still alive
                 // was left running by the program.
-                let _ = self.reap(pid, &mut exit, &mut not_waited_for);
+                let _ = self.reap(pid, &mut exit, &mut not_waited_for, &mut tracer);
                 if self.others_alive() {
                     let others = self.others();
                     left_running = others
@@ -242,6 +341,11 @@ impl<'a> Runner<'a> {
         // Every writer is gone now: what is left in the pipes is the end of the output.
         streams.drain();
         let (stdout, stderr) = streams.finish();
+        let trace = tracer.map(|tracer| {
+            let (trace, lens) = tracer.finish();
+            self.lens = Some(lens);
+            trace
+        });
         Ok(StepOutcome {
             pid: pid.as_raw(),
             exit: exit.unwrap_or(Exit::TimedOut),
@@ -250,6 +354,7 @@ impl<'a> Runner<'a> {
             duration: duration.unwrap_or_else(|| started.elapsed()),
             left_running,
             not_waited_for,
+            trace,
         })
     }
 
@@ -258,7 +363,7 @@ impl<'a> Runner<'a> {
     }
 
     /// Reaps every ended child: the program (its exit goes to `exit`) and orphans given to us,
-    /// which their parent did not wait for.
+    /// which their parent did not wait for; hands the tracer its processes' stops.
     ///
     /// Bounded: a fork bomb makes orphans as fast as we reap them, and the caller must get
     /// back to checking the deadline. Returns true when it stopped at the bound.
@@ -267,16 +372,52 @@ impl<'a> Runner<'a> {
         program: Pid,
         exit: &mut Option<Exit>,
         orphans: &mut Vec<ProcessInfo>,
+        tracer: &mut Option<Tracer>,
     ) -> bool {
         for _ in 0..REAPS_PER_CALL {
+            // Ptrace stops first, taken at once (WSTOPPED alone leaves exits alone): one call
+            // per stop matters to a program that makes thousands of traced calls.
+            if let Some(tracer) = tracer.as_mut() {
+                let stops = WaitPidFlag::WSTOPPED | WaitPidFlag::WNOHANG | WaitPidFlag::__WALL;
+                if let Ok(stop) = waitid(Id::All, stops)
+                    && stop.pid().is_some()
+                {
+                    tracer.stopped(stop);
+                    continue;
+                }
+            }
             // Peek first (WNOWAIT): an orphan's name can be read only while it exists.
-            let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+            // __WALL: traced threads too.
+            let flags = WaitPidFlag::WEXITED
+                | WaitPidFlag::WNOHANG
+                | WaitPidFlag::WNOWAIT
+                | WaitPidFlag::__WALL;
             let Ok(status) = waitid(Id::All, flags) else {
                 return false;
             };
             let Some(pid) = status.pid() else {
                 return false;
             };
+            let now = WaitPidFlag::WNOHANG | WaitPidFlag::__WALL;
+            if !matches!(status, WaitStatus::Exited(..) | WaitStatus::Signaled(..)) {
+                // A ptrace stop (only tracees stop for us): the tracer's.
+                match (waitpid(pid, Some(now)), tracer.as_mut()) {
+                    (Ok(stop), Some(tracer)) => tracer.stopped(stop),
+                    (Ok(_), None) => {
+                        let _ = nix::sys::ptrace::cont(pid, None);
+                    }
+                    (Err(_), _) => {}
+                }
+                continue;
+            }
+            let ended = tracer
+                .as_mut()
+                .map_or(Ended::Untraced, |tracer| tracer.ended(pid));
+            if ended == Ended::ToItsParent {
+                // Reported to us as its tracer; its parent reaps it.
+                let _ = waitpid(pid, Some(now));
+                continue;
+            }
             if pid == program {
                 *exit = match status {
                     WaitStatus::Exited(_, code) => Some(Exit::Code(code)),
@@ -298,7 +439,7 @@ impl<'a> Runner<'a> {
                 });
             }
             // Now reap it for real.
-            let _ = waitpid(pid, Some(WaitPidFlag::WNOHANG));
+            let _ = waitpid(pid, Some(now));
         }
         true
     }
@@ -356,23 +497,29 @@ impl<'a> Runner<'a> {
             }
             // Killed processes become zombies, and their children our orphans: reap one (the
             // wait ends as soon as any child ends), then look again.
-            match waitpid(None, None) {
+            match waitpid(None, Some(WaitPidFlag::__WALL)) {
+                Ok(status) if is_stop(&status) => resume_killed(&status),
                 Ok(status) => reaped.extend(status.pid()),
                 Err(Errno::ECHILD) => std::thread::yield_now(),
                 Err(_) => {}
             }
             // And whoever else has ended meanwhile, before looking again.
             for _ in 0..REAPS_PER_CALL {
-                match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                match waitpid(None, Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL)) {
+                    Ok(status) if is_stop(&status) => resume_killed(&status),
                     Ok(status) if status.pid().is_some() => reaped.extend(status.pid()),
                     _ => break,
                 }
             }
         }
         // Children that ended between the last look and now (host mode).
-        while let Ok(status) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+        while let Ok(status) = waitpid(None, Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL)) {
             let Some(pid) = status.pid() else { break };
-            reaped.push(pid);
+            if is_stop(&status) {
+                resume_killed(&status);
+            } else {
+                reaped.push(pid);
+            }
         }
         if let Scope::Host(host) = &mut self.scope {
             reaped.iter().for_each(|pid| host.note_pid(pid.as_raw()));
@@ -402,6 +549,18 @@ impl<'a> Runner<'a> {
                 }
             })
             .collect())
+    }
+}
+
+fn is_stop(status: &WaitStatus) -> bool {
+    status.pid().is_some() && !matches!(status, WaitStatus::Exited(..) | WaitStatus::Signaled(..))
+}
+
+/// A traced process killed while stopped (at its exit, or held) may still report a stop:
+/// let it go to its end.
+fn resume_killed(status: &WaitStatus) {
+    if let Some(pid) = status.pid() {
+        let _ = nix::sys::ptrace::cont(pid, None);
     }
 }
 

@@ -16,10 +16,12 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sched::{CpuSet, sched_setaffinity};
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal, sigprocmask};
+use nix::sys::wait::WaitStatus;
 use nix::unistd::{ForkResult, Pid, fork, pipe2};
 
 use super::confine::Confinement;
 use super::limits::Limits;
+use super::trace::Handshake;
 
 /// The program's standard streams, as the child must see them.
 pub enum Stdio<'a> {
@@ -34,16 +36,25 @@ pub enum Stdio<'a> {
 }
 
 /// Where starting failed, sent from the child to the parent with the errno.
-const STAGES: [&str; 6] = [
+const STAGES: [&str; 7] = [
     "setting up its standard streams",
     "setting its resource limits",
     "pinning it to a CPU",
     "running it (exec)",
     "preparing",
     "confining it (uid, capabilities, seccomp)",
+    "starting the system-call lens",
 ];
 
-/// Forks and execs `program args`; returns its pid once `exec` has succeeded.
+/// A started program.
+pub struct Spawned {
+    pub pid: Pid,
+    /// With a [`Handshake`]: `Ok` when traced, else why not.
+    pub traced: Option<Result<(), String>>,
+}
+
+/// Forks and execs `program args`; returns its pid once `exec` has succeeded. With a
+/// `handshake`, the program is traced (it then stops at its `exec`, for the tracer to resume).
 pub fn spawn(
     program: &Path,
     args: &[String],
@@ -51,7 +62,8 @@ pub fn spawn(
     limits: &Limits,
     confinement: &Confinement,
     pin_cpu: Option<usize>,
-) -> Result<Pid> {
+    handshake: Option<Handshake>,
+) -> Result<Spawned> {
     let path = CString::new(program.as_os_str().as_bytes())
         .with_context(|| format!("the program path {} contains a NUL byte", program.display()))?;
     let mut argv = vec![path.clone()];
@@ -77,8 +89,15 @@ pub fn spawn(
     match unsafe { fork() }.context("Failed to fork the program")? {
         ForkResult::Child => {
             drop(report_read);
-            let Err((stage, errno)) =
-                exec_child(&path, &argv, &stdio, limits, confinement, cpus.as_ref());
+            let Err((stage, errno)) = exec_child(
+                &path,
+                &argv,
+                &stdio,
+                limits,
+                confinement,
+                cpus.as_ref(),
+                handshake.as_ref(),
+            );
             let mut message = [0u8; 5];
             message[0] = stage;
             message[1..].copy_from_slice(&(errno as i32).to_ne_bytes());
@@ -89,6 +108,7 @@ pub fn spawn(
         }
         ForkResult::Parent { child } => {
             drop(report_write);
+            let traced = handshake.map(|handshake| handshake.in_parent(child));
             let mut message = [0u8; 5];
             let mut got = 0;
             while got < message.len() {
@@ -100,9 +120,22 @@ pub fn spawn(
                 }
             }
             if got == 0 {
-                return Ok(child);
+                return Ok(Spawned { pid: child, traced });
             }
-            let _ = nix::sys::wait::waitpid(child, None);
+            if matches!(traced, Some(Ok(()))) {
+                // A traced child stops on its way out: end it for good.
+                let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+            }
+            let flags = nix::sys::wait::WaitPidFlag::__WALL;
+            while let Ok(status) = nix::sys::wait::waitpid(child, Some(flags)) {
+                match status {
+                    WaitStatus::Exited(..) | WaitStatus::Signaled(..) => break,
+                    // Killed, it may still stop once at its exit.
+                    _ => {
+                        let _ = nix::sys::ptrace::cont(child, None);
+                    }
+                }
+            }
             let stage = STAGES
                 .get(usize::from(message[0]))
                 .unwrap_or(&"starting it");
@@ -126,6 +159,7 @@ fn exec_child(
     limits: &Limits,
     confinement: &Confinement,
     cpus: Option<&CpuSet>,
+    handshake: Option<&Handshake>,
 ) -> Result<std::convert::Infallible, (u8, Errno)> {
     // The sandbox blocks SIGCHLD (it reads it from a signalfd) and Rust ignores SIGPIPE: a
     // program must start with the defaults, as from a shell.
@@ -167,9 +201,19 @@ fn exec_child(
     if let Some(cpus) = cpus {
         sched_setaffinity(Pid::from_raw(0), cpus).map_err(|e| (2, e))?;
     }
-    // Last: the program's uid, no capabilities, no_new_privs, the deny filter, its scratch
-    // folder and environment.
+    // Init seizes the child before its credentials change (see `Handshake::wait_for_tracer`).
+    let traced = match handshake {
+        Some(handshake) => handshake.wait_for_tracer().map_err(|e| (6, e))?,
+        None => false,
+    };
+    // Then the program's uid, no capabilities, no_new_privs, the deny filter, its scratch
+    // folder; a seized child stays traced through the change of credentials.
     confinement.enter().map_err(|e| (5, e))?;
+    // Last before exec: the lens's seccomp filter (which stops the traced calls), stacked on
+    // the deny filter, whose refusals still win.
+    if let Some(handshake) = handshake {
+        handshake.install_filter(traced).map_err(|e| (6, e))?;
+    }
     let Err(errno) = nix::unistd::execve(path, argv, &confinement.environment);
     Err((3, errno))
 }

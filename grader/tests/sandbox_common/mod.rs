@@ -31,6 +31,7 @@ pub fn shell(scripts: &[&str]) -> Scenario {
         pin_cpu: None,
         repeat: 1,
         keys: Vec::new(),
+        lens: Default::default(),
     }
 }
 
