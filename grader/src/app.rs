@@ -225,22 +225,17 @@ pub struct Target {
 }
 
 impl Target {
+    /// For `--submission PATH`, `root` is PATH (a folder or an archive): it is read by
+    /// [`build_submission`], never built where it is.
     pub fn from_cli(cli: &Cli) -> Result<Target> {
-        if let Some(dir) = &cli.submission {
-            let root = dir
+        if let Some(path) = &cli.submission {
+            let root = path
                 .canonicalize()
-                .with_context(|| format!("Failed to find the submission {}", dir.display()))?;
-            if !root.join("Cargo.toml").is_file() || !root.join("exercises").is_dir() {
-                bail!(
-                    "{} is not a shmlab checkout (no Cargo.toml and exercises/ there); pass the folder you cloned",
-                    root.display()
-                );
-            }
-            let target_dir = Some(root.join("target"));
+                .with_context(|| format!("Failed to find the submission {}", path.display()))?;
             return Ok(Target {
                 source: Source::Submission,
                 root,
-                target_dir,
+                target_dir: None,
             });
         }
         let source = if cli.solutions {
@@ -261,11 +256,15 @@ impl Target {
     }
 }
 
-/// Builds the programs of `exercises` in `target`, in one cargo run.
+/// Builds the programs of `exercises` in `target`, in one cargo run. Not for a submission,
+/// which is built from its sources alone by [`build_submission`].
 pub fn build_programs(
     target: &Target,
     exercises: &[&Exercise],
 ) -> Result<(Vec<Program>, std::time::Duration)> {
+    if target.source == Source::Submission {
+        bail!("a submission is built from its sources by app::build_submission, not in place");
+    }
     let packages: Vec<String> = exercises
         .iter()
         .map(|exercise| target.package(exercise))
@@ -274,8 +273,82 @@ pub fn build_programs(
         workspace: target.root.clone(),
         target_dir: target.target_dir.clone(),
         packages,
+        jail: None,
     };
-    let builds = build(&request)?;
+    programs_of(&request)
+}
+
+/// A submission, built: its programs, and the intake's summary. The programs live in a
+/// scratch folder of the grader's that goes away with this value.
+pub struct SubmissionBuild {
+    pub programs: Vec<Program>,
+    pub build_time: std::time::Duration,
+    pub intake: crate::report::Intake,
+    /// Keeps the build's folder (the programs) until grading is done.
+    pub cargo: crate::build::jailed::JailedCargo,
+}
+
+/// Reads the submission at `path` ([`crate::intake`]: its sources only), and builds the
+/// programs of `exercises` from them in the build jail, on the shared dependency cache
+/// (built first if needed). `helper_exe` is the grader binary, which runs the jail.
+pub fn build_submission(
+    path: &std::path::Path,
+    exercises: &[&Exercise],
+    helper_exe: &std::path::Path,
+) -> Result<SubmissionBuild> {
+    let submission = crate::intake::read(path)?;
+    let started = Instant::now();
+    let cache = crate::build::cache::DependencyCache::prepare(&lab_root(), helper_exe)?;
+    let mut built = build_submission_on(&cache, submission, exercises, helper_exe)?;
+    // The first submission's build time includes building the cache.
+    built.build_time = started.elapsed();
+    Ok(built)
+}
+
+/// [`build_submission`] of a submission already read, on a cache already prepared: for
+/// grading many submissions (prepare the cache once, build them side by side).
+pub fn build_submission_on(
+    cache: &crate::build::cache::DependencyCache,
+    submission: crate::intake::Submission,
+    exercises: &[&Exercise],
+    helper_exe: &std::path::Path,
+) -> Result<SubmissionBuild> {
+    let started = Instant::now();
+    let cargo =
+        crate::build::jailed::JailedCargo::new(helper_exe, cache.clone(), &submission.sources)?;
+    let request = BuildRequest {
+        workspace: crate::build::jailed::JailedCargo::workspace(),
+        target_dir: None,
+        packages: exercises
+            .iter()
+            .map(|exercise| exercise.info.package(false))
+            .collect(),
+        jail: Some(cargo.clone()),
+    };
+    let (mut programs, _) = programs_of(&request)?;
+    for program in &mut programs {
+        if let Program::DidNotCompile(messages) = program {
+            crate::build::jailed::explain_missing_files(messages);
+        }
+    }
+    Ok(SubmissionBuild {
+        programs,
+        build_time: started.elapsed(),
+        intake: crate::report::Intake {
+            ignored: submission.ignored,
+            // Only those graded now.
+            missing: submission
+                .missing
+                .into_iter()
+                .filter(|name| exercises.iter().any(|exercise| exercise.name() == name))
+                .collect(),
+        },
+        cargo,
+    })
+}
+
+fn programs_of(request: &BuildRequest) -> Result<(Vec<Program>, std::time::Duration)> {
+    let builds = build(request)?;
     let programs = request
         .packages
         .iter()
@@ -297,7 +370,21 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
     if show_progress {
         eprint!("building {} program(s)…\r", exercises.len());
     }
-    let (programs, build_time) = build_programs(&target, exercises)?;
+    let (programs, build_time, submission, _keep_built) = match target.source {
+        Source::Submission => {
+            let built = build_submission(&target.root, exercises, &options.sandbox_exe)?;
+            (
+                built.programs,
+                built.build_time,
+                Some(built.intake),
+                Some(built.cargo),
+            )
+        }
+        _ => {
+            let (programs, build_time) = build_programs(&target, exercises)?;
+            (programs, build_time, None, None)
+        }
+    };
 
     let mut report = Report {
         source: target.source,
@@ -306,6 +393,7 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
         build_time,
         grade_time: std::time::Duration::ZERO,
         isolation: "none".to_string(),
+        submission,
     };
     let work: Vec<(&Exercise, Program)> = exercises.iter().copied().zip(programs).collect();
     let started = Instant::now();
@@ -430,6 +518,7 @@ mod tests {
             build_time: Duration::ZERO,
             grade_time: Duration::ZERO,
             isolation: "namespaces".to_string(),
+            submission: None,
         }
     }
 

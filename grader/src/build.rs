@@ -7,6 +7,10 @@
 //! missing from a submission, a broken manifest) are the remaining packages built one by one,
 //! each failure then reported against its own package.
 
+pub mod cache;
+pub mod jail;
+pub mod jailed;
+
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -41,6 +45,9 @@ pub struct BuildRequest {
     pub target_dir: Option<PathBuf>,
     /// Package names; each has a binary of the same name.
     pub packages: Vec<String>,
+    /// Build in the jail (a submission: `workspace` and `target_dir` are then unused), or
+    /// `None` to run cargo directly (the grader's own lab).
+    pub jail: Option<jailed::JailedCargo>,
 }
 
 /// Builds the packages. Errs when cargo cannot be started, or when a dependency of the
@@ -124,27 +131,33 @@ fn cargo() -> OsString {
 }
 
 fn run_cargo(request: &BuildRequest, packages: &[String]) -> Result<CargoRun> {
-    let mut command = Command::new(cargo());
-    command
-        .arg("build")
-        .arg("--message-format=json")
-        .arg("--keep-going")
-        .arg("--manifest-path")
-        .arg(request.workspace.join("Cargo.toml"))
-        .current_dir(&request.workspace)
-        .stdin(Stdio::null());
-    if let Some(target_dir) = &request.target_dir {
-        command.arg("--target-dir").arg(target_dir);
-    }
+    let mut args: Vec<String> = ["build", "--message-format=json", "--keep-going"]
+        .map(String::from)
+        .to_vec();
     for package in packages {
-        command.arg("--package").arg(package);
+        args.extend(["--package".to_string(), package.clone()]);
     }
-    let output = command.output().with_context(|| {
-        format!(
-            "Failed to run `{}` (is cargo installed?)",
-            cargo().to_string_lossy()
-        )
-    })?;
+    let output = match &request.jail {
+        Some(jailed) => jailed.cargo(args)?,
+        None => {
+            let mut command = Command::new(cargo());
+            command
+                .args(&args)
+                .arg("--manifest-path")
+                .arg(request.workspace.join("Cargo.toml"))
+                .current_dir(&request.workspace)
+                .stdin(Stdio::null());
+            if let Some(target_dir) = &request.target_dir {
+                command.arg("--target-dir").arg(target_dir);
+            }
+            command.output().with_context(|| {
+                format!(
+                    "Failed to run `{}` (is cargo installed?)",
+                    cargo().to_string_lossy()
+                )
+            })?
+        }
+    };
     let mut run = CargoRun {
         executables: BTreeMap::new(),
         errors: BTreeMap::new(),
@@ -162,6 +175,10 @@ fn run_cargo(request: &BuildRequest, packages: &[String]) -> Result<CargoRun> {
         match message.reason.as_str() {
             "compiler-artifact" if target.kind.iter().any(|kind| kind == "bin") => {
                 if let Some(executable) = message.executable {
+                    let executable = match &request.jail {
+                        Some(jailed) => jailed.outside(&executable),
+                        None => executable,
+                    };
                     run.executables.insert(target.name, executable);
                 }
             }

@@ -36,9 +36,12 @@ pub struct Cli {
     #[arg(long, global = true, conflicts_with = "submission")]
     pub solutions: bool,
 
-    /// Grade the exercises/ of another checkout with this grader's checks. Builds only its
-    /// exercise packages, into DIR/target; never runs that checkout's own grader.
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Grade a student's submission with this grader's checks: a checkout, a zip, .tar or
+    /// .tar.gz of one (also wrapped in a folder), or loose files named by exercise (create.rs,
+    /// 01-create.rs, create/main.rs). Only each exercise's src/**/*.rs is taken, built in a
+    /// sandbox inside a copy of this lab; the rest (manifests, build.rs, .cargo/, target/,
+    /// sysv/) is ignored and listed in the report.
+    #[arg(long, global = true, value_name = "PATH")]
     pub submission: Option<PathBuf>,
 
     /// How to write the report.

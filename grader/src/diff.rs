@@ -16,8 +16,26 @@ pub enum Line<'a> {
 /// Longest inputs compared line by line; past this, the rest is compared as a block.
 const MAX_LINES: usize = 200;
 
-/// The lines of `expected` and `actual`, aligned.
+/// The lines of `expected` and `actual`, aligned: the first [`MAX_LINES`] of each line by line,
+/// the rest as a block (all same, or all of one missing and all of the other extra), so that a
+/// difference past the limit still shows.
 pub fn diff<'a>(expected: &'a str, actual: &'a str) -> Vec<Line<'a>> {
+    let (old_rest, new_rest): (Vec<&str>, Vec<&str>) = (
+        expected.lines().skip(MAX_LINES).collect(),
+        actual.lines().skip(MAX_LINES).collect(),
+    );
+    let mut lines = diff_lines(expected, actual);
+    if old_rest == new_rest {
+        lines.extend(old_rest.into_iter().map(Line::Same));
+    } else {
+        lines.extend(old_rest.into_iter().map(Line::Missing));
+        lines.extend(new_rest.into_iter().map(Line::Extra));
+    }
+    lines
+}
+
+/// The first [`MAX_LINES`] lines of each, aligned by their longest common subsequence.
+fn diff_lines<'a>(expected: &'a str, actual: &'a str) -> Vec<Line<'a>> {
     let old: Vec<&str> = expected.lines().take(MAX_LINES).collect();
     let new: Vec<&str> = actual.lines().take(MAX_LINES).collect();
     // common[i][j]: length of the longest common subsequence of old[i..] and new[j..].
@@ -64,6 +82,27 @@ mod tests {
                 Line::Missing("parent: 1")
             ]
         );
+    }
+
+    #[test]
+    fn a_difference_past_the_line_by_line_limit_still_shows() {
+        let head = "same\n".repeat(MAX_LINES);
+        let expected = format!("{head}a\nz");
+        let actual = format!("{head}b\nz");
+        let lines = diff(&expected, &actual);
+        assert_eq!(lines.len(), MAX_LINES + 4);
+        assert_eq!(
+            lines[MAX_LINES..],
+            [
+                Line::Missing("a"),
+                Line::Missing("z"),
+                Line::Extra("b"),
+                Line::Extra("z")
+            ]
+        );
+        let equal = diff(&expected, &expected);
+        assert!(equal.iter().all(|line| matches!(line, Line::Same(_))));
+        assert_eq!(equal.len(), MAX_LINES + 2);
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //! 2. [`app`] picks the exercises ([`info`]: `info.toml`, compiled in) and builds their
 //!    programs with one cargo invocation ([`build`]): executables and compiler errors are read
 //!    from cargo's JSON messages, so a broken exercise is "did not compile" and the others are
-//!    still graded.
+//!    still graded. A submission (`--submission`) is first reduced to its sources by
+//!    [`intake`] and built from them alone, in a copy of this lab, inside the build jail
+//!    ([`build::jail`]) on a dependency cache shared read-only ([`build::cache`]).
 //! 3. [`grade`] turns each [`checks::Test`] into a [`scenario::Scenario`] and hands it to
 //!    [`sandbox::run`], which runs it in fresh private IPC and PID namespaces (so the machine's
 //!    own segments are never seen nor touched) and returns [`scenario::Observation`]s: exit
@@ -56,6 +58,7 @@
 //! failed, 2 when the grader itself could not run ([`app::exit_status`]).
 
 pub mod app;
+pub mod atomic_write;
 pub mod build;
 pub mod checks;
 pub mod cli;
@@ -63,6 +66,7 @@ pub mod diff;
 pub mod exercises;
 pub mod grade;
 pub mod info;
+pub mod intake;
 pub mod proc_shm;
 pub mod report;
 pub mod sandbox;

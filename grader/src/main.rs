@@ -13,6 +13,13 @@ fn main() -> ExitCode {
     {
         return grader::sandbox::serve();
     }
+    // The same for the build jail (`grader::build::jail`), which builds submissions.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == grader::build::jail::SUBCOMMAND)
+    {
+        return grader::build::jail::serve();
+    }
     let cli = grader::cli::Cli::parse();
     match grader::app::run(&cli) {
         Ok(code) => code,

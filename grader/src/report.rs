@@ -9,10 +9,9 @@ pub mod gradescope;
 pub mod human;
 pub mod json;
 
-use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 /// The whole run.
@@ -31,6 +30,17 @@ pub struct Report {
     pub grade_time: Duration,
     /// How the runs were isolated: `namespaces`, `host`, or `none` when nothing ran.
     pub isolation: String,
+    /// For a submission: what intake left out of it (see [`crate::intake`]).
+    pub submission: Option<Intake>,
+}
+
+/// What intake took from a submission and what it left out.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Intake {
+    /// One line per file or folder left out, with the reason: `target/ (prebuilt binaries)`.
+    pub ignored: Vec<String>,
+    /// Exercises the submission has no sources for (graded as their untouched stubs).
+    pub missing: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -174,16 +184,8 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
     }
 }
 
-/// Writes `text` to `path` through a temporary file and a rename, so that a reader (or a crash)
-/// never sees half a file.
-pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    std::fs::write(&temporary, text)
-        .with_context(|| format!("Failed to write {}", Path::new(&temporary).display()))?;
-    std::fs::rename(&temporary, path)
-        .with_context(|| format!("Failed to replace {}", path.display()))
-}
+/// Kept here for the callers that write reports; the one helper is in [`crate::atomic_write`].
+pub use crate::atomic_write::write_atomically;
 
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,7 @@ fn help_explains_the_command_and_its_exit_codes() {
         .success()
         .stdout(predicate::str::contains("Grades the shmlab exercises"))
         .stdout(predicate::str::contains("--solutions"))
-        .stdout(predicate::str::contains("--submission <DIR>"))
+        .stdout(predicate::str::contains("--submission <PATH>"))
         .stdout(predicate::str::contains("Exit status: 0 full marks"));
 }
 

@@ -1,23 +1,57 @@
 //! `cargo grade watch` end to end, in a pseudo-terminal, with a fake grader.
 //!
-//! The test binary plays both sides: each test below re-runs this binary in a pty (rexpect),
-//! asking it to run only `watch_child`, which calls the real [`run_watch`] on a scratch checkout
-//! with a [`FakeLab`]. The fake passes an exercise when its `src/main.rs` contains "solved", and
-//! numbers its reports, so that the test sees each re-grade. Every step waits for the expected
-//! output (with a timeout), never for a fixed time.
+//! The test binary plays both sides: each test below re-runs this binary in a pty (rexpect)
+//! with `SHMLAB_TEST_WATCH_CHILD` set, and `main` then runs the child side instead of the
+//! tests: the real [`run_watch`] on a scratch checkout with a [`FakeLab`]. The fake passes an
+//! exercise when its `src/main.rs` contains "solved", and numbers its reports, so that the test
+//! sees each re-grade. Every step waits for the expected output (with a timeout), never for a
+//! fixed time.
+//!
+//! The binary has its own `main` (`harness = false`, with `libtest-mimic` for the usual test
+//! runner's options and output) so that the child side is not a test: as an ignored `#[test]`
+//! it ran, and passed having tested nothing, under `cargo test -- --include-ignored`.
 
 use std::env;
 use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 
 use grader::student::state::State;
 use grader::student::watch::run_watch;
 use grader::student::{ExerciseInfo, Lab, find_exercise};
+use libtest_mimic::{Arguments, Trial};
 use nix::sys::termios::{LocalFlags, tcgetattr};
 use nix::sys::wait::WaitStatus;
 use rexpect::session::{PtySession, spawn_command};
+
+/// The tests, each named after its function (a panic fails it, as under `#[test]`).
+macro_rules! trials {
+    ($($test:ident),* $(,)?) => {
+        vec![$(Trial::test(stringify!($test), || {
+            $test();
+            Ok(())
+        })),*]
+    };
+}
+
+/// The child side when the parent asked for it; otherwise the tests.
+fn main() -> ExitCode {
+    if let Ok(mode) = env::var(CHILD_MODE) {
+        watch_child(&mode);
+        return ExitCode::SUCCESS;
+    }
+    let trials = trials![
+        watch_regrades_on_save_shows_the_solution_moves_on_and_quits,
+        watch_congratulates_when_everything_passes_and_then_skips_the_welcome,
+        a_panicking_grader_leaves_the_terminal_usable,
+        watch_without_a_terminal_refuses_politely,
+        without_file_events_watch_says_so_and_r_still_grades,
+        a_corrupt_progress_file_is_a_warning_and_a_fresh_start,
+        a_resized_terminal_is_redrawn,
+    ];
+    libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
+}
 
 /// Which scenario the child runs: `normal`, `panic` or `no-terminal`.
 const CHILD_MODE: &str = "SHMLAB_TEST_WATCH_CHILD";
@@ -75,13 +109,8 @@ impl Lab for FakeLab {
     }
 }
 
-#[test]
-#[ignore = "the child side of the tests below, run by them in a pseudo-terminal"]
-fn watch_child() {
-    let Ok(mode) = env::var(CHILD_MODE) else {
-        eprintln!("nothing to do: this test is run by the others, with {CHILD_MODE} set");
-        return;
-    };
+/// The child side, in the pty: `run_watch` with the fake lab, in one of the modes.
+fn watch_child(mode: &str) {
     let root = PathBuf::from(env::var(CHILD_ROOT).expect("the parent sets the root"));
     let panic_on = (mode == "panic").then_some(2);
     let mut lab = FakeLab {
@@ -89,7 +118,7 @@ fn watch_child() {
         grades: 0,
         panic_on,
     };
-    match mode.as_str() {
+    match mode {
         "normal" => {
             run_watch(&mut lab, &exercises(), &root).expect("run_watch ends without error on q");
             report_terminal_mode();
@@ -137,16 +166,7 @@ fn checkout() -> tempfile::TempDir {
 
 fn child(mode: &str, root: &Path) -> Command {
     let mut command = Command::new(env::current_exe().expect("the test binary's path"));
-    command
-        .args([
-            "--exact",
-            "watch_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_MODE, mode)
-        .env(CHILD_ROOT, root);
+    command.env(CHILD_MODE, mode).env(CHILD_ROOT, root);
     command
 }
 
@@ -178,7 +198,6 @@ fn expect_success(session: &mut PtySession) {
     );
 }
 
-#[test]
 fn watch_regrades_on_save_shows_the_solution_moves_on_and_quits() {
     let checkout = checkout();
     let root = checkout.path();
@@ -246,7 +265,6 @@ fn watch_regrades_on_save_shows_the_solution_moves_on_and_quits() {
     assert!(!saved.state.has_passed("attach"));
 }
 
-#[test]
 fn watch_congratulates_when_everything_passes_and_then_skips_the_welcome() {
     let checkout = checkout();
     let root = checkout.path();
@@ -273,7 +291,6 @@ fn watch_congratulates_when_everything_passes_and_then_skips_the_welcome() {
     expect_success(&mut session);
 }
 
-#[test]
 fn a_panicking_grader_leaves_the_terminal_usable() {
     let checkout = checkout();
     let mut session = spawn_in_pty("panic", checkout.path());
@@ -285,7 +302,6 @@ fn a_panicking_grader_leaves_the_terminal_usable() {
     expect_success(&mut session);
 }
 
-#[test]
 fn watch_without_a_terminal_refuses_politely() {
     let checkout = checkout();
     let output = child("no-terminal", checkout.path())
@@ -306,7 +322,6 @@ fn watch_without_a_terminal_refuses_politely() {
     );
 }
 
-#[test]
 fn without_file_events_watch_says_so_and_r_still_grades() {
     // No exercises/ folder: nothing to watch, so the watcher cannot start.
     let checkout = tempfile::tempdir().expect("create a scratch checkout");
@@ -321,7 +336,6 @@ fn without_file_events_watch_says_so_and_r_still_grades() {
     expect_success(&mut session);
 }
 
-#[test]
 fn a_corrupt_progress_file_is_a_warning_and_a_fresh_start() {
     let checkout = checkout();
     fs::write(State::path(checkout.path()), "{ half written").expect("write a corrupt file");
@@ -335,7 +349,9 @@ fn a_corrupt_progress_file_is_a_warning_and_a_fresh_start() {
     assert_eq!(State::load(checkout.path()).warning, None, "rewritten");
 }
 
-#[test]
+// `ioctl(fd, TIOCSWINSZ, &winsize)`, checked, as nix's typed wrapper.
+nix::ioctl_write_ptr_bad!(set_window_size, libc::TIOCSWINSZ, libc::winsize);
+
 fn a_resized_terminal_is_redrawn() {
     let checkout = checkout();
     let mut session = spawn_in_pty("normal", checkout.path());
@@ -351,20 +367,10 @@ fn a_resized_terminal_is_redrawn() {
         ws_xpixel: 0,
         ws_ypixel: 0,
     };
-    // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer, which is valid for the call.
-    let result = unsafe {
-        libc::ioctl(
-            std::os::fd::AsRawFd::as_raw_fd(&master),
-            libc::TIOCSWINSZ,
-            &size,
-        )
-    };
-    assert_eq!(
-        result,
-        0,
-        "set the window size: {}",
-        std::io::Error::last_os_error()
-    );
+    // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer, which is valid for the call,
+    // and the descriptor is the pty's master side, open for the whole session.
+    unsafe { set_window_size(std::os::fd::AsRawFd::as_raw_fd(&master), &size) }
+        .expect("set the window size (TIOCSWINSZ)");
     // The kernel sends SIGWINCH; the same screen is drawn again, with no new grade.
     expect(&mut session, "Exercise 1/2: create");
     expect(&mut session, "fake report #1 for create: not solved yet");

@@ -12,6 +12,17 @@ use nix::sched::{CloneFlags, unshare};
 /// # Panics
 /// Where the kernel refuses (`unshare(CLONE_NEWIPC)` needs root, or a process that is root in
 /// its own user namespace), with a message that says how to run the tests instead.
+///
+/// ```
+/// use sysv::{Mode, ShmgetFlag};
+///
+/// sysv::testing::private_ipc_namespace();
+/// assert_eq!(sysv::testing::segment_count(), 0); // whatever the machine has
+/// // The lab's fixed key, with no risk of meeting a real segment that has it.
+/// let id = sysv::shmget(9990, 8, ShmgetFlag::IPC_CREAT, Mode::from_bits_truncate(0o600))?;
+/// # sysv::shmctl_rmid(id)?;
+/// # Ok::<(), sysv::Errno>(())
+/// ```
 pub fn private_ipc_namespace() {
     if let Err(errno) = unshare(CloneFlags::CLONE_NEWIPC) {
         panic!(
@@ -25,6 +36,17 @@ pub fn private_ipc_namespace() {
 
 /// How many segments the calling thread's IPC namespace holds (the rows of
 /// `/proc/sysvipc/shm`, which shows the reader's namespace).
+///
+/// ```
+/// use sysv::{IPC_PRIVATE, Mode, ShmgetFlag};
+///
+/// sysv::testing::private_ipc_namespace();
+/// let id = sysv::shmget(IPC_PRIVATE, 8, ShmgetFlag::IPC_CREAT, Mode::from_bits_truncate(0o600))?;
+/// assert_eq!(sysv::testing::segment_count(), 1);
+/// sysv::shmctl_rmid(id)?;
+/// assert_eq!(sysv::testing::segment_count(), 0);
+/// # Ok::<(), sysv::Errno>(())
+/// ```
 pub fn segment_count() -> usize {
     let table = std::fs::read_to_string("/proc/sysvipc/shm").expect("read /proc/sysvipc/shm");
     table.lines().skip(1).count()
@@ -32,6 +54,20 @@ pub fn segment_count() -> usize {
 
 /// The processes, other than this one, that share the calling thread's IPC namespace: in a
 /// test's private namespace, the children a program left running.
+///
+/// ```
+/// sysv::testing::private_ipc_namespace();
+/// // A child started from here shares the namespace while it runs...
+/// let mut child = std::process::Command::new("sleep").arg("10").spawn().expect("sleep");
+/// assert_eq!(
+///     sysv::testing::other_processes_in_this_namespace(),
+///     [child.id().to_string()]
+/// );
+/// child.kill().expect("kill");
+/// child.wait().expect("reap");
+/// // ...and is not counted once reaped.
+/// assert!(sysv::testing::other_processes_in_this_namespace().is_empty());
+/// ```
 pub fn other_processes_in_this_namespace() -> Vec<String> {
     let ours = std::fs::read_link("/proc/thread-self/ns/ipc").expect("our IPC namespace");
     let me = std::process::id().to_string();

@@ -9,7 +9,8 @@
 //!   ```` ```rust ```` block not marked `ignore` compiles against the lab's `sysv` crate; every
 //!   whole C program compiles warning-free; every ```` ```sh ```` script parses (`bash -n`); every
 //!   ```` ```json ```` example parses.
-//! - Rendering: `mdbook build` succeeds and writes an HTML page for every chapter.
+//! - Rendering: the book builds (in-process, with mdBook's library crates) and has an HTML page
+//!   for every chapter.
 //! - The grader: every check the grader defines is in the grader reference with its points, and
 //!   in its exercise's chapter, and renders verbatim (no smart dashes in `--exclusive`); every
 //!   field of the JSON report is in the reference.

@@ -16,6 +16,8 @@
 
 use std::fmt::Write as _;
 
+use crossterm::style::{StyledContent, Stylize as _};
+
 use super::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, Report};
 use crate::checks::clip;
 use crate::diff::{Line, diff};
@@ -31,27 +33,28 @@ struct Style {
 }
 
 impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
+    /// The text with its style (crossterm writes the escape codes), or plain.
+    fn paint(&self, styled: StyledContent<&str>) -> String {
         if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            styled.to_string()
         } else {
-            text.to_string()
+            styled.content().to_string()
         }
     }
     fn green(&self, text: &str) -> String {
-        self.paint("32", text)
+        self.paint(text.dark_green())
     }
     fn red(&self, text: &str) -> String {
-        self.paint("31", text)
+        self.paint(text.dark_red())
     }
     fn yellow(&self, text: &str) -> String {
-        self.paint("33", text)
+        self.paint(text.dark_yellow())
     }
     fn bold(&self, text: &str) -> String {
-        self.paint("1", text)
+        self.paint(text.bold())
     }
     fn dim(&self, text: &str) -> String {
-        self.paint("2", text)
+        self.paint(text.dim())
     }
 }
 
@@ -77,6 +80,19 @@ pub fn render(report: &Report, color: bool) -> String {
 pub fn render_results(report: &Report, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
+    if let Some(intake) = &report.submission {
+        // What was not taken from the submission, first: it explains the rest.
+        for line in &intake.ignored {
+            let _ = writeln!(out, "  {}", style.dim(&format!("ignored: {line}")));
+        }
+        for name in &intake.missing {
+            let _ = writeln!(
+                out,
+                "  {}",
+                style.dim(&format!("missing: {name} (graded as the untouched stub)"))
+            );
+        }
+    }
     let name_width = report
         .exercises
         .iter()

@@ -54,6 +54,7 @@ fn report(exercises: Vec<ExerciseResult>) -> Report {
         build_time: Duration::from_millis(100),
         grade_time: Duration::from_millis(1500),
         isolation: "namespaces".to_string(),
+        submission: None,
     }
 }
 

@@ -62,6 +62,7 @@ impl Lab for GraderLab {
             build_time,
             grade_time: started.elapsed(),
             isolation,
+            submission: None,
         };
         // The watch loop says what to do next itself: the results alone, no score or next step.
         Ok((passed, human::render_results(&report, self.color)))

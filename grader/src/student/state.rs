@@ -11,17 +11,20 @@
 //! - Reading never fails. A missing file is a fresh start; an unreadable or corrupt one (a
 //!   half-written file, a hand edit, another version's format) is a fresh start *with a warning*
 //!   for the caller to print, and the next save overwrites it.
-//! - Writing is atomic: the new contents go to a temporary file in the same folder, which is
-//!   then renamed over the old one, so a crash or a full disk leaves the old file or the new
-//!   one, never half of each.
+//! - Writing is atomic: the new contents go to a temporary file in the progress file's own
+//!   folder (which may be on another file system than the checkout, with `SHMLAB_STATE`), which
+//!   is then renamed over the old one, so a crash or a full disk leaves the old file or the new
+//!   one, never half of each ([`crate::atomic_write`]).
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
+
+use crate::atomic_write::write_atomically;
 use serde::{Deserialize, Serialize};
 
 /// The progress file's name, at the checkout root.
@@ -119,15 +122,8 @@ impl State {
         let mut json =
             serde_json::to_string_pretty(self).context("Failed to serialise the progress")?;
         json.push('\n');
-        // Same folder as the target, so that the rename stays within one file system.
-        let temporary = root.join(format!("{STATE_FILE}.{}.tmp", std::process::id()));
-        let written = write_synced(&temporary, json.as_bytes())
-            .and_then(|()| fs::rename(&temporary, &path).map_err(anyhow::Error::from));
-        if written.is_err() {
-            // Best effort: the error that matters is the one returned below.
-            let _ = fs::remove_file(&temporary);
-        }
-        written.with_context(|| format!("Failed to save the progress to {}", path.display()))
+        write_atomically(&path, &json)
+            .with_context(|| format!("Failed to save the progress to {}", path.display()))
     }
 
     /// Whether `name` passed when last graded.
@@ -163,16 +159,6 @@ impl Loaded {
             )),
         }
     }
-}
-
-fn write_synced(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let mut file =
-        fs::File::create(path).with_context(|| format!("Failed to create {}", path.display()))?;
-    file.write_all(contents)
-        .with_context(|| format!("Failed to write {}", path.display()))?;
-    // Flush to disk before the rename, or a crash could leave an empty file under the final name.
-    file.sync_all()
-        .with_context(|| format!("Failed to flush {}", path.display()))
 }
 
 fn now_unix_seconds() -> u64 {

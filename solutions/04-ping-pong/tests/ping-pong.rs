@@ -50,6 +50,10 @@ fn the_lines_come_in_causal_order_every_time_even_on_one_cpu() {
     sysv::testing::private_ipc_namespace();
     pin_to_one_cpu();
 
+    // No sleep anywhere: the notes' version sleeps 1 s and 2 s on every run, a program that
+    // waits for the turn takes milliseconds. The fastest of the runs is compared, not each:
+    // a loaded machine can delay some runs, but not a sleep away.
+    let mut fastest = Duration::MAX;
     for run in 0..20 {
         let started = Instant::now();
         let output = Command::cargo_bin("ping-pong-solution")
@@ -63,8 +67,7 @@ fn the_lines_come_in_causal_order_every_time_even_on_one_cpu() {
         assert!(output.stderr.is_empty(), "run {run}: {output:?}");
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(stdout, expected_output(printed_id(&stdout)), "run {run}");
-        // No sleep anywhere: the turns take milliseconds (2 s would mean a sleep somewhere).
-        assert!(took < Duration::from_secs(1), "run {run} took {took:?}");
+        fastest = fastest.min(took);
 
         assert_eq!(
             sysv::shmget(KEY, 0, ShmgetFlag::empty(), Mode::empty()),
@@ -78,6 +81,10 @@ fn the_lines_come_in_causal_order_every_time_even_on_one_cpu() {
             "run {run}"
         );
     }
+    assert!(
+        fastest < Duration::from_secs(1),
+        "even the fastest of 20 runs took {fastest:?}: a sleep somewhere?"
+    );
 }
 
 #[test]

@@ -1,0 +1,668 @@
+//! The build jail: runs one command (cargo, for a submission) with no rights over the machine.
+//!
+//! # What the jailed command gets
+//!
+//! - **An unprivileged identity.** A new user namespace maps one outside uid and gid to 0
+//!   inside: as root, a dedicated [`BUILD_UID`] that owns nothing else on the machine; as an
+//!   ordinary user, the user's own uid. Supplementary groups are cleared (as root) before the
+//!   namespace is made, so no group of the grader's carries over. Before `exec` every
+//!   capability is dropped (effective, permitted, inheritable, ambient and bounding sets),
+//!   `SECBIT_NOROOT` is locked so that uid 0 inside gains nothing at `exec`, and
+//!   `no_new_privs` is set. Files that the outside uid cannot read (root-only files, a 0700
+//!   `/root`) stay unreadable inside.
+//! - **No network**: a new network namespace, with no interface but a loopback that is down.
+//! - **Its own processes only**: new PID, IPC and UTS namespaces and a fresh `/proc`; the
+//!   jail's pid 1 is the command, and when it exits (or the grader dies, or the time runs out)
+//!   the kernel kills everything else in the namespace.
+//! - **A minimal view of the filesystem** (a new mount namespace whose root is an empty tmpfs):
+//!   `/usr` and its merged-usr links (`/bin`, `/lib`, …), `/etc/alternatives` and
+//!   `/etc/ld.so.cache` (the C linker needs them), `/dev/null`, `/dev/zero`, `/dev/urandom`,
+//!   then only what the caller's [`Jail::mounts`] list adds — for a build: the toolchain, the
+//!   registry's sources, the pristine lab (all read-only), a scratch `/tmp` and the target
+//!   directory. Everything else, `/etc/shadow`, `/root`, `/home`, the grader's checkout, the
+//!   submission as it was uploaded, does not exist in there. The root itself is remounted
+//!   read-only, so the only writable places are the tmpfs mounts and writable binds the caller
+//!   asked for.
+//! - **A shared, read-only cache** ([`Mount::Overlay`]): an overlay whose lower layer (the
+//!   dependencies built once) is never written; what the command writes lands in its own upper
+//!   directory. The overlay is mounted after the switch to the jail's uid, so that overlay's
+//!   copy-up runs with credentials the namespace maps.
+//! - **Limits**: `RLIMIT_FSIZE` (no file over 512 MiB, against a crate that compiles into a
+//!   disk-filling binary), `RLIMIT_AS` (2 GiB per process, against a source that makes the
+//!   compiler allocate without end), no core dumps, and a wall-clock timeout after which the
+//!   namespace is killed.
+//!
+//! # How
+//!
+//! The same re-exec pattern as the run-time sandbox (`crate::sandbox`): namespaces belong to
+//! processes, and a multi-threaded process cannot make a user namespace, so [`run`] starts
+//! `grader __build-jail` ([`serve`]), which reads the [`Jail`] as JSON on stdin. It forks a
+//! child that clears its groups and unshares the namespaces; the parent (still outside) writes
+//! the child's uid and gid maps, which only a process outside the namespace may do for another
+//! uid. The child forks the jail's pid 1, which opens every source with the grader's own
+//! rights (`O_PATH`: this is how a 0700 `/root/.rustup` can be shown read-only), switches to
+//! the mapped ids (a tmpfs made in the namespace takes no file of an unmapped owner), builds
+//! the new root on a tmpfs from those handles, mounts the overlay and `/proc`, `pivot_root`s
+//! into it, drops everything and `exec`s the command. The command's stdout and stderr are the
+//! helper's.
+//!
+//! Written with nix rather than a sandboxing crate for the same reasons as the run-time
+//! sandbox: the needs are small (a dozen mounts, two maps) and the order of the steps matters.
+//! The run-time sandbox (`crate::sandbox`, the `sandbox-hardening` work) sets up much the same
+//! namespaces for running programs; the two should share this code later (a mount plan, the
+//! id maps, the capability drop), keeping this module small until then.
+
+use std::io::{Read, Write as _};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Output, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::sched::{CloneFlags, unshare};
+use nix::sys::signal::Signal;
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Gid, Pid, Uid, fork, pipe, pivot_root};
+use serde::{Deserialize, Serialize};
+
+/// The hidden subcommand: `grader __build-jail` runs [`serve`].
+pub const SUBCOMMAND: &str = "__build-jail";
+
+/// The outside uid (and gid) a build runs as when the grader is root: dedicated to builds, so
+/// that it owns no file on the machine but the build cache and the build's own output, and is
+/// not the uid graded programs run as. `SHMLAB_BUILD_UID` overrides it.
+pub const BUILD_UID: u32 = 1_592_590_336;
+
+/// Exit status of the helper when the jail itself could not be set up (cargo uses 101).
+pub const EXIT_JAIL_FAILED: i32 = 125;
+
+/// How a failed overlay mount starts its error (callers fall back to a copy on it).
+pub const OVERLAY_FAILED: &str = "Failed to mount the overlay";
+
+/// Largest file the jailed command may write.
+const MAX_FILE_BYTES: u64 = 512 << 20;
+
+/// Address space of each process in the jail: rustc needs well under 1 GiB for the lab (and
+/// for its dependencies); a source that makes it allocate more (a 4 GiB constant) fails to
+/// compile instead of taking the machine's memory.
+const MAX_MEMORY_BYTES: u64 = 2 << 30;
+
+/// Paths of the machine shown read-only in every jail (those that exist): the programs and
+/// libraries, and what the C linker reads in /etc.
+const SYSTEM_PATHS: &[&str] = &[
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc/alternatives",
+    "/etc/ld.so.cache",
+    "/dev/null",
+    "/dev/zero",
+    "/dev/urandom",
+];
+
+/// One thing to show inside the jail, in order.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Mount {
+    /// `source` (a file or folder of the machine) at `target`; read-only unless `writable`.
+    Bind {
+        source: PathBuf,
+        target: PathBuf,
+        writable: bool,
+    },
+    /// An empty writable tmpfs of at most `megabytes`, open to everyone (mode 1777).
+    Tmpfs { target: PathBuf, megabytes: u32 },
+    /// `lower` read-only under `upper`: the command sees `lower`'s files at `target` and
+    /// writes into `upper`. `work` is overlay's scratch folder; it and `upper` must be
+    /// siblings in `layers` (overlay wants both on one mount).
+    Overlay {
+        lower: PathBuf,
+        layers: PathBuf,
+        upper: String,
+        work: String,
+        target: PathBuf,
+    },
+}
+
+/// A command and the world it sees.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Jail {
+    pub mounts: Vec<Mount>,
+    /// Program (a path inside the jail) and its arguments.
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    /// The whole environment of the command.
+    pub env: Vec<(String, String)>,
+    /// Working directory inside the jail.
+    pub cwd: PathBuf,
+    pub timeout: Duration,
+}
+
+/// The outside uid and gid the jail runs as: [`BUILD_UID`] (or `SHMLAB_BUILD_UID`) for root,
+/// the caller's own otherwise.
+pub fn outside_ids() -> (u32, u32) {
+    if Uid::effective().is_root() {
+        let uid = std::env::var("SHMLAB_BUILD_UID")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(BUILD_UID);
+        (uid, uid)
+    } else {
+        (Uid::effective().as_raw(), Gid::effective().as_raw())
+    }
+}
+
+/// Runs the jail through `helper_exe __build-jail` (the grader binary) and returns what the
+/// command printed and its status. Errs when the helper cannot be started, or when the jail
+/// could not be set up (exit [`EXIT_JAIL_FAILED`]).
+pub fn run(helper_exe: &Path, jail: &Jail) -> Result<Output> {
+    let input = serde_json::to_vec(jail).context("Failed to encode the build jail")?;
+    let mut command = Command::new(helper_exe);
+    // SAFETY: prctl is async-signal-safe; the helper dies with the thread that waits for it.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
+        })
+    };
+    let mut child = command
+        .arg(SUBCOMMAND)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("Failed to start the build jail {}", helper_exe.display()))?;
+    // The helper reads all of its input before the command writes anything: no deadlock.
+    child
+        .stdin
+        .take()
+        .context("the build jail's stdin is not a pipe")?
+        .write_all(&input)
+        .context("Failed to send the build jail its instructions")?;
+    let output = child
+        .wait_with_output()
+        .context("Failed to wait for the build jail")?;
+    if output.status.code() == Some(EXIT_JAIL_FAILED) {
+        bail!(
+            "the build jail could not be set up, and a submission is never built outside it: {}\n\
+             It needs user namespaces: in a Docker container, start it with \
+             --security-opt seccomp=unconfined or --cap-add SYS_ADMIN; as an ordinary user, \
+             kernel.unprivileged_userns_clone=1 and, on Ubuntu 24.04, \
+             kernel.apparmor_restrict_unprivileged_userns=0.",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(output)
+}
+
+/// `grader __build-jail`: reads a [`Jail`] on stdin, runs it, exits with the command's status
+/// (128 + signal when killed, [`EXIT_JAIL_FAILED`] when the jail failed).
+pub fn serve() -> ExitCode {
+    match serve_jail() {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_JAIL_FAILED as u8)
+        }
+    }
+}
+
+fn serve_jail() -> Result<u8> {
+    let mut input = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut input)
+        .context("Failed to read the jail's instructions")?;
+    let jail: Jail = serde_json::from_slice(&input).context("Failed to decode the jail")?;
+    let (uid, gid) = outside_ids();
+    let (ready_read, ready_write) = pipe().context("Failed to make a pipe")?;
+    let (mapped_read, mapped_write) = pipe().context("Failed to make a pipe")?;
+    // SAFETY: this helper is single-threaded (nothing has started a thread), so the child may
+    // do anything after fork.
+    match unsafe { fork() }.context("Failed to fork the jail")? {
+        ForkResult::Child => {
+            drop(ready_read);
+            drop(mapped_write);
+            let code = match enter(&jail, ready_write, mapped_read) {
+                Ok(code) => code,
+                Err(error) => {
+                    eprintln!("error: the build jail: {error:#}");
+                    EXIT_JAIL_FAILED
+                }
+            };
+            std::process::exit(code);
+        }
+        ForkResult::Parent { child } => {
+            drop(ready_write);
+            drop(mapped_read);
+            let mut byte = [0u8; 1];
+            let ready = std::fs::File::from(ready_read).read(&mut byte);
+            if ready.ok() != Some(1) {
+                return wait_code(child);
+            }
+            write_id_maps(child, uid, gid)?;
+            std::fs::File::from(mapped_write)
+                .write_all(b"m")
+                .context("Failed to tell the jail its ids are mapped")?;
+            // The watchdog: a thread may start now that the child exists.
+            let timeout = jail.timeout;
+            std::thread::spawn(move || {
+                std::thread::sleep(timeout);
+                let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+            });
+            wait_code(child)
+        }
+    }
+}
+
+fn write_id_maps(child: Pid, uid: u32, gid: u32) -> Result<()> {
+    let proc_dir = PathBuf::from(format!("/proc/{child}"));
+    std::fs::write(proc_dir.join("setgroups"), "deny")
+        .context("Failed to deny setgroups in the jail")?;
+    std::fs::write(proc_dir.join("uid_map"), format!("0 {uid} 1\n"))
+        .with_context(|| format!("Failed to map uid {uid} into the jail"))?;
+    std::fs::write(proc_dir.join("gid_map"), format!("0 {gid} 1\n"))
+        .with_context(|| format!("Failed to map gid {gid} into the jail"))?;
+    Ok(())
+}
+
+/// The exit code to pass on for the process `pid`: its own, or 128 + the signal that killed it.
+fn wait_code(pid: Pid) -> Result<u8> {
+    loop {
+        match waitpid(pid, None) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(code as u8),
+            Ok(WaitStatus::Signaled(_, signal, _)) => return Ok(128 + signal as u8),
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(error) => return Err(error).context("Failed to wait for the jail"),
+        }
+    }
+}
+
+/// In the forked child: new namespaces, then the jail's pid 1.
+fn enter(jail: &Jail, ready: std::os::fd::OwnedFd, mapped: std::os::fd::OwnedFd) -> Result<i32> {
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("Failed to set PDEATHSIG")?;
+    if Uid::effective().is_root() {
+        // SAFETY: setgroups with an empty list only changes this process's credentials.
+        if unsafe { libc::setgroups(0, std::ptr::null()) } != 0 {
+            return Err(std::io::Error::last_os_error()).context("Failed to clear the groups");
+        }
+    }
+    unshare(
+        CloneFlags::CLONE_NEWUSER
+            | CloneFlags::CLONE_NEWNS
+            | CloneFlags::CLONE_NEWPID
+            | CloneFlags::CLONE_NEWNET
+            | CloneFlags::CLONE_NEWIPC
+            | CloneFlags::CLONE_NEWUTS,
+    )
+    .context("Failed to unshare the user, mount, PID, network, IPC and UTS namespaces")?;
+    std::fs::File::from(ready)
+        .write_all(b"r")
+        .context("Failed to tell the helper the namespaces exist")?;
+    let mut byte = [0u8; 1];
+    if std::fs::File::from(mapped).read(&mut byte).ok() != Some(1) {
+        bail!("the helper did not map the jail's ids");
+    }
+    // SAFETY: single-threaded (a fork of the single-threaded helper).
+    match unsafe { fork() }.context("Failed to fork the jail's pid 1")? {
+        ForkResult::Child => {
+            let error = match init(jail) {
+                Ok(never) => match never {},
+                Err(error) => error,
+            };
+            eprintln!("error: the build jail: {error:#}");
+            std::process::exit(EXIT_JAIL_FAILED);
+        }
+        ForkResult::Parent { child } => Ok(i32::from(wait_code(child)?)),
+    }
+}
+
+/// The jail's pid 1: mounts, ids, limits, then `exec` of the command.
+fn init(jail: &Jail) -> Result<std::convert::Infallible> {
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("Failed to set PDEATHSIG")?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .context("Failed to make the mounts private")?;
+    // Every source is opened now, with the grader's own rights (a 0700 /root/.rustup is
+    // reachable to it); the mounts are made after the switch to the jail's ids, from these
+    // handles, because a tmpfs made in the namespace takes no file of an unmapped owner.
+    let system: Vec<(&Path, Shown)> = SYSTEM_PATHS
+        .iter()
+        .map(|path| Ok((Path::new(*path), Shown::open(Path::new(path))?)))
+        .collect::<Result<_>>()?;
+    let mut opened = Vec::new();
+    for item in &jail.mounts {
+        opened.push(match item {
+            Mount::Bind { source, .. } => vec![Shown::open(source)?],
+            Mount::Tmpfs { .. } => Vec::new(),
+            Mount::Overlay { lower, layers, .. } => vec![Shown::open(lower)?, Shown::open(layers)?],
+        });
+    }
+    nix::unistd::setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
+        .context("Failed to switch to the jail's gid")?;
+    nix::unistd::setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
+        .context("Failed to switch to the jail's uid")?;
+    // The kernel forgets the parent-death signal when the uid changes: ask again, or a killed
+    // jail (the timeout) would leave its pid 1, and so the whole namespace, running.
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("Failed to set PDEATHSIG")?;
+    // Any folder will do to build the new root on: the mount namespace is private and every
+    // source is open already. /tmp exists everywhere and the jail's uid can reach it.
+    let root = Path::new("/tmp");
+    mount(
+        Some("tmpfs"),
+        root,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some("mode=0755,size=16m"),
+    )
+    .with_context(|| format!("Failed to mount the jail's root on {}", root.display()))?;
+    for (path, shown) in &system {
+        shown.show(&inside(root, path), false)?;
+    }
+    let mut overlays = Vec::new();
+    for (index, (item, sources)) in jail.mounts.iter().zip(&opened).enumerate() {
+        match (item, sources.as_slice()) {
+            (
+                Mount::Bind {
+                    target, writable, ..
+                },
+                [source],
+            ) => source.show(&inside(root, target), *writable)?,
+            (Mount::Tmpfs { target, megabytes }, []) => {
+                let at = inside(root, target);
+                make_dir(&at)?;
+                mount(
+                    Some("tmpfs"),
+                    &at,
+                    Some("tmpfs"),
+                    MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+                    Some(format!("mode=1777,size={megabytes}m").as_str()),
+                )
+                .with_context(|| format!("Failed to mount a tmpfs on {}", target.display()))?;
+            }
+            (
+                Mount::Overlay {
+                    upper,
+                    work,
+                    target,
+                    ..
+                },
+                [lower, layers],
+            ) => {
+                let staged = root.join(format!(".layers-{index}"));
+                lower.show(&staged.join("lower"), false)?;
+                layers.show(&staged.join("layers"), true)?;
+                overlays.push((staged, upper.clone(), work.clone(), target.clone()));
+            }
+            _ => bail!("a mount and its sources do not match"),
+        }
+    }
+    for (staged, upper, work, target) in overlays {
+        let at = inside(root, &target);
+        make_dir(&at)?;
+        let layers = staged.join("layers");
+        let options = format!(
+            "lowerdir={},upperdir={},workdir={},userxattr",
+            staged.join("lower").display(),
+            layers.join(upper).display(),
+            layers.join(work).display()
+        );
+        mount(
+            Some("overlay"),
+            &at,
+            Some("overlay"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some(options.as_str()),
+        )
+        .with_context(|| format!("{OVERLAY_FAILED} on {}", target.display()))?;
+        for layer in ["lower", "layers"] {
+            umount2(&staged.join(layer), MntFlags::MNT_DETACH)
+                .context("Failed to unmount an overlay layer")?;
+        }
+        std::fs::remove_dir_all(&staged).context("Failed to remove the overlay's staging")?;
+    }
+    let proc_dir = root.join("proc");
+    make_dir(&proc_dir)?;
+    mount(
+        Some("proc"),
+        &proc_dir,
+        Some("proc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
+    .context("Failed to mount the jail's /proc")?;
+    let old_root = root.join(".old-root");
+    make_dir(&old_root)?;
+    pivot_root(root, &old_root).context("Failed to pivot_root into the jail")?;
+    std::env::set_current_dir("/").context("Failed to enter the jail's root")?;
+    umount2("/.old-root", MntFlags::MNT_DETACH).context("Failed to detach the machine's root")?;
+    std::fs::remove_dir("/.old-root").context("Failed to remove /.old-root")?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        None::<&str>,
+    )
+    .context("Failed to make the jail's root read-only")?;
+    let hostname = b"shmlab-build";
+    // SAFETY: sethostname reads `len` bytes of the slice, which lives for the call. The name
+    // only tells a curious build where it is, so a failure does not matter.
+    let _ = unsafe { libc::sethostname(hostname.as_ptr().cast(), hostname.len()) };
+    std::env::set_current_dir(&jail.cwd)
+        .with_context(|| format!("Failed to enter {} in the jail", jail.cwd.display()))?;
+    limit(libc::RLIMIT_FSIZE, MAX_FILE_BYTES)?;
+    limit(libc::RLIMIT_AS, MAX_MEMORY_BYTES)?;
+    limit(libc::RLIMIT_CORE, 0)?;
+    drop_privileges()?;
+    let error = Command::new(&jail.program)
+        .args(&jail.args)
+        .env_clear()
+        .envs(jail.env.iter().map(|(key, value)| (key, value)))
+        .stdin(Stdio::null())
+        .exec();
+    Err(error).with_context(|| format!("Failed to run {} in the jail", jail.program.display()))
+}
+
+/// `path` (absolute, inside the jail) under the jail's root as the machine sees it.
+fn inside(root: &Path, path: &Path) -> PathBuf {
+    root.join(path.strip_prefix("/").unwrap_or(path))
+}
+
+fn make_dir(path: &Path) -> Result<()> {
+    std::fs::create_dir_all(path).with_context(|| format!("Failed to create {}", path.display()))
+}
+
+/// A path of the machine to show in the jail, looked up before the switch of ids.
+enum Shown {
+    /// The machine has no such path: nothing to show.
+    Missing,
+    /// A symbolic link (merged /usr: `/bin -> usr/bin`), shown as the same link.
+    Link(PathBuf),
+    /// A file or folder, bound from this handle.
+    Handle {
+        fd: std::os::fd::OwnedFd,
+        is_dir: bool,
+    },
+}
+
+impl Shown {
+    fn open(path: &Path) -> Result<Shown> {
+        let Ok(metadata) = path.symlink_metadata() else {
+            return Ok(Shown::Missing);
+        };
+        if metadata.file_type().is_symlink() && SYSTEM_PATHS.iter().any(|p| Path::new(p) == path) {
+            let link = std::fs::read_link(path)
+                .with_context(|| format!("Failed to read the link {}", path.display()))?;
+            return Ok(Shown::Link(link));
+        }
+        let fd = nix::fcntl::open(
+            path,
+            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .with_context(|| format!("Failed to open {} for the jail", path.display()))?;
+        Ok(Shown::Handle {
+            fd,
+            is_dir: path.is_dir(),
+        })
+    }
+
+    /// Makes it appear at `at` (under the jail's root): read-only unless `writable`.
+    fn show(&self, at: &Path, writable: bool) -> Result<()> {
+        match self {
+            Shown::Missing => Ok(()),
+            Shown::Link(link) => {
+                if let Some(parent) = at.parent() {
+                    make_dir(parent)?;
+                }
+                std::os::unix::fs::symlink(link, at)
+                    .with_context(|| format!("Failed to make the link {}", at.display()))
+            }
+            Shown::Handle { fd, is_dir } => {
+                use std::os::fd::AsRawFd;
+                bind(
+                    Path::new(&format!("/proc/self/fd/{}", fd.as_raw_fd())),
+                    *is_dir,
+                    at,
+                    writable,
+                )
+            }
+        }
+    }
+}
+
+/// Binds `source` on `at` (made first: a folder or an empty file, like the source), then makes
+/// it read-only unless `writable`, keeping the flags the kernel locks on mounts from outside
+/// the namespace (a remount that dropped them would be refused).
+fn bind(source: &Path, is_dir: bool, at: &Path, writable: bool) -> Result<()> {
+    if is_dir {
+        make_dir(at)?;
+    } else {
+        if let Some(parent) = at.parent() {
+            make_dir(parent)?;
+        }
+        std::fs::File::create(at)
+            .with_context(|| format!("Failed to create the mount point {}", at.display()))?;
+    }
+    mount(
+        Some(source),
+        at,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .with_context(|| format!("Failed to bind {} into the jail", at.display()))?;
+    let statvfs = nix::sys::statvfs::statvfs(at)
+        .with_context(|| format!("Failed to read the mount flags of {}", at.display()))?;
+    use nix::sys::statvfs::FsFlags;
+    let locked = [
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ]
+    .into_iter()
+    .filter(|(has, _)| statvfs.flags().contains(*has))
+    .fold(MsFlags::MS_NOSUID, |flags, (_, flag)| flags | flag);
+    let read_only = if writable {
+        MsFlags::empty()
+    } else {
+        MsFlags::MS_RDONLY
+    };
+    mount(
+        None::<&str>,
+        at,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REMOUNT | locked | read_only,
+        None::<&str>,
+    )
+    .with_context(|| format!("Failed to make {} read-only in the jail", at.display()))
+}
+
+fn limit(resource: libc::__rlimit_resource_t, value: u64) -> Result<()> {
+    let limit = libc::rlimit {
+        rlim_cur: value,
+        rlim_max: value,
+    };
+    // SAFETY: setrlimit reads the struct we pass; it lives for the call.
+    if unsafe { libc::setrlimit(resource, &limit) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("Failed to set a resource limit");
+    }
+    Ok(())
+}
+
+/// No capabilities in any set, none to regain: uid 0 inside is then an ordinary uid.
+fn drop_privileges() -> Result<()> {
+    const SECBIT_NOROOT: libc::c_ulong = 1 << 0;
+    const SECBIT_NOROOT_LOCKED: libc::c_ulong = 1 << 1;
+    const SECBIT_NO_SETUID_FIXUP: libc::c_ulong = 1 << 2;
+    const SECBIT_NO_SETUID_FIXUP_LOCKED: libc::c_ulong = 1 << 3;
+    const SECBIT_KEEP_CAPS_LOCKED: libc::c_ulong = 1 << 5;
+    const SECBIT_NO_CAP_AMBIENT_RAISE: libc::c_ulong = 1 << 6;
+    const SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED: libc::c_ulong = 1 << 7;
+    let bits = SECBIT_NOROOT
+        | SECBIT_NOROOT_LOCKED
+        | SECBIT_NO_SETUID_FIXUP
+        | SECBIT_NO_SETUID_FIXUP_LOCKED
+        | SECBIT_KEEP_CAPS_LOCKED
+        | SECBIT_NO_CAP_AMBIENT_RAISE
+        | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+    prctl(libc::PR_SET_SECUREBITS, bits).context("Failed to lock the secure bits")?;
+    prctl(
+        libc::PR_CAP_AMBIENT,
+        libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+    )
+    .context("Failed to clear the ambient capabilities")?;
+    for capability in 0..=63 {
+        // EINVAL past the kernel's last capability: the set is then empty.
+        if prctl(libc::PR_CAPBSET_DROP, capability).is_err() {
+            break;
+        }
+    }
+    nix::sys::prctl::set_no_new_privs().context("Failed to set no_new_privs")?;
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let mut header = Header {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let data = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: capset reads a version-3 header and two data structs, which we pass.
+    if unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("Failed to drop the capabilities");
+    }
+    Ok(())
+}
+
+fn prctl(option: libc::c_int, argument: libc::c_ulong) -> std::io::Result<()> {
+    // SAFETY: the options used here take integers only.
+    if unsafe { libc::prctl(option, argument, 0 as libc::c_ulong, 0 as libc::c_ulong, 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
