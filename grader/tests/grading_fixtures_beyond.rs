@@ -1,0 +1,105 @@
+//! The broken programs of exercises 07 guard and 08 ring each fail exactly the check about
+//! their flaw; grading them leaves no segment and no process on the machine.
+
+mod grading_common;
+
+use grader::grade::grade_program;
+use grader::report::ExerciseStatus;
+use grading_common::*;
+
+/// Grades fixture `program` as `exercise`: it fails exactly `checks`.
+fn fails_exactly(exercise_name: &str, program: &str, checks: &[&str]) {
+    let fixture = fixture(program);
+    let before = host_segments();
+    let result = grade_program(&options(), &exercise(exercise_name), &fixture.path);
+    assert_no_new_segment(&before);
+    assert_eq!(
+        processes_running(&fixture.path),
+        Vec::<i32>::new(),
+        "{program} left processes on the host"
+    );
+    assert_eq!(
+        result.status,
+        ExerciseStatus::Failed,
+        "{program}: {result:#?}"
+    );
+    assert_eq!(failed_checks(&result), checks, "{program}: {result:#?}");
+}
+
+#[test]
+fn guard_leaking_on_the_error_path_fails_the_error_check() {
+    fails_exactly(
+        "guard",
+        "guard-leaks-on-error",
+        &["on an error, reports it and still detaches and removes"],
+    );
+}
+
+#[test]
+fn guard_removing_twice_fails_the_once_check() {
+    fails_exactly(
+        "guard",
+        "guard-removes-twice",
+        &["removes the segment exactly once"],
+    );
+}
+
+#[test]
+fn guard_detaching_after_removal_fails_the_order_check() {
+    fails_exactly(
+        "guard",
+        "guard-detaches-after-removal",
+        &["detaches the address shmat returned before removing"],
+    );
+}
+
+#[test]
+fn guard_leaking_on_panic_fails_the_panic_check() {
+    fails_exactly(
+        "guard",
+        "guard-leaks-on-panic",
+        &["a panic still detaches and removes"],
+    );
+}
+
+const DELIVERY: &str = "the child receives every message once, in order, intact";
+
+#[test]
+fn ring_off_by_one_at_the_wrap_fails_the_delivery_checks() {
+    fails_exactly(
+        "ring",
+        "ring-off-by-one-at-the-wrap",
+        &[DELIVERY, "large messages arrive intact too"],
+    );
+}
+
+#[test]
+fn ring_overwriting_unread_slots_fails_the_delivery_check() {
+    fails_exactly(
+        "ring",
+        "ring-overwrites-unread",
+        &[DELIVERY, "large messages arrive intact too"],
+    );
+}
+
+/// The consumer reads a slot while the producer is still writing it. With 64-byte messages the
+/// window is a few words wide and a run may miss it; with 4096-byte ones the consumer, spinning
+/// on `written`, starts reading at once and finds the old bytes in every run measured.
+#[test]
+fn ring_publishing_before_writing_fails_the_large_delivery_check() {
+    let fixture = fixture("ring-publishes-before-writing");
+    let before = host_segments();
+    let result = grade_program(&options(), &exercise("ring"), &fixture.path);
+    assert_no_new_segment(&before);
+    let failed = failed_checks(&result);
+    assert!(
+        failed.contains(&"large messages arrive intact too"),
+        "{result:#?}"
+    );
+    assert!(
+        failed
+            .iter()
+            .all(|check| *check == DELIVERY || *check == "large messages arrive intact too"),
+        "{failed:?}"
+    );
+}
