@@ -16,7 +16,7 @@ use nix::unistd::{ForkResult, Pid, fork};
 use sysv::{Attachment, Errno, IPC_PRIVATE, Mode, ShmatFlag, ShmgetFlag};
 
 /// Slots in the ring (the README's layout).
-const CAPACITY: u32 = 16;
+const CAPACITY: u32 = 256;
 /// Offsets of the two counters and of the first slot.
 const WRITTEN: usize = 0;
 const READ: usize = 64;

@@ -14,7 +14,7 @@ use crate::checks::{Failure, Run, Test, Verdict, ensure};
 use crate::scenario::Call;
 
 /// Slots in the spec's ring.
-const CAPACITY: u64 = 16;
+const CAPACITY: u64 = 256;
 /// Without a trace only the clock tells sleeping; the transfers here take milliseconds.
 const CLOCK_LIMIT: Duration = Duration::from_millis(900);
 
@@ -57,13 +57,13 @@ pub fn tests() -> Vec<Test> {
             .check(
                 5,
                 "the child receives every message once, in order, intact",
-                "wait for `written` > seq with an Acquire load before reading slot seq % 16; free the slot (Release store of `read`) only after copying it out; never write a slot that is not free",
+                "wait for `written` > seq with an Acquire load before reading slot seq % 256; free the slot (Release store of `read`) only after copying it out; never write a slot that is not free",
                 |run| delivered(run, 0, 3000, 64),
             )
             .check(
                 1,
                 "the ring is smaller than the transfer, so it wraps",
-                "make the segment 128 + 16 × SIZE bytes: 16 slots, reused in a circle",
+                "make the segment 128 + 256 × SIZE bytes: 256 slots, reused in a circle",
                 |run| wraps(run, 0, 3000 * 64),
             )
             .check(
@@ -96,13 +96,13 @@ pub fn tests() -> Vec<Test> {
                 },
             )
             .tidy(),
-        Test::new("200 messages of 4096 bytes", &[])
-            .run(&["200", "4096"])
+        Test::new("1000 messages of 4096 bytes", &[])
+            .run(&["1000", "4096"])
             .check(
                 2,
                 "large messages arrive intact too",
                 "a slot is SIZE bytes: slot i starts at 128 + i × SIZE",
-                |run| delivered(run, 0, 200, 4096),
+                |run| delivered(run, 0, 1000, 4096),
             ),
         Test::new("bad arguments", &[])
             .run(&["0", "64"])
