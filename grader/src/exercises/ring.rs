@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::checks::lens::{events_where, lines_by_process, process_with_lineage, render_events};
 use crate::checks::{Failure, Run, Test, Verdict, ensure};
-use crate::scenario::Call;
+use crate::scenario::{Call, Explore, Schedules, SyscallKind};
 
 /// Slots in the spec's ring.
 const CAPACITY: u64 = 256;
@@ -48,9 +48,7 @@ fn received_line(count: u64, size: u64) -> String {
 
 pub fn tests() -> Vec<Test> {
     vec![
-        Test::new("3000 messages of 64 bytes", &[])
-            .run(&["3000", "64"])
-            .explore()
+        held_before_producing(Test::new("3000 messages of 64 bytes", &[]).run(&["3000", "64"]))
             .measure(|run| throughput(run, 3000, 64))
             .check(1, "exits with status 0", "check what it printed on stderr", |run| {
                 run.exited(0, 0)
@@ -121,6 +119,19 @@ pub fn tests() -> Vec<Test> {
                 },
             ),
     ]
+}
+
+/// After a first run, the lens's schedules, holding a process at its `shmctl` (the parent marks
+/// the segment for removal right after the fork, before producing: held there, it lets the
+/// consumer run first on an empty ring, which shows a consumer that reads a slot before it is
+/// published, in every grading), at its `wait` and at its exit.
+fn held_before_producing(test: Test) -> Test {
+    let mut test = test.explore();
+    test.lens.schedules = Schedules::Explore(Explore {
+        at: vec![SyscallKind::Shmctl, SyscallKind::Wait, SyscallKind::Exit],
+        ..Explore::default()
+    });
+    test
 }
 
 /// Step `index` exited 0 and its child printed the line with the recomputed checksum.
