@@ -12,9 +12,10 @@
 //! Everything here returns data ([`ExerciseResult`]); printing is [`crate::report`]'s job. The
 //! caller learns of progress through a callback, called on the calling thread.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::mpsc;
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 mod score;
@@ -184,15 +185,17 @@ pub fn grade_exercises(
     }
     let mut unfinished = main_jobs.len();
 
-    let (job_sender, job_receiver) = mpsc::channel::<Job>();
-    let job_receiver = Mutex::new(job_receiver);
+    let queue = JobQueue::new(main_jobs);
+    if unfinished == 0 {
+        queue.close();
+    }
     std::thread::scope(|scope| {
         let (sender, receiver) = mpsc::channel::<Event>();
         for _ in 0..options.jobs.max(1) {
             let sender = sender.clone();
-            let job_receiver = &job_receiver;
+            let queue = &queue;
             scope.spawn(move || {
-                while let Some(job) = next_job(job_receiver) {
+                while let Some(job) = queue.next() {
                     // The receiver lives until every worker is done: sends cannot fail.
                     let _ = sender.send(Event::Started(job.exercise));
                     let outcome = run_test(options, job.test_ref, job.program, job.pin_cpu);
@@ -205,13 +208,6 @@ pub fn grade_exercises(
             });
         }
         drop(sender);
-        let mut job_sender = Some(job_sender);
-        for main_job in main_jobs {
-            let _ = job_sender.as_ref().map(|jobs| jobs.send(main_job));
-        }
-        if unfinished == 0 {
-            job_sender = None;
-        }
         for event in receiver {
             match event {
                 Event::Started(exercise) => {
@@ -238,9 +234,9 @@ pub fn grade_exercises(
                         others.sort_by_key(|job| {
                             std::cmp::Reverse(expected_runs(job.test_ref, options))
                         });
-                        for other in others {
-                            let _ = job_sender.as_ref().map(|jobs| jobs.send(other));
-                        }
+                        // Ahead of other exercises' main scenarios: an exercise begun is
+                        // finished (and reported) first.
+                        queue.push_front(others);
                     }
                     outcomes[exercise][test] = Some(*outcome);
                     let main_stopped = outcomes[exercise][0]
@@ -259,13 +255,13 @@ pub fn grade_exercises(
                         unfinished -= 1;
                         if unfinished == 0 {
                             // No more jobs: the workers end once the queue is empty.
-                            job_sender = None;
+                            queue.close();
                         }
                     }
                 }
             }
         }
-        drop(job_sender);
+        queue.close();
     });
     results
         .into_iter()
@@ -276,9 +272,52 @@ pub fn grade_exercises(
         .collect()
 }
 
-/// Takes the next job, waiting for one until the sender is gone.
-fn next_job<'a>(queue: &Mutex<mpsc::Receiver<Job<'a>>>) -> Option<Job<'a>> {
-    queue.lock().ok()?.recv().ok()
+/// The tests waiting to run. Workers wait for one until the queue is closed; an exercise's
+/// follow-up tests go to the front.
+struct JobQueue<'a> {
+    state: Mutex<(VecDeque<Job<'a>>, bool)>,
+    ready: Condvar,
+}
+
+impl<'a> JobQueue<'a> {
+    fn new(jobs: Vec<Job<'a>>) -> JobQueue<'a> {
+        JobQueue {
+            state: Mutex::new((jobs.into(), false)),
+            ready: Condvar::new(),
+        }
+    }
+
+    /// Puts `jobs` at the front, in their order.
+    fn push_front(&self, jobs: Vec<Job<'a>>) {
+        if let Ok(mut state) = self.state.lock() {
+            for job in jobs.into_iter().rev() {
+                state.0.push_front(job);
+            }
+        }
+        self.ready.notify_all();
+    }
+
+    /// No job will be added: workers end once the queue is empty.
+    fn close(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.1 = true;
+        }
+        self.ready.notify_all();
+    }
+
+    /// The next job, waiting for one; `None` once the queue is closed and empty.
+    fn next(&self) -> Option<Job<'a>> {
+        let mut state = self.state.lock().ok()?;
+        loop {
+            if let Some(job) = state.0.pop_front() {
+                return Some(job);
+            }
+            if state.1 {
+                return None;
+            }
+            state = self.ready.wait(state).ok()?;
+        }
+    }
 }
 
 fn expected_runs(test: &Test, options: &Options) -> usize {

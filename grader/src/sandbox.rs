@@ -282,13 +282,11 @@ fn serve_scenario() -> Result<Vec<Observation>> {
     };
 
     let tracing = Tracing::decide(&scenario.lens)?;
-    // The holds of each run: none for the repeats; the explored schedules join after the
-    // first (the baseline).
-    let mut plans: Vec<Vec<Hold>> = vec![Vec::new(); scenario.repeat.max(1) as usize];
+    let mut runs = trace::explore::Runs::new(&scenario);
     let mut in_user_namespace = false;
     let mut observations = Vec::new();
     let mut failures = Vec::new();
-    while observations.len() < plans.len() {
+    while let Some(holds) = runs.next_holds() {
         let Some(&tier) = candidates.last() else {
             bail!("no isolation tier worked: {}", failures.join("; "));
         };
@@ -300,12 +298,9 @@ fn serve_scenario() -> Result<Vec<Observation>> {
             }
             in_user_namespace = true;
         }
-        let holds = plans[observations.len()].clone();
         match run_repeat(&scenario, tier, in_user_namespace, limits, &tracing, holds) {
             Ok(observation) => {
-                if observations.is_empty() {
-                    plans.extend(trace::explore::schedules(&scenario, &observation));
-                }
+                runs.observed(|| Ok(observation.clone()))?;
                 observations.push(observation);
             }
             Err(Repeat::TierUnavailable(why)) => {

@@ -129,7 +129,8 @@ impl Default for Explore {
 }
 
 /// A process of a step's tree, named by descent: `[]` is the program, `[0]` its first child
-/// (in the order the program forked them), `[1, 0]` the first child of its second child.
+/// (in the order the program forked them; a thread it starts counts as a child too), `[1, 0]`
+/// the first child of its second child.
 pub type Lineage = Vec<u32>;
 
 /// One process held at one of its calls for up to [`Explore::hold`].

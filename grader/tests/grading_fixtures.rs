@@ -239,12 +239,16 @@ fn fork_bomb_is_contained() {
 #[test]
 fn sleeping_instead_of_waiting_fails_the_sleep_check() {
     let result = grade_fixture("ping-pong", "ping-pong-sleeps");
-    // The sleep calls, and a schedule that holds a child longer than the other sleeps.
+    // The sleep calls, and a schedule that holds a child longer than the other sleeps: the
+    // order breaks, and the last turn stored may then be child 1's (either way).
+    let failed: Vec<&str> = failed_checks(&result)
+        .into_iter()
+        .filter(|check| *check != "the segment ends with turn 2 and the answer")
+        .collect();
     assert_eq!(
-        failed_checks(&result),
+        failed,
         [
             "prints the four lines in causal order, with the real id",
-            "the segment ends with turn 2 and the answer",
             "takes turns without sleeping"
         ]
     );

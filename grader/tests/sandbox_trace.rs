@@ -299,3 +299,17 @@ fn every_isolation_tier_is_traced() {
         assert_eq!(writes_of(trace(observation), &[]), "slept\n", "{tier:?}");
     }
 }
+
+#[test]
+fn a_long_trace_is_capped_and_the_rest_counted() {
+    let observation = run_once(&shell(&[
+        "i=0; while [ $i -lt 5000 ]; do echo $i; i=$((i+1)); done",
+    ]));
+    let step = &observation.steps[0];
+    assert_eq!(step.exit, Exit::Code(0));
+    assert!(step.stdout.text.ends_with("4999\n"));
+    let trace = trace(&observation);
+    assert_eq!(trace.events.len(), Trace::MAX_EVENTS);
+    // 5000 writes and an exec and an exit, in all.
+    assert_eq!(trace.events.len() as u64 + trace.dropped, 5002);
+}

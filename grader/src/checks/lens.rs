@@ -47,10 +47,44 @@ pub fn describe_process(trace: &Trace, index: usize) -> String {
         return format!("process {index}");
     };
     if trace.processes.len() == 1 {
-        "the program".to_string()
-    } else {
-        describe_lineage(&process.lineage)
+        return "the program".to_string();
     }
+    match (process.thread, process.parent) {
+        (true, Some(parent)) => format!("a thread of {}", describe_process(trace, parent)),
+        _ => describe_lineage(&forked_lineage(trace, index)),
+    }
+}
+
+/// The lineage of process `index` counting forked processes only: a program that starts a
+/// thread and then forks still has its fork as "child 1", as the spec means it.
+fn forked_lineage(trace: &Trace, index: usize) -> Vec<u32> {
+    let mut lineage = Vec::new();
+    let mut current = index;
+    while let Some(parent) = trace
+        .processes
+        .get(current)
+        .and_then(|process| process.parent)
+    {
+        let position = children_of(trace, parent)
+            .iter()
+            .position(|&child| child == current)
+            .unwrap_or(0);
+        lineage.push(position as u32);
+        current = parent;
+    }
+    lineage.reverse();
+    lineage
+}
+
+/// The processes (not threads) that `parent` forked, in fork order.
+fn children_of(trace: &Trace, parent: usize) -> Vec<usize> {
+    trace
+        .processes
+        .iter()
+        .enumerate()
+        .filter(|(_, process)| process.parent == Some(parent) && !process.thread)
+        .map(|(index, _)| index)
+        .collect()
 }
 
 /// A schedule in words, for a failure message: "with child 1's write held 3 ms".
@@ -262,21 +296,17 @@ pub struct PrintedLine {
 
 /// The children the program forked itself (not threads), in fork order.
 pub fn children_of_program(trace: &Trace) -> Vec<usize> {
-    trace
-        .processes
-        .iter()
-        .enumerate()
-        .filter(|(_, process)| process.parent == Some(0) && !process.thread)
-        .map(|(index, _)| index)
-        .collect()
+    children_of(trace, 0)
 }
 
-/// The process whose lineage is `lineage`.
+/// The process whose place in the tree is `lineage`, counting forked processes only (see
+/// [`describe_process`]).
 pub fn process_with_lineage(trace: &Trace, lineage: &[u32]) -> Option<usize> {
-    trace
-        .processes
-        .iter()
-        .position(|process| !process.thread && process.lineage == lineage)
+    let mut current = 0;
+    for &nth in lineage {
+        current = *children_of(trace, current).get(nth as usize)?;
+    }
+    Some(current)
 }
 
 impl Run<'_> {
@@ -481,46 +511,6 @@ impl Run<'_> {
                 quoted_list(&missing)
             ))
             .actual(lines.join("\n"))
-            .step(index)
-        })
-    }
-
-    /// The program printed its line starting with `prefix` only after one of its `wait` calls
-    /// returned `child` (a lineage). Without a trace: nothing to see (the poke's output check
-    /// catches a parent that reads too early).
-    pub fn printed_after_waiting(&self, index: usize, prefix: &str, child: &[u32]) -> Verdict {
-        let Ok(trace) = self.traced(index) else {
-            return Ok(());
-        };
-        let Some(child_index) = process_with_lineage(trace, child) else {
-            return Ok(()); // No such child: the fork check says so.
-        };
-        let Some(line) = lines_by_process(trace)
-            .into_iter()
-            .find(|line| line.process == 0 && line.text.starts_with(prefix))
-        else {
-            return Ok(()); // Not printed by the program: the output checks say so.
-        };
-        let waited = trace.events[..line.event].iter().any(|event| {
-            event.process == 0
-                && matches!(event.call, Call::Wait { reaped: Some(reaped), result: Ok(_), .. } if reaped == child_index)
-        });
-        ensure(waited, || {
-            let shown = events_where(trace, |event| {
-                event.process == 0 && matches!(event.call, Call::Wait { .. } | Call::Shmat { .. })
-            });
-            let mut shown: Vec<usize> = shown.into_iter().filter(|&e| e < line.event).collect();
-            shown.push(line.event);
-            Failure::new(format!(
-                "the parent printed {:?} before its waitpid returned {}",
-                clip_line(&line.text),
-                describe_lineage(child)
-            ))
-            .expected(format!(
-                "wait4(...) = <pid> ({}), then the line",
-                describe_lineage(child)
-            ))
-            .trace(render_events(trace, &shown))
             .step(index)
         })
     }

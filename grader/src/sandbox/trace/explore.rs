@@ -1,13 +1,56 @@
 //! Which schedules to try, from the baseline run's trace ([`Schedules::Explore`]).
 //!
-//! A hold is worth a run only where it can change something: at a call of a process while
-//! another process of the step is alive (created before the call returned, ended after the
-//! process's previous event, when the call may have been entered). Holding the
-//! only process, or a parent after its children ended, reorders nothing. Depth 1 holds each
-//! such call once; depth 2 adds pairs of holds in two different processes, the first hold's
-//! call before the second's. The list is cut at [`Explore::max_runs`], depth 1 first.
+//! A hold is worth a run only where another process may run meanwhile. Whether one does is
+//! decided from each process's own calls, in its program order, never from how the baseline's
+//! processes happened to interleave (which differs from run to run of a racy program, and
+//! would make the list of schedules, and so the verdict, differ between gradings):
+//! - a child's calls are all hold points (its parent is there until it reaps it);
+//! - a process's calls before its first fork are not (it is alone), nor those after the wait
+//!   that reaped the last of its children (alone again); those between are.
+//!
+//! Depth 1 holds each such call once; depth 2 adds pairs of holds in two different processes,
+//! the first's call before the second's in the baseline. The list is sorted (so a regrading
+//! makes the same runs in the same order) and cut at [`Explore::max_runs`], depth 1 first.
 
 use crate::scenario::{Call, Exit, Explore, Hold, Observation, Scenario, Schedules, Trace};
+
+/// The runs of a scenario, in order: its [`Scenario::repeat`] runs without holds, then, once the
+/// first (the baseline) is observed, one per schedule. A sandbox loop asks for the next run's
+/// holds and reports each observation.
+pub struct Runs<'a> {
+    scenario: &'a Scenario,
+    plans: Vec<Vec<Hold>>,
+    observed: usize,
+}
+
+impl<'a> Runs<'a> {
+    pub fn new(scenario: &'a Scenario) -> Runs<'a> {
+        Runs {
+            scenario,
+            plans: vec![Vec::new(); scenario.repeat.max(1) as usize],
+            observed: 0,
+        }
+    }
+
+    /// The holds of the next run; `None` when every run is made.
+    pub fn next_holds(&self) -> Option<Vec<Hold>> {
+        self.plans.get(self.observed).cloned()
+    }
+
+    /// Takes note that a run was made; after the baseline, its schedules join. `baseline` gives
+    /// the observation, and is called only when it is needed (the first run of a scenario that
+    /// explores): a caller holding the observation as JSON decodes it only then.
+    pub fn observed(
+        &mut self,
+        baseline: impl FnOnce() -> anyhow::Result<Observation>,
+    ) -> anyhow::Result<()> {
+        if self.observed == 0 && matches!(self.scenario.lens.schedules, Schedules::Explore(_)) {
+            self.plans.extend(schedules(self.scenario, &baseline()?));
+        }
+        self.observed += 1;
+        Ok(())
+    }
+}
 
 /// The holds of each run to make after `baseline`; empty when there is nothing to explore or
 /// the baseline is not worth it (a step that did not exit 0: a stub stopped at its `todo!()`,
@@ -29,6 +72,9 @@ pub fn schedules(scenario: &Scenario, baseline: &Observation) -> Vec<Vec<Hold>> 
             singles.extend(holds_in(trace, step, explore));
         }
     }
+    singles.sort_by(|(_, a), (_, b)| {
+        (a.step, &a.process, a.call as u8, a.nth).cmp(&(b.step, &b.process, b.call as u8, b.nth))
+    });
     let max = explore.max_runs as usize;
     let mut runs: Vec<Vec<Hold>> = singles
         .iter()
@@ -36,8 +82,8 @@ pub fn schedules(scenario: &Scenario, baseline: &Observation) -> Vec<Vec<Hold>> 
         .take(max)
         .collect();
     if explore.depth >= 2 {
-        'pairs: for (i, (first_at, first)) in singles.iter().enumerate() {
-            for (second_at, second) in &singles[i + 1..] {
+        'pairs: for (first_at, first) in &singles {
+            for (second_at, second) in &singles {
                 if runs.len() >= max {
                     break 'pairs;
                 }
@@ -55,30 +101,47 @@ pub fn schedules(scenario: &Scenario, baseline: &Observation) -> Vec<Vec<Hold>> 
 
 /// The holds worth trying in one step's trace, each with the index of its event.
 fn holds_in(trace: &Trace, step: usize, explore: &Explore) -> Vec<(usize, Hold)> {
-    // When each process was alive, as event indices: from the fork that made it (the program:
-    // from the start) to its exit (or the end).
-    let mut born = vec![0; trace.processes.len()];
-    let mut died = vec![usize::MAX; trace.processes.len()];
-    for (at, event) in trace.events.iter().enumerate() {
-        match &event.call {
-            Call::Fork {
-                result: Ok(child), ..
-            } if *child < born.len() => born[*child] = at,
-            Call::Exit(_) if event.process < died.len() => died[event.process] = at,
-            _ => {}
-        }
-    }
-    let mut counts = vec![std::collections::HashMap::new(); trace.processes.len()];
-    // Each process's previous event: a call is recorded when it returns, but it was entered
-    // (and is held) after that one, so a blocking call (a wait) spans the events between.
-    let mut previous = vec![None; trace.processes.len()];
-    let mut holds = Vec::new();
-    for (at, event) in trace.events.iter().enumerate() {
-        let Some(count) = counts.get_mut(event.process) else {
+    let processes = trace.processes.len();
+    // Per process, in its own order: where it first forked, where it had reaped every child.
+    let mut own_index = vec![0usize; processes];
+    let mut first_fork = vec![None; processes];
+    let mut alone_again = vec![None; processes];
+    let mut children_left = vec![0usize; processes];
+    for event in &trace.events {
+        let Some(index) = own_index.get_mut(event.process) else {
             continue;
         };
-        let entered = previous[event.process].map_or(0, |before: usize| before + 1);
-        previous[event.process] = Some(at);
+        match &event.call {
+            Call::Fork { result: Ok(_), .. } => {
+                first_fork[event.process].get_or_insert(*index);
+                children_left[event.process] += 1;
+                alone_again[event.process] = None;
+            }
+            Call::Wait {
+                reaped: Some(_), ..
+            } => {
+                let left = &mut children_left[event.process];
+                *left = left.saturating_sub(1);
+                if *left == 0 {
+                    alone_again[event.process] = Some(*index);
+                }
+            }
+            _ => {}
+        }
+        *index += 1;
+    }
+    let mut own_index = vec![0usize; processes];
+    let mut counts = vec![std::collections::HashMap::new(); processes];
+    let mut holds = Vec::new();
+    for (at, event) in trace.events.iter().enumerate() {
+        let (Some(index), Some(count)) = (
+            own_index.get_mut(event.process),
+            counts.get_mut(event.process),
+        ) else {
+            continue;
+        };
+        let this = *index;
+        *index += 1;
         let kind = event.call.kind();
         let nth: &mut u32 = count.entry(kind).or_default();
         *nth += 1;
@@ -89,9 +152,10 @@ fn holds_in(trace: &Trace, step: usize, explore: &Explore) -> Vec<(usize, Hold)>
         if matches!(event.call, Call::Exit(Exit::Signal(..))) {
             continue;
         }
-        let someone_else_alive = (0..trace.processes.len())
-            .any(|other| other != event.process && born[other] <= at && died[other] >= entered);
-        if !someone_else_alive {
+        let is_child = trace.processes[event.process].parent.is_some();
+        let with_children = first_fork[event.process].is_some_and(|fork| fork < this)
+            && alone_again[event.process].is_none_or(|alone| this <= alone);
+        if !is_child && !with_children {
             continue;
         }
         holds.push((
@@ -139,7 +203,7 @@ mod tests {
     fn process(lineage: Vec<u32>) -> TracedProcess {
         TracedProcess {
             pid: 0,
-            parent: None,
+            parent: (!lineage.is_empty()).then_some(0),
             lineage,
             exe: String::new(),
             thread: false,
@@ -227,8 +291,8 @@ mod tests {
             .filter(|run| run.len() == 1)
             .map(|run| named(&run[0]))
             .collect();
-        // Not the program's first write (no child yet), nor its last write and exit (the
-        // child is gone); its wait, entered while the child may still have run, is.
+        // Not the program's first write (no child yet), nor its last write and exit (it has
+        // reaped its child); its wait, entered while the child may still have run, is.
         let child_write = (vec![0], SyscallKind::Write, 1);
         let second_write = (vec![], SyscallKind::Write, 2);
         let child_exit = (vec![0], SyscallKind::Exit, 1);
@@ -236,10 +300,10 @@ mod tests {
         assert_eq!(
             singles,
             [
-                child_write.clone(),
                 second_write.clone(),
+                wait.clone(),
+                child_write.clone(),
                 child_exit.clone(),
-                wait.clone()
             ]
         );
         // Depth 2: pairs in two processes, in trace order.
@@ -251,11 +315,31 @@ mod tests {
         assert_eq!(
             pairs,
             [
-                (child_write.clone(), second_write.clone()),
+                (second_write.clone(), child_exit.clone()),
+                (child_write.clone(), second_write),
                 (child_write, wait.clone()),
-                (second_write, child_exit.clone()),
                 (child_exit, wait),
             ]
+        );
+    }
+
+    #[test]
+    fn the_schedules_do_not_depend_on_how_the_baseline_interleaved() {
+        let (scenario, observation) = baseline(Exit::Code(0));
+        let mut other = observation.clone();
+        // The child ran later: its write and exit after the parent's second write.
+        let events = &mut other.steps[0].trace.as_mut().expect("a trace").events;
+        let child_write = events.remove(2);
+        events.insert(3, child_write);
+        assert_eq!(
+            schedules(&scenario, &observation)
+                .into_iter()
+                .filter(|run| run.len() == 1)
+                .collect::<Vec<_>>(),
+            schedules(&scenario, &other)
+                .into_iter()
+                .filter(|run| run.len() == 1)
+                .collect::<Vec<_>>()
         );
     }
 
