@@ -18,7 +18,7 @@ const TOO_LONG: &str = "this text is far too long to fit in a segment of sixty-f
 pub fn tests() -> Vec<Test> {
     vec![
         Test::new("writes, detaches, removes", &[KEY])
-            .held(KEY, SIZE, 0o600, &[0; SIZE])
+            .held(KEY, SIZE, 0o666, &[0; SIZE])
             .run(&[TEXT])
             .check(1, "exits with status 0", "check what it printed on stderr", |run| {
                 run.exited(0, 0)
@@ -52,7 +52,7 @@ pub fn tests() -> Vec<Test> {
                 |run| removed_once(run, 0),
             ),
         Test::new("a text too long: the error path", &[KEY])
-            .held(KEY, SIZE, 0o600, &[0; SIZE])
+            .held(KEY, SIZE, 0o666, &[0; SIZE])
             .run(&[TOO_LONG])
             .check(
                 2,
@@ -77,7 +77,7 @@ pub fn tests() -> Vec<Test> {
                 },
             ),
         Test::new("a panic half-way", &[KEY])
-            .held(KEY, SIZE, 0o600, &[0; SIZE])
+            .held(KEY, SIZE, 0o666, &[0; SIZE])
             .run(&["--panic", TEXT])
             .check(
                 3,
