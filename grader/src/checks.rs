@@ -154,7 +154,13 @@ pub struct Test {
     /// from [`Test::race`].
     pub lens: Lens,
     pub checks: Vec<Check>,
+    /// A figure to show beside the score, not scored (a throughput): computed from the first
+    /// run, it ends the exercise's summary line ([`Test::measure`]).
+    pub measure: Option<MeasureFn>,
 }
+
+/// Computes a [`Test::measure`] figure from a run, or nothing when the run cannot tell.
+pub type MeasureFn = fn(&Run) -> Option<String>;
 
 impl Test {
     pub fn new(name: &'static str, keys: &[i32]) -> Test {
@@ -166,7 +172,14 @@ impl Test {
             race: false,
             lens: Lens::default(),
             checks: Vec::new(),
+            measure: None,
         }
+    }
+
+    /// Shows `measure`'s figure beside the exercise's score (never scored).
+    pub fn measure(mut self, measure: MeasureFn) -> Test {
+        self.measure = Some(measure);
+        self
     }
 
     /// A segment the grader creates before the first step.

@@ -13,11 +13,13 @@
 
 mod attach;
 mod create;
+mod guard;
 #[cfg(feature = "instructor")]
 mod instructor;
 mod parent_child;
 mod ping_pong;
 mod remove;
+mod ring;
 mod sized;
 
 use anyhow::{Context, Result, bail};
@@ -36,6 +38,8 @@ pub const TABLE: &[(&str, TestsFn)] = &[
     ("ping-pong", ping_pong::tests),
     ("sized", sized::tests),
     ("remove", remove::tests),
+    ("guard", guard::tests),
+    ("ring", ring::tests),
 ];
 
 /// An exercise with its metadata and its tests.

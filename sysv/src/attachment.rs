@@ -379,6 +379,23 @@ impl Attachment {
             return Err(AccessError::ReadOnly);
         }
         self.check_bounds(offset, bytes.len())?;
+        if offset % WORD == 0 {
+            // Fast path (the same Relaxed word stores, without the per-word bookkeeping): the
+            // whole words, then at most one partial word, done by the general loop below.
+            let whole = bytes.len() - bytes.len() % WORD;
+            for (index, chunk) in bytes[..whole].chunks_exact(WORD).enumerate() {
+                let value = u32::from_ne_bytes(chunk.try_into().expect("a whole word"));
+                self.word(offset + index * WORD)
+                    .store(value, Ordering::Relaxed);
+            }
+            return self.write_partial_words(offset + whole, &bytes[whole..]);
+        }
+        self.write_partial_words(offset, bytes)
+    }
+
+    /// The general case of [`Self::try_write`] (bounds already checked): word by word, a
+    /// partial word replaced atomically.
+    fn write_partial_words(&self, offset: usize, bytes: &[u8]) -> Result<(), AccessError> {
         for (word_start, skip, part) in words(offset, bytes.len()) {
             let part = &bytes[part];
             let word = self.word(word_start);
@@ -445,6 +462,16 @@ impl Attachment {
     /// ```
     pub fn try_read(&self, offset: usize, buf: &mut [u8]) -> Result<(), AccessError> {
         self.check_bounds(offset, buf.len())?;
+        let mut done = 0;
+        if offset % WORD == 0 {
+            // Fast path: the same Relaxed word loads, straight into the buffer.
+            done = buf.len() - buf.len() % WORD;
+            for (index, chunk) in buf[..done].chunks_exact_mut(WORD).enumerate() {
+                let value = self.word(offset + index * WORD).load(Ordering::Relaxed);
+                chunk.copy_from_slice(&value.to_ne_bytes());
+            }
+        }
+        let (offset, buf) = (offset + done, &mut buf[done..]);
         for (word_start, skip, part) in words(offset, buf.len()) {
             let value = self.word(word_start).load(Ordering::Relaxed).to_ne_bytes();
             let len = part.len();

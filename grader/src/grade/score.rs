@@ -131,6 +131,7 @@ pub(crate) fn score_exercise(
     let mut todo = None;
     let mut isolation = None;
     let mut untraced = None;
+    let mut measured = Vec::new();
     let main = outcomes
         .first()
         .and_then(Option::as_ref)
@@ -166,6 +167,9 @@ pub(crate) fn score_exercise(
         }
         for check in &test.checks {
             checks.push(score_check(exercise, test, check, outcome));
+        }
+        if let (Some(measure), Ok([first, ..])) = (test.measure, outcome.observations.as_deref()) {
+            measured.extend(measure(&Run::new(&outcome.scenario, first)));
         }
     }
     // The first test is the exercise's main task. While it stops at the stub's todo!(), the
@@ -223,6 +227,11 @@ pub(crate) fn score_exercise(
             format!("{failed} of {} checks failed", checks.len()),
         )
     };
+    // Figures beside the score (`; ` then the figures: the human report shows them after ✓).
+    let message = std::iter::once(message)
+        .chain(measured)
+        .collect::<Vec<_>>()
+        .join("; ");
     ExerciseResult {
         name: exercise.name().to_string(),
         dir: exercise.info.dir.clone(),

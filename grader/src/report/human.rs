@@ -123,7 +123,14 @@ pub fn render_results(report: &Report, color: bool) -> String {
 
 fn render_exercise(out: &mut String, exercise: &ExerciseResult, name_width: usize, style: &Style) {
     let (mark, summary) = match exercise.status {
-        ExerciseStatus::Passed => (style.green("✓"), String::new()),
+        // A passed exercise shows only the figures its tests measured (after `; `), if any.
+        ExerciseStatus::Passed => (
+            style.green("✓"),
+            exercise
+                .message
+                .split_once("; ")
+                .map_or_else(String::new, |(_, figures)| style.dim(figures)),
+        ),
         ExerciseStatus::NotStarted
             if exercise
                 .message
