@@ -98,8 +98,13 @@ fn write_files(lab: &Path, out: &Path, audience: Audience) -> Result<Vec<PathBuf
                 Audience::Autograder => !path.starts_with("grader/tests"),
             }
     })?;
+    // A `[[test]]` table naming a suite left out would stop cargo from reading the manifest.
+    let grader_manifest = without_tests_left_out(&writer.read("grader/Cargo.toml")?, |name| {
+        let tests = out.join("grader/tests");
+        tests.join(format!("{name}.rs")).is_file() || tests.join(name).join("main.rs").is_file()
+    });
+    writer.write("grader/Cargo.toml", &grader_manifest)?;
     if students {
-        let grader_manifest = writer.read("grader/Cargo.toml")?;
         writer.write(
             "grader/Cargo.toml",
             &without_instructor_default(&grader_manifest)?,
@@ -225,6 +230,34 @@ fn with_members(manifest: &str) -> Result<String> {
     Ok(lines.join("\n") + "\n")
 }
 
+/// The manifest without its `[[test]]` tables whose suite is not `kept` (by test name).
+fn without_tests_left_out(manifest: &str, kept: impl Fn(&str) -> bool) -> String {
+    let mut text = String::new();
+    let mut table: Vec<&str> = Vec::new();
+    let mut flush = |table: &mut Vec<&str>, text: &mut String| {
+        let name = table.iter().find_map(|line| {
+            let value = line.trim().strip_prefix("name")?.trim().strip_prefix('=')?;
+            Some(value.trim().trim_matches('"').to_owned())
+        });
+        let left_out = table.first() == Some(&"[[test]]") && name.is_some_and(|name| !kept(&name));
+        if !left_out {
+            table.iter().for_each(|line| {
+                text.push_str(line);
+                text.push('\n');
+            });
+        }
+        table.clear();
+    };
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            flush(&mut table, &mut text);
+        }
+        table.push(line);
+    }
+    flush(&mut table, &mut text);
+    text
+}
+
 /// The grader's manifest with the `instructor` feature off by default.
 fn without_instructor_default(manifest: &str) -> Result<String> {
     const ON: &str = r#"default = ["instructor"]"#;
@@ -324,6 +357,16 @@ fn update_lockfile(out: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_tables_of_suites_left_out_are_dropped() {
+        let manifest = "[package]\nname = \"grader\"\n\n[[test]]\nname = \"kept\"\nharness = false\n\n[[test]]\nname = \"gone\"\nharness = false\n\n[lints]\nworkspace = true\n";
+        let trimmed = without_tests_left_out(manifest, |name| name == "kept");
+        assert_eq!(
+            trimmed,
+            "[package]\nname = \"grader\"\n\n[[test]]\nname = \"kept\"\nharness = false\n\n[lints]\nworkspace = true\n"
+        );
+    }
 
     #[test]
     fn links_to_the_instructor_guide_become_text() {
