@@ -234,7 +234,7 @@ fn with_members(manifest: &str) -> Result<String> {
 fn without_tests_left_out(manifest: &str, kept: impl Fn(&str) -> bool) -> String {
     let mut text = String::new();
     let mut table: Vec<&str> = Vec::new();
-    let mut flush = |table: &mut Vec<&str>, text: &mut String| {
+    let flush = |table: &mut Vec<&str>, text: &mut String| {
         let name = table.iter().find_map(|line| {
             let value = line.trim().strip_prefix("name")?.trim().strip_prefix('=')?;
             Some(value.trim().trim_matches('"').to_owned())
