@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! The class report (`report.html`) opened in headless Chromium: it renders, with its two
 //! charts, and logs no console error. The screenshot is kept as a test artefact in
 //! target/tmp/class-report.png.

@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! The broken programs of exercises 07 guard and 08 ring each fail exactly the check about
 //! their flaw; grading them leaves no segment and no process on the machine.
 

@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! The bugs of issue 7, each a fixture (grader/fixtures) that gets one thing wrong, and what the
 //! system-call lens makes of them: each fails exactly the checks about its flaw, in every
 //! grading (the racy ones are regraded 20 times, on the one test that matters); the solutions

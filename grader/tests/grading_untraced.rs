@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! Where the kernel refuses `ptrace`, the checks that need the trace fall back to the output
 //! and the end state, the report says so, and nothing that did no work passes. Forced with
 //! `SHMLAB_SANDBOX_TRACE=refuse`, which the sandbox inherits: a test binary of its own, so no

@@ -1,3 +1,4 @@
+#![cfg(feature = "instructor")]
 //! The system-call lens: what the tracer sees, what holds do to a race and to a synchronised
 //! program, injected errors, pokes and burnt ids. Each program is a purpose-built fixture
 //! (grader/fixtures/src/bin/trace-*.rs). Every run is in a private IPC namespace.
