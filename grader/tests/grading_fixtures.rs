@@ -5,27 +5,7 @@
 mod grading_common;
 
 use grader::grade::grade_program;
-use grader::report::{ExerciseResult, ExerciseStatus};
 use grading_common::*;
-
-/// Grades fixture `program` as `exercise` and checks the host before and after.
-fn grade_fixture(exercise_name: &str, program: &str) -> ExerciseResult {
-    let fixture = fixture(program);
-    let before = host_segments();
-    let result = grade_program(&options(), &exercise(exercise_name), &fixture.path);
-    assert_no_new_segment(&before);
-    assert_eq!(
-        processes_running(&fixture.path),
-        Vec::<i32>::new(),
-        "{program} left processes on the host"
-    );
-    assert_eq!(
-        result.status,
-        ExerciseStatus::Failed,
-        "{program}: {result:#?}"
-    );
-    result
-}
 
 #[test]
 fn wrong_size_fails_the_size_check() {

@@ -10,20 +10,7 @@ use grading_common::*;
 
 /// Grades fixture `program` as `exercise`: it fails exactly `checks`.
 fn fails_exactly(exercise_name: &str, program: &str, checks: &[&str]) {
-    let fixture = fixture(program);
-    let before = host_segments();
-    let result = grade_program(&options(), &exercise(exercise_name), &fixture.path);
-    assert_no_new_segment(&before);
-    assert_eq!(
-        processes_running(&fixture.path),
-        Vec::<i32>::new(),
-        "{program} left processes on the host"
-    );
-    assert_eq!(
-        result.status,
-        ExerciseStatus::Failed,
-        "{program}: {result:#?}"
-    );
+    let result = grade_fixture(exercise_name, program);
     assert_eq!(failed_checks(&result), checks, "{program}: {result:#?}");
 }
 

@@ -152,3 +152,22 @@ pub fn processes_running(program: &Path) -> Vec<i32> {
         })
         .collect()
 }
+
+/// Grades fixture `program` as `exercise` and checks the host before and after.
+pub fn grade_fixture(exercise_name: &str, program: &str) -> ExerciseResult {
+    let fixture = fixture(program);
+    let before = host_segments();
+    let result = grader::grade::grade_program(&options(), &exercise(exercise_name), &fixture.path);
+    assert_no_new_segment(&before);
+    assert_eq!(
+        processes_running(&fixture.path),
+        Vec::<i32>::new(),
+        "{program} left processes on the host"
+    );
+    assert_eq!(
+        result.status,
+        grader::report::ExerciseStatus::Failed,
+        "{program}: {result:#?}"
+    );
+    result
+}
