@@ -20,13 +20,6 @@ use crate::report::{
     ExerciseResult, ExerciseStatus, Format, Report, Source, human, render, write_atomically,
 };
 
-/// Exit status: every graded exercise passed.
-pub const EXIT_FULL_MARKS: u8 = 0;
-/// Exit status: some check failed (or an exercise did not compile, or is not started).
-pub const EXIT_CHECKS_FAILED: u8 = 1;
-/// Exit status: the grader could not do its job (usage, cargo, sandbox).
-pub const EXIT_GRADER_ERROR: u8 = 2;
-
 /// Runs the command line.
 pub fn run(cli: &Cli) -> Result<ExitCode> {
     let exercises = exercises::all()?;
@@ -270,231 +263,6 @@ pub fn options_from_cli(cli: &Cli) -> Result<Options> {
     Ok(options)
 }
 
-/// Writes to stdout. A reader that went away (`cargo grade | head`) is not an error: what it
-/// wanted was written.
-pub fn out(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(error).context("Failed to write the report to stdout")
-        }
-        _ => Ok(()),
-    }
-}
-
-/// 0, 1 or 2, as documented in `--help`.
-pub fn exit_status(report: &Report) -> u8 {
-    if report.grader_error() {
-        EXIT_GRADER_ERROR
-    } else if report.full_marks() {
-        EXIT_FULL_MARKS
-    } else {
-        EXIT_CHECKS_FAILED
-    }
-}
-
-/// What to grade: whose checkout, which folder, and where cargo builds it.
-#[derive(Clone, Debug)]
-pub struct Target {
-    pub source: Source,
-    /// The workspace root holding `exercises/` (or `solutions/`).
-    pub root: PathBuf,
-    pub target_dir: Option<PathBuf>,
-}
-
-impl Target {
-    /// For `--submission PATH`, `root` is PATH (a folder or an archive): it is read by
-    /// [`build_submission`], never built where it is.
-    pub fn from_cli(cli: &Cli) -> Result<Target> {
-        if let Some(path) = &cli.submission {
-            let root = path
-                .canonicalize()
-                .with_context(|| format!("Failed to find the submission {}", path.display()))?;
-            return Ok(Target {
-                source: Source::Submission,
-                root,
-                target_dir: None,
-            });
-        }
-        let source = if cli.solutions {
-            Source::Solutions
-        } else {
-            Source::Exercises
-        };
-        Ok(Target {
-            source,
-            root: lab_root(),
-            target_dir: None,
-        })
-    }
-
-    /// The package holding `exercise` here.
-    pub fn package(&self, exercise: &Exercise) -> String {
-        exercise.info.package(self.source == Source::Solutions)
-    }
-}
-
-/// Builds the programs of `exercises` in `target`, in one cargo run. Not for a submission,
-/// which is built from its sources alone by [`build_submission`].
-pub fn build_programs(
-    target: &Target,
-    exercises: &[&Exercise],
-) -> Result<(Vec<Program>, std::time::Duration)> {
-    let built = build_programs_with_warnings(target, exercises)?;
-    Ok((built.programs, built.build_time))
-}
-
-/// What [`build_programs_with_warnings`] built.
-pub struct BuiltPrograms {
-    /// One per exercise, in order.
-    pub programs: Vec<Program>,
-    pub build_time: std::time::Duration,
-    /// The compiler's warnings, by exercise name (see [`crate::build::Builds::warnings`]).
-    pub warnings: std::collections::BTreeMap<String, Vec<String>>,
-}
-
-/// [`build_programs`], also keeping the compiler's warnings for the student to see.
-pub fn build_programs_with_warnings(
-    target: &Target,
-    exercises: &[&Exercise],
-) -> Result<BuiltPrograms> {
-    if target.source == Source::Submission {
-        bail!("a submission is built from its sources by app::build_submission, not in place");
-    }
-    let packages: Vec<String> = exercises
-        .iter()
-        .map(|exercise| target.package(exercise))
-        .collect();
-    let request = BuildRequest {
-        workspace: target.root.clone(),
-        target_dir: target.target_dir.clone(),
-        packages,
-        jail: None,
-    };
-    programs_of(&request, exercises)
-}
-
-/// A submission, built: its programs, and the intake's summary. The programs live in a
-/// scratch folder of the grader's that goes away with this value.
-pub struct SubmissionBuild {
-    pub programs: Vec<Program>,
-    pub build_time: std::time::Duration,
-    pub intake: crate::report::Intake,
-    /// Keeps the build's folder (the programs) until grading is done.
-    pub cargo: crate::build::jailed::JailedCargo,
-    /// The compiler's warnings, by exercise name.
-    pub warnings: std::collections::BTreeMap<String, Vec<String>>,
-}
-
-/// Reads the submission at `path` ([`crate::intake`]: its sources only), and builds the
-/// programs of `exercises` from them in the build jail, on the shared dependency cache
-/// (built first if needed). `helper_exe` is the grader binary, which runs the jail.
-pub fn build_submission(
-    path: &std::path::Path,
-    exercises: &[&Exercise],
-    helper_exe: &std::path::Path,
-) -> Result<SubmissionBuild> {
-    let submission = crate::intake::read(path)?;
-    let started = Instant::now();
-    let cache = crate::build::cache::DependencyCache::prepare(&lab_root(), helper_exe)?;
-    let mut built = build_submission_on(&cache, submission, exercises, helper_exe)?;
-    // The first submission's build time includes building the cache.
-    built.build_time = started.elapsed();
-    Ok(built)
-}
-
-/// [`build_submission`] of a submission already read, on a cache already prepared: for
-/// grading many submissions (prepare the cache once, build them side by side).
-pub fn build_submission_on(
-    cache: &crate::build::cache::DependencyCache,
-    submission: crate::intake::Submission,
-    exercises: &[&Exercise],
-    helper_exe: &std::path::Path,
-) -> Result<SubmissionBuild> {
-    let started = Instant::now();
-    let cargo =
-        crate::build::jailed::JailedCargo::new(helper_exe, cache.clone(), &submission.sources)?;
-    let request = BuildRequest {
-        workspace: crate::build::jailed::JailedCargo::workspace(),
-        target_dir: None,
-        packages: exercises
-            .iter()
-            .map(|exercise| exercise.info.package(false))
-            .collect(),
-        jail: Some(cargo.clone()),
-    };
-    let BuiltPrograms {
-        mut programs,
-        warnings,
-        ..
-    } = programs_of(&request, exercises)?;
-    for program in &mut programs {
-        if let Program::DidNotCompile(messages) = program {
-            crate::build::jailed::explain_missing_files(messages);
-        }
-    }
-    Ok(SubmissionBuild {
-        programs,
-        build_time: started.elapsed(),
-        intake: crate::report::Intake {
-            ignored: submission.ignored,
-            // Only those graded now.
-            missing: submission
-                .missing
-                .into_iter()
-                .filter(|name| exercises.iter().any(|exercise| exercise.name() == name))
-                .collect(),
-        },
-        cargo,
-        warnings,
-    })
-}
-
-/// The outcome of one cargo run, one [`Program`] per package of `request` (in order).
-fn programs_of(request: &BuildRequest, exercises: &[&Exercise]) -> Result<BuiltPrograms> {
-    let mut builds = build(request)?;
-    let programs = request
-        .packages
-        .iter()
-        .map(|package| match builds.packages.get(package) {
-            Some(Built::Binary(path)) => Program::Binary(path.clone()),
-            Some(Built::DidNotCompile(messages)) => Program::DidNotCompile(messages.clone()),
-            None => Program::DidNotCompile(format!("cargo said nothing about package {package}")),
-        })
-        .collect();
-    let warnings = exercises
-        .iter()
-        .zip(&request.packages)
-        .filter_map(|(exercise, package)| {
-            let found = builds.warnings.remove(package)?;
-            Some((exercise.name().to_owned(), found))
-        })
-        .collect();
-    Ok(BuiltPrograms {
-        programs,
-        build_time: builds.duration,
-        warnings,
-    })
-}
-
-/// The student's side of a report: "in progress" for changed stubs that still stop at a
-/// `todo!()`, and the compiler's warnings ([`crate::student::progress`]). Not for the
-/// reference solutions, which are no one's progress.
-pub fn annotate_for_student(
-    target: &Target,
-    results: &mut [ExerciseResult],
-    warnings: &std::collections::BTreeMap<String, Vec<String>>,
-) {
-    let root = match target.source {
-        Source::Solutions => None,
-        Source::Exercises | Source::Submission => Some(target.root.as_path()),
-    };
-    crate::student::progress::annotate(root, results, warnings);
-}
-
 /// Builds and grades `exercises` as the command line says, with progress on stderr and the
 /// `--output` file rewritten after each exercise when `write_output`.
 pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> Result<Report> {
@@ -579,21 +347,6 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
     Ok(report)
 }
 
-pub fn isolation_of(results: &[ExerciseResult]) -> String {
-    let mut kinds: Vec<&str> = results
-        .iter()
-        .filter_map(|result| result.isolation.as_deref())
-        .collect();
-    kinds.sort();
-    kinds.dedup();
-    match kinds.as_slice() {
-        [] => "none".to_string(),
-        [one] => one.to_string(),
-        _ if kinds.iter().any(|kind| kind.starts_with("host")) => "host".to_string(),
-        _ => kinds.join(", "),
-    }
-}
-
 /// `cargo grade list`: number, name, state, points.
 pub fn render_list(report: &Report) -> String {
     let width = report
@@ -633,11 +386,17 @@ pub fn render_list(report: &Report) -> String {
     text
 }
 
-/// Colour on stdout: a terminal, and `NO_COLOR` unset or empty (no-color.org).
-pub fn color_stdout() -> bool {
-    std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-        && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+/// `cargo grade watch`, wired to the real grader: grades the student's `exercises/` in the
+/// checkout of `target` (the caller rejects `--solutions` and `--submission`, which make no
+/// sense in a loop over the student's own files).
+pub fn watch_command(
+    target: crate::app::Target,
+    options: crate::grade::Options,
+) -> anyhow::Result<()> {
+    let exercises = builtin_exercises()?;
+    let root = target.root.clone();
+    let mut lab = lab::GraderLab::new(target, options, crate::app::color_stdout())?;
+    watch::run_watch(&mut lab, &exercises, &root)
 }
 
 #[cfg(test)]

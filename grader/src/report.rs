@@ -274,3 +274,51 @@ fn pretty(value: &serde_json::Value) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// Exit status: every graded exercise passed.
+pub const EXIT_FULL_MARKS: u8 = 0;
+/// Exit status: some check failed (or an exercise did not compile, or is not started).
+pub const EXIT_CHECKS_FAILED: u8 = 1;
+/// Exit status: the grader could not do its job (usage, cargo, sandbox).
+pub const EXIT_GRADER_ERROR: u8 = 2;
+
+/// 0, 1 or 2, as documented in `--help`.
+pub fn exit_status(report: &Report) -> u8 {
+    if report.grader_error() {
+        EXIT_GRADER_ERROR
+    } else if report.full_marks() {
+        EXIT_FULL_MARKS
+    } else {
+        EXIT_CHECKS_FAILED
+    }
+}
+
+/// Writes to stdout. A reader that went away (`cargo grade | head`) is not an error: what it
+/// wanted was written.
+pub fn out(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(error).context("Failed to write the report to stdout")
+        }
+        _ => Ok(()),
+    }
+}
+
+pub fn isolation_of(results: &[ExerciseResult]) -> String {
+    let mut kinds: Vec<&str> = results
+        .iter()
+        .filter_map(|result| result.isolation.as_deref())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    match kinds.as_slice() {
+        [] => "none".to_string(),
+        [one] => one.to_string(),
+        _ if kinds.iter().any(|kind| kind.starts_with("host")) => "host".to_string(),
+        _ => kinds.join(", "),
+    }
+}

@@ -221,19 +221,6 @@ pub fn record_results<'a>(
     Ok(loaded.warning)
 }
 
-/// `cargo grade watch`, wired to the real grader: grades the student's `exercises/` in the
-/// checkout of `target` (the caller rejects `--solutions` and `--submission`, which make no
-/// sense in a loop over the student's own files).
-pub fn watch_command(
-    target: crate::app::Target,
-    options: crate::grade::Options,
-) -> anyhow::Result<()> {
-    let exercises = builtin_exercises()?;
-    let root = target.root.clone();
-    let mut lab = lab::GraderLab::new(target, options, crate::app::color_stdout())?;
-    watch::run_watch(&mut lab, &exercises, &root)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -393,3 +393,10 @@ pub fn number(value: f64) -> String {
         format!("{value:.2}")
     }
 }
+
+/// Colour on stdout: a terminal, and `NO_COLOR` unset or empty (no-color.org).
+pub fn color_stdout() -> bool {
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+}

@@ -146,3 +146,18 @@ mod tests {
         );
     }
 }
+
+/// The student's side of a report: "in progress" for changed stubs that still stop at a
+/// `todo!()`, and the compiler's warnings ([`crate::student::progress`]). Not for the
+/// reference solutions, which are no one's progress.
+pub fn annotate_for_student(
+    target: &Target,
+    results: &mut [ExerciseResult],
+    warnings: &std::collections::BTreeMap<String, Vec<String>>,
+) {
+    let root = match target.source {
+        Source::Solutions => None,
+        Source::Exercises | Source::Submission => Some(target.root.as_path()),
+    };
+    crate::student::progress::annotate(root, results, warnings);
+}
