@@ -1,23 +1,27 @@
 //! The commands: what `cargo grade` does with its parsed command line.
 //!
-//! Grading is three steps, each a reusable function: [`build_programs`] (cargo), then
+//! Grading is three steps, each a reusable function: [`crate::build::build_programs`] (cargo),
+//! then
 //! [`crate::grade::grade_exercises`] (the sandbox and the checks), then
 //! [`crate::report::render`]. [`run`] strings them together for the command line, adding
 //! the progress line and the incremental `--output` file.
 
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::build::{BuildRequest, Built, build, lab_root};
+use crate::build::{
+    BuiltPrograms, Target, build_programs_with_warnings, build_submission, lab_root,
+};
 use crate::cli::{Cli, Command, Platform};
 use crate::exercises::{self, Exercise};
 use crate::grade::{Options, Program, Progress, grade_exercises};
 use crate::report::{
-    ExerciseResult, ExerciseStatus, Format, Report, Source, human, render, write_atomically,
+    EXIT_FULL_MARKS, EXIT_GRADER_ERROR, ExerciseResult, ExerciseStatus, Format, Report, Source,
+    exit_status, human, isolation_of, out, render, write_atomically,
 };
 
 /// Runs the command line.
@@ -54,7 +58,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                     "`cargo grade watch` works on your own exercises/; drop --solutions and --submission"
                 );
             }
-            crate::student::watch_command(Target::from_cli(cli)?, options_from_cli(cli)?)?;
+            watch_command(target_from_cli(cli)?, options_from_cli(cli)?)?;
             Ok(ExitCode::from(EXIT_FULL_MARKS))
         }
         Some(Command::Reset { name, yes }) => {
@@ -69,6 +73,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             shard,
         }) => crate::batch::batch_command(
             cli,
+            options_from_cli(cli)?,
             &crate::batch::BatchArgs {
                 submissions: submissions.clone(),
                 workers: *workers,
@@ -97,11 +102,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             let selected = exercises::select(&exercises, &cli.names)?;
             let report = grade_command(cli, &selected, true)?;
             record_progress(&report);
-            let text = render(&report, cli.format, color_stdout());
+            let text = render(&report, cli.format, human::color_stdout());
             let human_on_stdout = match &cli.output {
                 Some(path) => {
                     write_atomically(path, &text)?;
-                    out(&human::render(&report, color_stdout()))?;
+                    out(&human::render(&report, human::color_stdout()))?;
                     true
                 }
                 None => {
@@ -266,14 +271,14 @@ pub fn options_from_cli(cli: &Cli) -> Result<Options> {
 /// Builds and grades `exercises` as the command line says, with progress on stderr and the
 /// `--output` file rewritten after each exercise when `write_output`.
 pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> Result<Report> {
-    let target = Target::from_cli(cli)?;
+    let target = target_from_cli(cli)?;
     let options = options_from_cli(cli)?;
     if options.tier == crate::sandbox::Tier::Sandboxed {
         crate::sandbox::require_sandbox(&options.sandbox_exe)?;
     }
     let show_progress = std::io::stderr().is_terminal();
     if show_progress {
-        eprint!("building {} program(s)…\r", exercises.len());
+        human::progress_line(&format!("building {} program(s)…", exercises.len()));
     }
     let (built, submission, _keep_built) = match target.source {
         Source::Submission => {
@@ -313,7 +318,7 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
     let results = grade_exercises(&options, &work, |progress| match progress {
         Progress::Started { index, total, name } => {
             if show_progress {
-                eprint!("\x1b[2Kgrading {index}/{total} {name}…\r");
+                human::progress_line(&format!("grading {index}/{total} {name}…"));
             }
         }
         Progress::Finished { result, .. } => {
@@ -335,7 +340,7 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
         }
     });
     if show_progress {
-        eprint!("\x1b[2K");
+        human::progress_line("");
     }
     if let Some(error) = output_error {
         return Err(error);
@@ -343,7 +348,7 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
     report.grade_time = started.elapsed();
     report.isolation = isolation_of(&results);
     report.exercises = results;
-    annotate_for_student(&target, &mut report.exercises, &warnings);
+    crate::student::progress::annotate_for_student(&target, &mut report.exercises, &warnings);
     Ok(report)
 }
 
@@ -389,14 +394,36 @@ pub fn render_list(report: &Report) -> String {
 /// `cargo grade watch`, wired to the real grader: grades the student's `exercises/` in the
 /// checkout of `target` (the caller rejects `--solutions` and `--submission`, which make no
 /// sense in a loop over the student's own files).
-pub fn watch_command(
-    target: crate::app::Target,
-    options: crate::grade::Options,
-) -> anyhow::Result<()> {
-    let exercises = builtin_exercises()?;
+fn watch_command(target: Target, options: Options) -> Result<()> {
+    let exercises = crate::student::builtin_exercises()?;
     let root = target.root.clone();
-    let mut lab = lab::GraderLab::new(target, options, crate::app::color_stdout())?;
-    watch::run_watch(&mut lab, &exercises, &root)
+    let mut lab = crate::student::lab::GraderLab::new(target, options, human::color_stdout())?;
+    crate::student::watch::run_watch(&mut lab, &exercises, &root)
+}
+
+/// What the command line grades: for `--submission PATH`, `root` is PATH (a folder or an
+/// archive): it is read by [`build_submission`], never built where it is.
+pub fn target_from_cli(cli: &Cli) -> Result<Target> {
+    if let Some(path) = &cli.submission {
+        let root = path
+            .canonicalize()
+            .with_context(|| format!("Failed to find the submission {}", path.display()))?;
+        return Ok(Target {
+            source: Source::Submission,
+            root,
+            target_dir: None,
+        });
+    }
+    let source = if cli.solutions {
+        Source::Solutions
+    } else {
+        Source::Exercises
+    };
+    Ok(Target {
+        source,
+        root: lab_root(),
+        target_dir: None,
+    })
 }
 
 #[cfg(test)]

@@ -18,9 +18,10 @@ pub mod human;
 pub mod json;
 pub mod prairielearn;
 
+use std::io::Write as _;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 pub use crate::checks::Visibility;
@@ -272,9 +273,6 @@ fn pretty(value: &serde_json::Value) -> String {
     text
 }
 
-#[cfg(test)]
-mod tests;
-
 /// Exit status: every graded exercise passed.
 pub const EXIT_FULL_MARKS: u8 = 0;
 /// Exit status: some check failed (or an exercise did not compile, or is not started).
@@ -282,7 +280,7 @@ pub const EXIT_CHECKS_FAILED: u8 = 1;
 /// Exit status: the grader could not do its job (usage, cargo, sandbox).
 pub const EXIT_GRADER_ERROR: u8 = 2;
 
-/// 0, 1 or 2, as documented in `--help`.
+/// The exit status of a run that produced `report`: 0, 1 or 2, as documented in `--help`.
 pub fn exit_status(report: &Report) -> u8 {
     if report.grader_error() {
         EXIT_GRADER_ERROR
@@ -322,3 +320,6 @@ pub fn isolation_of(results: &[ExerciseResult]) -> String {
         _ => kinds.join(", "),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,10 +6,11 @@
 
 mod grading_common;
 
-use grader::app::{EXIT_GRADER_ERROR, Target, build_programs, exit_status};
+use grader::build::{Target, build_programs};
 use grader::exercises::{self, Exercise};
 use grader::grade::{Program, grade_exercises};
 use grader::report::{CheckStatus, ExerciseStatus, Report, Source};
+use grader::report::{EXIT_GRADER_ERROR, exit_status};
 use grader::sandbox::Tier;
 use grading_common::*;
 use sysv::{Mode, ShmgetFlag};

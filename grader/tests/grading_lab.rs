@@ -4,7 +4,7 @@
 
 mod grading_common;
 
-use grader::app::{Target, build_programs};
+use grader::build::{Target, build_programs};
 use grader::exercises::{self, Exercise};
 use grader::grade::{Program, grade_exercises};
 use grader::report::{CheckStatus, ExerciseStatus, Source};

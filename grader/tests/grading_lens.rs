@@ -325,7 +325,7 @@ fn leaking_the_segment_when_shmat_fails_is_caught_by_injection() {
 
 /// The reference solution of `exercise_name`, built.
 fn solution_binary(exercise_name: &str) -> std::path::PathBuf {
-    use grader::app::{Target, build_programs};
+    use grader::build::{Target, build_programs};
     use grader::grade::Program;
     let exercise = exercise(exercise_name);
     let target = Target {

@@ -1,3 +1,22 @@
+//! The lab's programs, built: what to grade ([`Target`]) and its programs, one per exercise.
+//!
+//! [`build`](super::build) runs cargo over packages; this module speaks in exercises. It turns
+//! a checkout and a list of exercises into [`Program`]s for [`crate::grade`]: in place for the
+//! lab's own `exercises/` or `solutions/` ([`build_programs`]), or from a submission's sources
+//! alone in the build jail ([`build_submission`]). It lives here, below the command line, so
+//! that every front end (`cargo grade`, the watch loop, batch grading) builds the same way
+//! without reaching back up into the command line.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+
+use super::{BuildRequest, Built, build, lab_root};
+use crate::exercises::Exercise;
+use crate::grade::Program;
+use crate::report::Source;
+
 /// What to grade: whose checkout, which folder, and where cargo builds it.
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -8,31 +27,6 @@ pub struct Target {
 }
 
 impl Target {
-    /// For `--submission PATH`, `root` is PATH (a folder or an archive): it is read by
-    /// [`build_submission`], never built where it is.
-    pub fn from_cli(cli: &Cli) -> Result<Target> {
-        if let Some(path) = &cli.submission {
-            let root = path
-                .canonicalize()
-                .with_context(|| format!("Failed to find the submission {}", path.display()))?;
-            return Ok(Target {
-                source: Source::Submission,
-                root,
-                target_dir: None,
-            });
-        }
-        let source = if cli.solutions {
-            Source::Solutions
-        } else {
-            Source::Exercises
-        };
-        Ok(Target {
-            source,
-            root: lab_root(),
-            target_dir: None,
-        })
-    }
-
     /// The package holding `exercise` here.
     pub fn package(&self, exercise: &Exercise) -> String {
         exercise.info.package(self.source == Source::Solutions)
@@ -64,7 +58,7 @@ pub fn build_programs_with_warnings(
     exercises: &[&Exercise],
 ) -> Result<BuiltPrograms> {
     if target.source == Source::Submission {
-        bail!("a submission is built from its sources by app::build_submission, not in place");
+        bail!("a submission is built from its sources by build_submission, not in place");
     }
     let packages: Vec<String> = exercises
         .iter()

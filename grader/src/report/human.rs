@@ -15,8 +15,10 @@
 //! where to go next.
 
 use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 
-use crossterm::style::{StyledContent, Stylize as _};
+use crossterm::style::{Print, StyledContent, Stylize as _};
+use crossterm::terminal::{Clear, ClearType};
 
 use super::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, Report};
 use crate::checks::clip;
@@ -399,4 +401,16 @@ pub fn color_stdout() -> bool {
     std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
         && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+}
+
+/// Replaces the progress line on stderr (a terminal's) with `text`, the cursor left at its
+/// start so that the next line, or the report, overwrites it; `""` clears it. Best effort: a
+/// progress line that cannot be drawn is not worth failing a run.
+pub fn progress_line(text: &str) {
+    let _ = crossterm::execute!(
+        std::io::stderr(),
+        Clear(ClearType::CurrentLine),
+        Print(text),
+        Print('\r')
+    );
 }
