@@ -70,3 +70,63 @@ impl Info {
         self.exercises.iter().map(|exercise| exercise.points).sum()
     }
 }
+
+impl ExerciseInfo {
+    /// The student's folder for this exercise, relative to the checkout root.
+    pub fn exercise_dir(&self) -> PathBuf {
+        Path::new("exercises").join(&self.dir)
+    }
+
+    /// The file the student edits, relative to the checkout root.
+    pub fn main_rs(&self) -> PathBuf {
+        self.exercise_dir().join("src").join("main.rs")
+    }
+
+    /// The reference solution, relative to the checkout root: shown once the exercise passes.
+    pub fn solution_main_rs(&self) -> PathBuf {
+        Path::new("solutions")
+            .join(&self.dir)
+            .join("src")
+            .join("main.rs")
+    }
+}
+
+/// An exercise's hints, level 1 first: the concept and the question to ask yourself, then the
+/// calls involved, then the shape of the code with blanks (`info.toml`'s `hint`, `hint_calls`,
+/// `hint_shape`). A student gets the next level by asking again; see [`hint`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hints(pub Vec<String>);
+
+impl Hints {
+    /// How many levels there are.
+    pub fn levels(&self) -> u8 {
+        u8::try_from(self.0.len()).unwrap_or(u8::MAX)
+    }
+
+    /// The text of `level` (1-based), clamped to the levels there are; `None` without hints.
+    pub fn at(&self, level: u8) -> Option<&str> {
+        let index = usize::from(level.clamp(1, self.levels().max(1))) - 1;
+        self.0.get(index).map(|hint| hint.trim())
+    }
+}
+
+/// A single-level hint, as tests and simple front ends write it.
+impl From<&str> for Hints {
+    fn from(hint: &str) -> Hints {
+        Hints(vec![hint.to_owned()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hint_levels_are_clamped() {
+        let hints = Hints(vec!["one".into(), "two".into(), "three".into()]);
+        assert_eq!(hints.at(0), Some("one"));
+        assert_eq!(hints.at(2), Some("two"));
+        assert_eq!(hints.at(9), Some("three"));
+        assert_eq!(Hints::default().at(1), None);
+    }
+}
