@@ -3,8 +3,9 @@
 //! Grading answers "does this exercise pass?"; this module answers "where am I, and what do I
 //! do next?". It is kept apart from grading on purpose, behind two small seams:
 //!
-//! - [`ExerciseInfo`]: the exercise metadata as a plain list (name, dir, hint, points), in the
-//!   order students do the exercises. Whoever loads `info.toml` converts to it.
+//! - [`ExerciseInfo`]: the exercise metadata of `info.toml` (name, dir, hints, points) as a
+//!   plain list, in the order students do the exercises; the same type grading uses
+//!   ([`crate::info::ExerciseInfo`], re-exported here), without the grader's tests.
 //! - [`Lab`]: "grade this exercise and give me the report to show". The real grader implements
 //!   it ([`lab::GraderLab`]); the tests implement it with a fake that needs no kernel, no
 //!   sandbox and no build.
@@ -28,39 +29,13 @@ pub mod state;
 pub mod watch;
 pub mod welcome;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// One exercise, as the student loop needs it. Built from `info.toml` by the metadata loader.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExerciseInfo {
-    /// The exercise's name, also its package and binary (`cargo run -p NAME`).
-    pub name: String,
-    /// Its folder under `exercises/` and `solutions/`, e.g. `01-create`.
-    pub dir: String,
-    /// The hints, by level, shown by `h` in watch mode (and `cargo grade hint NAME`).
-    pub hint: Hints,
-    /// What passing all of its checks is worth.
-    pub points: u32,
-}
-
-impl From<&crate::info::ExerciseInfo> for ExerciseInfo {
-    fn from(info: &crate::info::ExerciseInfo) -> ExerciseInfo {
-        ExerciseInfo {
-            name: info.name.clone(),
-            dir: info.dir.clone(),
-            hint: Hints(info.hints().into_iter().map(str::to_owned).collect()),
-            points: info.points,
-        }
-    }
-}
+pub use crate::info::{ExerciseInfo, Hints};
 
 /// The exercises of the grader's built-in `info.toml`, in order.
 pub fn builtin_exercises() -> anyhow::Result<Vec<ExerciseInfo>> {
-    Ok(crate::info::Info::builtin()?
-        .exercises
-        .iter()
-        .map(ExerciseInfo::from)
-        .collect())
+    Ok(crate::info::Info::builtin()?.exercises)
 }
 
 /// What the student loop needs from the grader.

@@ -1,15 +1,24 @@
+//! Finding an exercise by the name a person typed: the exact name, or an error that says
+//! which names exist and, for a typo, which one was probably meant.
+//!
+//! One function for every command that takes a name (`cargo grade NAME`, `hint`, `reset`,
+//! `watch`), whatever it holds per exercise (the grader's [`crate::exercises::Exercise`] or
+//! the bare [`ExerciseInfo`]), so that they all answer a typo alike.
+
+use super::ExerciseInfo;
+
 /// Finds an exercise by name, or says which names exist.
-pub fn find_exercise<'a>(
-    exercises: &'a [ExerciseInfo],
+pub fn find_exercise<'a, T: AsRef<ExerciseInfo>>(
+    exercises: &'a [T],
     name: &str,
-) -> anyhow::Result<&'a ExerciseInfo> {
+) -> anyhow::Result<&'a T> {
     exercises
         .iter()
-        .find(|exercise| exercise.name == name)
+        .find(|exercise| exercise.as_ref().name == name)
         .ok_or_else(|| {
             let names: Vec<&str> = exercises
                 .iter()
-                .map(|exercise| exercise.name.as_str())
+                .map(|exercise| exercise.as_ref().name.as_str())
                 .collect();
             anyhow::anyhow!("{}", unknown_exercise(name, &names))
         })
