@@ -308,7 +308,7 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
         exercises: Vec::new(),
         build_time,
         grade_time: std::time::Duration::ZERO,
-        isolation: "none".to_string(),
+        isolation: None,
         submission,
     };
     let work: Vec<(&Exercise, Program)> = exercises.iter().copied().zip(programs).collect();
@@ -454,7 +454,7 @@ mod tests {
             exercises,
             build_time: Duration::ZERO,
             grade_time: Duration::ZERO,
-            isolation: "namespaces".to_string(),
+            isolation: None,
             submission: None,
         }
     }

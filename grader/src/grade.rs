@@ -20,13 +20,11 @@ use std::time::{Duration, Instant};
 
 mod score;
 
-pub use score::UNTRACED;
-
 use crate::checks::{Test, clip, stopped_at_todo};
 use crate::exercises::Exercise;
 use crate::report::ExerciseResult;
 use crate::sandbox::Tier;
-use crate::scenario::{DEFAULT_TIMEOUT, Isolation, Observation, Scenario, StepOutcome};
+use crate::scenario::{DEFAULT_TIMEOUT, Observation, Scenario, StepOutcome};
 
 /// How to grade.
 #[derive(Clone, Debug)]
@@ -504,16 +502,4 @@ fn without_backtrace(text: &str) -> String {
         kept.push('\n');
     }
     kept
-}
-
-/// How the runs were isolated, summed up over a set of results' tests (for the report).
-pub fn describe_isolation(isolation: Option<Isolation>) -> String {
-    match isolation {
-        Some(Isolation::Namespaces { self_mapped: false }) => "namespaces".to_string(),
-        Some(Isolation::Namespaces { self_mapped: true }) => {
-            "namespaces (user namespace)".to_string()
-        }
-        Some(Isolation::Host) => "host".to_string(),
-        None => "none".to_string(),
-    }
 }

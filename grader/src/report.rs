@@ -25,6 +25,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 pub use crate::checks::Visibility;
+use crate::scenario::Isolation;
 
 /// The whole run.
 #[derive(Clone, Debug, Serialize)]
@@ -40,8 +41,10 @@ pub struct Report {
     pub build_time: Duration,
     #[serde(serialize_with = "millis")]
     pub grade_time: Duration,
-    /// How the runs were isolated: `namespaces`, `host`, or `none` when nothing ran.
-    pub isolation: String,
+    /// How the runs were isolated ([`isolation_of`] the exercises'); `None` when nothing ran.
+    /// Serialised as before: `namespaces`, `host`, ..., or `none`.
+    #[serde(serialize_with = "isolation_or_none")]
+    pub isolation: Option<RunIsolation>,
     /// For a submission: what intake left out of it (see [`crate::intake`]).
     pub submission: Option<Intake>,
 }
@@ -155,8 +158,8 @@ pub struct ExerciseResult {
     /// if there were any: shown, never graded.
     pub compiler_output: Option<String>,
     pub checks: Vec<CheckResult>,
-    /// How its runs were isolated (`namespaces`, `host`), if any ran.
-    pub isolation: Option<String>,
+    /// How its runs were isolated, if any ran (serialised as `namespaces`, `host`, ...).
+    pub isolation: Option<RunIsolation>,
     #[serde(serialize_with = "millis")]
     pub time: Duration,
 }
@@ -306,19 +309,78 @@ pub fn out(text: &str) -> Result<()> {
     }
 }
 
-pub fn isolation_of(results: &[ExerciseResult]) -> String {
-    let mut kinds: Vec<&str> = results
+/// How a set of results' runs were isolated, for the whole report: host if any ran on the
+/// host (the weakest tier is the one to tell), else the first tier; untraced if any was, with
+/// the first reason. `None` when no run took place.
+pub fn isolation_of(results: &[ExerciseResult]) -> Option<RunIsolation> {
+    let mut isolations = results
         .iter()
-        .filter_map(|result| result.isolation.as_deref())
-        .collect();
-    kinds.sort();
-    kinds.dedup();
-    match kinds.as_slice() {
-        [] => "none".to_string(),
-        [one] => one.to_string(),
-        _ if kinds.iter().any(|kind| kind.starts_with("host")) => "host".to_string(),
-        _ => kinds.join(", "),
+        .filter_map(|result| result.isolation.as_ref());
+    let first = isolations.clone().next()?;
+    let tier = if isolations
+        .clone()
+        .any(|isolation| isolation.tier == Isolation::Host)
+    {
+        Isolation::Host
+    } else {
+        first.tier
+    };
+    let untraced = isolations.find_map(|isolation| isolation.untraced.clone());
+    Some(RunIsolation { tier, untraced })
+}
+
+/// How runs were isolated, as a report says it: the sandbox's tier ([`Isolation`]), and why
+/// the system-call lens could not trace them, if it could not.
+///
+/// Serialised as one string, as the schema has always had it: `namespaces`,
+/// `namespaces (user namespace)` (the grader was an ordinary user) or `host`, followed by
+/// `; no system-call trace (WHY)` ([`UNTRACED`]) when the lens could not trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunIsolation {
+    pub tier: Isolation,
+    /// Why the lens could not trace these runs (they were graded without their trace).
+    pub untraced: Option<String>,
+}
+
+/// In a serialised [`RunIsolation`], after the tier and `; `: the lens could not trace (the
+/// reason follows, in parentheses).
+pub const UNTRACED: &str = "no system-call trace";
+
+impl RunIsolation {
+    /// `no system-call trace (WHY)` when the lens could not trace.
+    pub fn untraced_note(&self) -> Option<String> {
+        self.untraced
+            .as_ref()
+            .map(|why| format!("{UNTRACED} ({why})"))
     }
+}
+
+impl std::fmt::Display for RunIsolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.tier.name())?;
+        match self.untraced_note() {
+            Some(note) => write!(f, "; {note}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Serialize for RunIsolation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A report's isolation as its formats write it: `none` when nothing ran.
+pub fn isolation_text(isolation: Option<&RunIsolation>) -> String {
+    isolation.map_or_else(|| "none".to_owned(), RunIsolation::to_string)
+}
+
+fn isolation_or_none<S: serde::Serializer>(
+    isolation: &Option<RunIsolation>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&isolation_text(isolation.as_ref()))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use crossterm::terminal::{Clear, ClearType};
 use super::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, Report};
 use crate::checks::clip;
 use crate::diff::{Line, diff};
+use crate::scenario::Isolation;
 
 /// Lines of a diff shown; past them, a count.
 const DIFF_LINES: usize = 30;
@@ -104,16 +105,17 @@ pub fn render_results(report: &Report, color: bool) -> String {
     for exercise in &report.exercises {
         render_exercise(&mut out, exercise, name_width, &style);
     }
-    if let Some(line) = crate::sandbox::isolation_line(&report.isolation) {
-        let line = if report.isolation.starts_with("host") {
-            style.yellow(&line)
-        } else {
-            style.dim(&line)
-        };
-        let _ = writeln!(out, "{line}");
-    }
-    if let Some((_, why)) = report.isolation.split_once("; no system-call trace (") {
-        let why = why.strip_suffix(')').unwrap_or(why);
+    let Some(isolation) = &report.isolation else {
+        return out;
+    };
+    let line = crate::sandbox::isolation_line(isolation.tier, isolation.untraced_note().as_deref());
+    let line = if isolation.tier == Isolation::Host {
+        style.yellow(&line)
+    } else {
+        style.dim(&line)
+    };
+    let _ = writeln!(out, "{line}");
+    if let Some(why) = &isolation.untraced {
         let note = format!(
             "note: the programs ran without the system-call lens ({why}); the checks that need \
              it fell back to what the output and the kernel's end state show"

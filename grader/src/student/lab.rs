@@ -58,10 +58,7 @@ impl Lab for GraderLab {
             .pop()
             .with_context(|| format!("Failed to grade {name}: the grader returned no result"))?;
         let passed = result.status == ExerciseStatus::Passed;
-        let isolation = result
-            .isolation
-            .clone()
-            .unwrap_or_else(|| "none".to_owned());
+        let isolation = result.isolation.clone();
         let report = Report {
             source: self.target.source,
             root: self.target.root.display().to_string(),
@@ -113,7 +110,7 @@ mod tests {
             exercises: vec![result],
             build_time: std::time::Duration::ZERO,
             grade_time: std::time::Duration::ZERO,
-            isolation: "none".into(),
+            isolation: None,
             submission: None,
         };
         let command_line = human::render_results(&report, false);
