@@ -8,16 +8,27 @@
 //! The helpers on [`Run`] do the work common to many checks (exit status, exact lines, finding a
 //! segment, reading an id out of a line) and produce failures with good messages, so that the
 //! checks in [`crate::exercises`] read like the spec.
+//!
+//! Three parts, by concern: this module is the vocabulary (a [`Test`] built step by step, its
+//! [`Check`]s, their [`Failure`]s); [`run`] holds the [`Run`] helpers the checks call;
+//! [`text`] says what was observed in words (exits, segments, bytes) and reads what a program
+//! printed (panics, `todo!()`s, a dialog's transcript), for the checks and the reports alike.
+//! [`lens`] adds the checks over the system-call trace.
 
 pub mod lens;
+pub mod run;
+pub mod text;
 
-use std::fmt::Write as _;
-use std::time::Duration;
+pub use run::Run;
+pub use text::{
+    c_string_at, clip, describe_bytes, describe_entry, describe_exit, describe_segments,
+    not_yet_implemented, panic_message, panic_site, stopped_at_todo,
+};
+// For the check modules below this one (`lens`).
+use text::quoted_list;
 
-use crate::proc_shm::ShmEntry;
 use crate::scenario::{
-    Exit, Explore, Injection, Input, Lens, Observation, Poke, ProcessInfo, Scenario, Schedules,
-    SegmentState, SetupSegment, Step, StepOutcome, SyscallKind, When,
+    Explore, Injection, Input, Lens, Poke, Schedules, SetupSegment, Step, SyscallKind, When,
 };
 
 /// The result of one check on one run.

@@ -1,3 +1,17 @@
+//! [`Run`]: one observation of a test's scenario, and the helpers checks are written with.
+//!
+//! Each helper does a piece of work common to many checks (the exit status, exact lines,
+//! finding a segment, reading an id out of a line) and fails with a [`Failure`] that says
+//! what was expected, what happened, and which step's output to show, so that the checks in
+//! [`crate::exercises`] read like the spec.
+
+use super::text::{
+    after_dialog, describe_exit, describe_processes, describe_segments, first_lines,
+    normalise_newlines, not_yet_implemented, panic_message, quoted_list, sorted,
+};
+use super::{Failure, Verdict, ensure};
+use crate::scenario::{Exit, Input, Observation, Scenario, SegmentState, StepOutcome};
+
 /// One observation of a test's scenario, as the checks see it.
 pub struct Run<'a> {
     pub scenario: &'a Scenario,

@@ -1,5 +1,19 @@
+//! Words for what was observed, and reading what a program printed.
+//!
+//! Failure messages and reports describe exits, processes, segments and bytes the same way
+//! everywhere (`killed by SIGSEGV (signal 11)`, `id 3, key 0x2706, 1024 bytes, ...`), and the
+//! grader reads a program's output for the same few things (a panic and where it happened, a
+//! `todo!()`, the transcript after a dialog's prompt): all of it lives here, apart from the
+//! checks that use it.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::proc_shm::ShmEntry;
+use crate::scenario::{Exit, ProcessInfo, SegmentState, StepOutcome};
+
 /// Processes listed shortly: a fork bomb leaves dozens.
-fn describe_processes(processes: &[ProcessInfo]) -> String {
+pub(super) fn describe_processes(processes: &[ProcessInfo]) -> String {
     const SHOWN: usize = 5;
     let mut names: Vec<String> = processes
         .iter()
@@ -34,7 +48,7 @@ fn seconds(duration: Duration) -> String {
 }
 
 /// The first `count` lines, each clipped, and how many more there were.
-fn first_lines(lines: &[String], count: usize) -> String {
+pub(super) fn first_lines(lines: &[String], count: usize) -> String {
     let mut text: Vec<String> = lines
         .iter()
         .take(count)
@@ -149,12 +163,12 @@ pub fn c_string_at(contents: &[u8], offset: usize) -> Vec<u8> {
         .collect()
 }
 
-fn normalise_newlines(text: &str) -> String {
+pub(super) fn normalise_newlines(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 /// The transcript after the prompt, without the terminal's echo of the reply.
-fn after_dialog(transcript: &str, prompt: &str, reply: &str) -> String {
+pub(super) fn after_dialog(transcript: &str, prompt: &str, reply: &str) -> String {
     let Some(at) = transcript.find(prompt) else {
         return transcript.to_string();
     };
@@ -168,13 +182,13 @@ fn after_dialog(transcript: &str, prompt: &str, reply: &str) -> String {
     }
 }
 
-fn sorted(lines: &[String]) -> Vec<&String> {
+pub(super) fn sorted(lines: &[String]) -> Vec<&String> {
     let mut sorted: Vec<&String> = lines.iter().collect();
     sorted.sort();
     sorted
 }
 
-fn quoted_list(items: &[&str]) -> String {
+pub(super) fn quoted_list(items: &[&str]) -> String {
     items
         .iter()
         .map(|item| format!("{item:?}"))
