@@ -9,7 +9,8 @@
 //! own when there are enough, because on one CPU a missing synchronisation shows up as a wrong
 //! order far more often than on two.
 //!
-//! Everything here returns data ([`ExerciseResult`]); printing is [`crate::report`]'s job. The
+//! Everything here returns data ([`ExerciseResult`]); printing, and the shortened view of a
+//! program's output a report shows ([`crate::report::output`]), are [`crate::report`]'s job. The
 //! caller learns of progress through a callback, called on the calling thread.
 
 use std::collections::VecDeque;
@@ -20,11 +21,11 @@ use std::time::{Duration, Instant};
 
 mod score;
 
-use crate::checks::{Test, clip, stopped_at_todo};
+use crate::checks::{Test, stopped_at_todo};
 use crate::exercises::Exercise;
 use crate::report::ExerciseResult;
 use crate::sandbox::Tier;
-use crate::scenario::{DEFAULT_TIMEOUT, Observation, Scenario, StepOutcome};
+use crate::scenario::{DEFAULT_TIMEOUT, Observation, Scenario};
 
 /// How to grade.
 #[derive(Clone, Debug)]

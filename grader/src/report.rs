@@ -16,6 +16,7 @@ pub mod classroom;
 pub mod gradescope;
 pub mod human;
 pub mod json;
+pub mod output;
 pub mod prairielearn;
 
 use std::io::Write as _;

@@ -20,7 +20,8 @@ use crate::exercises::Exercise;
 use crate::report::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, RunIsolation};
 use crate::scenario::{Exit, Hold, Input};
 
-use super::{TestOutcome, captured_output};
+use super::TestOutcome;
+use crate::report::output::captured_output;
 
 /// How an exercise's main scenario (its first test) went.
 #[derive(Clone, Debug, PartialEq, Eq)]

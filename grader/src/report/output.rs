@@ -1,3 +1,12 @@
+//! A program's output as a report shows it: stdout then stderr, each capped to the first
+//! and last lines, long lines clipped, a panic's stack backtrace left out.
+//!
+//! Grading keeps every byte it captured (up to the sandbox's cap) for the checks; what a
+//! person reads under a failed check is this shorter view, made once here for every format.
+
+use crate::checks::clip;
+use crate::scenario::{Captured, StepOutcome};
+
 /// Most lines of each stream kept in a report; the middle of longer output is left out.
 const OUTPUT_LINES: usize = 20;
 /// Longest line kept in a report (characters).
@@ -6,7 +15,7 @@ const LINE_CHARS: usize = 200;
 /// A step's captured output for a report: stdout, then stderr, each capped.
 pub fn captured_output(step: &StepOutcome, dialog: bool) -> String {
     let mut text = String::new();
-    let streams: &[(&str, &crate::scenario::Captured)] = if dialog {
+    let streams: &[(&str, &Captured)] = if dialog {
         &[("terminal", &step.stdout)]
     } else {
         &[("stdout", &step.stdout), ("stderr", &step.stderr)]
