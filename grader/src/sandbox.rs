@@ -117,6 +117,7 @@ mod rootfs;
 mod runner;
 mod seccomp;
 mod spawn;
+mod streams;
 mod trace;
 mod userns;
 

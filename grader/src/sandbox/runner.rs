@@ -4,38 +4,33 @@
 //! It makes the setup segments, runs the steps one after the other (capturing output, answering
 //! a dialog, enforcing the timeout), notes every process that outlived or was abandoned by its
 //! parent, then reads the kernel's segment table and the segments' first bytes.
+//! A step's standard streams (pipes, or the dialog's pseudo-terminal) are [`super::streams`]'.
 
-use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use nix::errno::Errno;
-use nix::fcntl::{FcntlArg, OFlag, fcntl};
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::termios::{self, LocalFlags, OutputFlags, SetArg, SpecialCharacterIndices};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
-use nix::unistd::{Pid, pipe2};
+use nix::unistd::Pid;
 use sysv::{Attachment, Mode, ShmId, ShmatFlag, ShmgetFlag};
 
-use super::capture::Capture;
 use super::confine::Confinement;
 use super::host::HostRun;
 use super::limits::Limits;
 use super::procs;
-use super::spawn::{self, Stdio};
+use super::spawn;
+use super::streams::Streams;
 use super::trace::{Ended, Handshake, PokeTarget, RunLens, Tracer, Tracing};
 use crate::proc_shm::{self, ShmEntry};
 use crate::scenario::{
-    Exit, Hold, Input, Isolation, Observation, ProcessInfo, Scenario, Schedules, SegmentState,
-    Step, StepOutcome,
+    Exit, Hold, Isolation, Observation, ProcessInfo, Scenario, Schedules, SegmentState, Step,
+    StepOutcome,
 };
 
 /// Bytes of each segment copied into the observation.
 pub const CONTENTS_BYTES: usize = 4096;
-/// The most read from a pipe at once.
-const READ_BYTES: usize = 64 * 1024;
 /// At most this many children are reaped before the event loop looks at the clock again.
 const REAPS_PER_CALL: usize = 256;
 /// At most this many processes are listed per step and kind (a fork bomb makes thousands).

@@ -1,5 +1,30 @@
+//! One step's standard streams, from the sandbox's side: what the program reads and writes,
+//! captured without ever blocking the event loop that also reaps processes and drives the lens.
+//!
+//! Input is either closed (stdin at end of file, stdout and stderr to pipes) or a dialog: the
+//! three streams on a pseudo-terminal with no echo and no `\n` → `\r\n`, where the reply is
+//! typed (followed by VEOF when it has no final newline) once the prompt shows. Our ends are
+//! non-blocking; [`Streams::wait`] polls them together with the signalfd of child events.
+
+use std::os::fd::{AsFd, OwnedFd};
+
+use anyhow::{Context, Result, bail};
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signalfd::SignalFd;
+use nix::sys::termios::{self, LocalFlags, OutputFlags, SetArg, SpecialCharacterIndices};
+use nix::unistd::pipe2;
+
+use super::capture::Capture;
+use super::spawn::Stdio;
+use crate::scenario::{Captured, Input};
+
+/// The most read from a pipe at once.
+const READ_BYTES: usize = 64 * 1024;
+
 /// One step's standard streams: our ends, the child's ends (until it has them), the captures.
-struct Streams {
+pub(super) struct Streams {
     /// Read ends (the terminal's master for a dialog); `None` once at end of file.
     stdout: Option<OwnedFd>,
     stderr: Option<OwnedFd>,
@@ -33,7 +58,7 @@ struct Dialog {
 }
 
 impl Streams {
-    fn open(input: &Input) -> Result<Self> {
+    pub(super) fn open(input: &Input) -> Result<Self> {
         match input {
             Input::Closed => {
                 let (stdin, stdin_writer) =
@@ -109,7 +134,7 @@ impl Streams {
         }
     }
 
-    fn child_side(&self) -> Stdio<'_> {
+    pub(super) fn child_side(&self) -> Stdio<'_> {
         match &self.child {
             ChildSide::Pipes {
                 stdin,
@@ -126,12 +151,16 @@ impl Streams {
     }
 
     /// Our copies of the child's ends must go, or we would never see end of file.
-    fn close_child_side(&mut self) {
+    pub(super) fn close_child_side(&mut self) {
         self.child = ChildSide::Closed;
     }
 
     /// Waits up to `timeout` for output or a child event, and takes in the output.
-    fn wait(&mut self, child_events: &SignalFd, timeout: std::time::Duration) -> Result<()> {
+    pub(super) fn wait(
+        &mut self,
+        child_events: &SignalFd,
+        timeout: std::time::Duration,
+    ) -> Result<()> {
         // Rounded up: a wait cut short would spin until the deadline.
         let millis = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
         let mut fds = vec![PollFd::new(child_events.as_fd(), PollFlags::POLLIN)];
@@ -178,7 +207,7 @@ impl Streams {
     }
 
     /// Reads what is left; called once every writer has ended.
-    fn drain(&mut self) {
+    pub(super) fn drain(&mut self) {
         for _ in 0..1024 {
             if self.stdout.is_none() && self.stderr.is_none() {
                 break;
@@ -193,7 +222,7 @@ impl Streams {
         }
     }
 
-    fn finish(self) -> (crate::scenario::Captured, crate::scenario::Captured) {
+    pub(super) fn finish(self) -> (Captured, Captured) {
         (self.stdout_capture.finish(), self.stderr_capture.finish())
     }
 }
