@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use nix::errno::Errno;
+use nix::sys::mman::{MmapAdvise, madvise};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
@@ -563,10 +564,11 @@ fn resume_killed(status: &WaitStatus) {
 fn keep_from_children(attachment: &Attachment) -> Result<()> {
     let page = 4096;
     let len = attachment.len().div_ceil(page) * page;
+    let start = std::ptr::NonNull::new(attachment.as_ptr())
+        .context("madvise(MADV_DONTFORK): the held attachment has no address")?;
     // SAFETY: the range is exactly the attachment's mapping (shmat maps whole pages); the
     // advice changes only what fork copies, not the mapping itself.
-    Errno::result(unsafe { libc::madvise(attachment.as_ptr().cast(), len, libc::MADV_DONTFORK) })
-        .map(drop)
+    unsafe { madvise(start.cast(), len, MmapAdvise::MADV_DONTFORK) }
         .context("madvise(MADV_DONTFORK) on the held attachment")
 }
 
