@@ -156,7 +156,7 @@ pub struct Test {
     pub name: &'static str,
     pub setup: Vec<SetupSegment>,
     pub steps: Vec<Step>,
-    /// The keys the program may use (see [`Scenario::keys`]).
+    /// The keys the program may use (see [`crate::scenario::Scenario::keys`]).
     pub keys: Vec<i32>,
     /// Run it many times pinned to one CPU (`--repeat`), then under the lens's schedules (one
     /// process held at one of its calls), to expose races; every run must pass.

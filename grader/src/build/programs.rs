@@ -1,6 +1,6 @@
 //! The lab's programs, built: what to grade ([`Target`]) and its programs, one per exercise.
 //!
-//! [`build`](super::build) runs cargo over packages; this module speaks in exercises. It turns
+//! [`build`] runs cargo over packages; this module speaks in exercises. It turns
 //! a checkout and a list of exercises into [`Program`]s for [`crate::grade`]: in place for the
 //! lab's own `exercises/` or `solutions/` ([`build_programs`]), or from a submission's sources
 //! alone in the build jail ([`build_submission`]). It lives here, below the command line, so
