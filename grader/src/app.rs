@@ -1,31 +1,28 @@
 //! The commands: what `cargo grade` does with its parsed command line.
 //!
-//! Grading is three steps, each a reusable function: [`build_programs`] (cargo), then
+//! Grading is three steps, each a reusable function: [`crate::build::build_programs`] (cargo),
+//! then
 //! [`crate::grade::grade_exercises`] (the sandbox and the checks), then
 //! [`crate::report::render`]. [`run`] strings them together for the command line, adding
 //! the progress line and the incremental `--output` file.
 
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::build::{BuildRequest, Built, build, lab_root};
+use crate::build::{
+    BuiltPrograms, Target, build_programs_with_warnings, build_submission, lab_root,
+};
 use crate::cli::{Cli, Command, Platform};
 use crate::exercises::{self, Exercise};
 use crate::grade::{Options, Program, Progress, grade_exercises};
 use crate::report::{
-    ExerciseResult, ExerciseStatus, Format, Report, Source, human, render, write_atomically,
+    EXIT_FULL_MARKS, EXIT_GRADER_ERROR, ExerciseResult, ExerciseStatus, Format, Report, Source,
+    exit_status, human, isolation_of, out, render, write_atomically,
 };
-
-/// Exit status: every graded exercise passed.
-pub const EXIT_FULL_MARKS: u8 = 0;
-/// Exit status: some check failed (or an exercise did not compile, or is not started).
-pub const EXIT_CHECKS_FAILED: u8 = 1;
-/// Exit status: the grader could not do its job (usage, cargo, sandbox).
-pub const EXIT_GRADER_ERROR: u8 = 2;
 
 /// Runs the command line.
 pub fn run(cli: &Cli) -> Result<ExitCode> {
@@ -61,7 +58,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                     "`cargo grade watch` works on your own exercises/; drop --solutions and --submission"
                 );
             }
-            crate::student::watch_command(Target::from_cli(cli)?, options_from_cli(cli)?)?;
+            watch_command(target_from_cli(cli)?, options_from_cli(cli)?)?;
             Ok(ExitCode::from(EXIT_FULL_MARKS))
         }
         Some(Command::Reset { name, yes }) => {
@@ -76,6 +73,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             shard,
         }) => crate::batch::batch_command(
             cli,
+            options_from_cli(cli)?,
             &crate::batch::BatchArgs {
                 submissions: submissions.clone(),
                 workers: *workers,
@@ -104,11 +102,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             let selected = exercises::select(&exercises, &cli.names)?;
             let report = grade_command(cli, &selected, true)?;
             record_progress(&report);
-            let text = render(&report, cli.format, color_stdout());
+            let text = render(&report, cli.format, human::color_stdout());
             let human_on_stdout = match &cli.output {
                 Some(path) => {
                     write_atomically(path, &text)?;
-                    out(&human::render(&report, color_stdout()))?;
+                    out(&human::render(&report, human::color_stdout()))?;
                     true
                 }
                 None => {
@@ -270,242 +268,17 @@ pub fn options_from_cli(cli: &Cli) -> Result<Options> {
     Ok(options)
 }
 
-/// Writes to stdout. A reader that went away (`cargo grade | head`) is not an error: what it
-/// wanted was written.
-pub fn out(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(error).context("Failed to write the report to stdout")
-        }
-        _ => Ok(()),
-    }
-}
-
-/// 0, 1 or 2, as documented in `--help`.
-pub fn exit_status(report: &Report) -> u8 {
-    if report.grader_error() {
-        EXIT_GRADER_ERROR
-    } else if report.full_marks() {
-        EXIT_FULL_MARKS
-    } else {
-        EXIT_CHECKS_FAILED
-    }
-}
-
-/// What to grade: whose checkout, which folder, and where cargo builds it.
-#[derive(Clone, Debug)]
-pub struct Target {
-    pub source: Source,
-    /// The workspace root holding `exercises/` (or `solutions/`).
-    pub root: PathBuf,
-    pub target_dir: Option<PathBuf>,
-}
-
-impl Target {
-    /// For `--submission PATH`, `root` is PATH (a folder or an archive): it is read by
-    /// [`build_submission`], never built where it is.
-    pub fn from_cli(cli: &Cli) -> Result<Target> {
-        if let Some(path) = &cli.submission {
-            let root = path
-                .canonicalize()
-                .with_context(|| format!("Failed to find the submission {}", path.display()))?;
-            return Ok(Target {
-                source: Source::Submission,
-                root,
-                target_dir: None,
-            });
-        }
-        let source = if cli.solutions {
-            Source::Solutions
-        } else {
-            Source::Exercises
-        };
-        Ok(Target {
-            source,
-            root: lab_root(),
-            target_dir: None,
-        })
-    }
-
-    /// The package holding `exercise` here.
-    pub fn package(&self, exercise: &Exercise) -> String {
-        exercise.info.package(self.source == Source::Solutions)
-    }
-}
-
-/// Builds the programs of `exercises` in `target`, in one cargo run. Not for a submission,
-/// which is built from its sources alone by [`build_submission`].
-pub fn build_programs(
-    target: &Target,
-    exercises: &[&Exercise],
-) -> Result<(Vec<Program>, std::time::Duration)> {
-    let built = build_programs_with_warnings(target, exercises)?;
-    Ok((built.programs, built.build_time))
-}
-
-/// What [`build_programs_with_warnings`] built.
-pub struct BuiltPrograms {
-    /// One per exercise, in order.
-    pub programs: Vec<Program>,
-    pub build_time: std::time::Duration,
-    /// The compiler's warnings, by exercise name (see [`crate::build::Builds::warnings`]).
-    pub warnings: std::collections::BTreeMap<String, Vec<String>>,
-}
-
-/// [`build_programs`], also keeping the compiler's warnings for the student to see.
-pub fn build_programs_with_warnings(
-    target: &Target,
-    exercises: &[&Exercise],
-) -> Result<BuiltPrograms> {
-    if target.source == Source::Submission {
-        bail!("a submission is built from its sources by app::build_submission, not in place");
-    }
-    let packages: Vec<String> = exercises
-        .iter()
-        .map(|exercise| target.package(exercise))
-        .collect();
-    let request = BuildRequest {
-        workspace: target.root.clone(),
-        target_dir: target.target_dir.clone(),
-        packages,
-        jail: None,
-    };
-    programs_of(&request, exercises)
-}
-
-/// A submission, built: its programs, and the intake's summary. The programs live in a
-/// scratch folder of the grader's that goes away with this value.
-pub struct SubmissionBuild {
-    pub programs: Vec<Program>,
-    pub build_time: std::time::Duration,
-    pub intake: crate::report::Intake,
-    /// Keeps the build's folder (the programs) until grading is done.
-    pub cargo: crate::build::jailed::JailedCargo,
-    /// The compiler's warnings, by exercise name.
-    pub warnings: std::collections::BTreeMap<String, Vec<String>>,
-}
-
-/// Reads the submission at `path` ([`crate::intake`]: its sources only), and builds the
-/// programs of `exercises` from them in the build jail, on the shared dependency cache
-/// (built first if needed). `helper_exe` is the grader binary, which runs the jail.
-pub fn build_submission(
-    path: &std::path::Path,
-    exercises: &[&Exercise],
-    helper_exe: &std::path::Path,
-) -> Result<SubmissionBuild> {
-    let submission = crate::intake::read(path)?;
-    let started = Instant::now();
-    let cache = crate::build::cache::DependencyCache::prepare(&lab_root(), helper_exe)?;
-    let mut built = build_submission_on(&cache, submission, exercises, helper_exe)?;
-    // The first submission's build time includes building the cache.
-    built.build_time = started.elapsed();
-    Ok(built)
-}
-
-/// [`build_submission`] of a submission already read, on a cache already prepared: for
-/// grading many submissions (prepare the cache once, build them side by side).
-pub fn build_submission_on(
-    cache: &crate::build::cache::DependencyCache,
-    submission: crate::intake::Submission,
-    exercises: &[&Exercise],
-    helper_exe: &std::path::Path,
-) -> Result<SubmissionBuild> {
-    let started = Instant::now();
-    let cargo =
-        crate::build::jailed::JailedCargo::new(helper_exe, cache.clone(), &submission.sources)?;
-    let request = BuildRequest {
-        workspace: crate::build::jailed::JailedCargo::workspace(),
-        target_dir: None,
-        packages: exercises
-            .iter()
-            .map(|exercise| exercise.info.package(false))
-            .collect(),
-        jail: Some(cargo.clone()),
-    };
-    let BuiltPrograms {
-        mut programs,
-        warnings,
-        ..
-    } = programs_of(&request, exercises)?;
-    for program in &mut programs {
-        if let Program::DidNotCompile(messages) = program {
-            crate::build::jailed::explain_missing_files(messages);
-        }
-    }
-    Ok(SubmissionBuild {
-        programs,
-        build_time: started.elapsed(),
-        intake: crate::report::Intake {
-            ignored: submission.ignored,
-            // Only those graded now.
-            missing: submission
-                .missing
-                .into_iter()
-                .filter(|name| exercises.iter().any(|exercise| exercise.name() == name))
-                .collect(),
-        },
-        cargo,
-        warnings,
-    })
-}
-
-/// The outcome of one cargo run, one [`Program`] per package of `request` (in order).
-fn programs_of(request: &BuildRequest, exercises: &[&Exercise]) -> Result<BuiltPrograms> {
-    let mut builds = build(request)?;
-    let programs = request
-        .packages
-        .iter()
-        .map(|package| match builds.packages.get(package) {
-            Some(Built::Binary(path)) => Program::Binary(path.clone()),
-            Some(Built::DidNotCompile(messages)) => Program::DidNotCompile(messages.clone()),
-            None => Program::DidNotCompile(format!("cargo said nothing about package {package}")),
-        })
-        .collect();
-    let warnings = exercises
-        .iter()
-        .zip(&request.packages)
-        .filter_map(|(exercise, package)| {
-            let found = builds.warnings.remove(package)?;
-            Some((exercise.name().to_owned(), found))
-        })
-        .collect();
-    Ok(BuiltPrograms {
-        programs,
-        build_time: builds.duration,
-        warnings,
-    })
-}
-
-/// The student's side of a report: "in progress" for changed stubs that still stop at a
-/// `todo!()`, and the compiler's warnings ([`crate::student::progress`]). Not for the
-/// reference solutions, which are no one's progress.
-pub fn annotate_for_student(
-    target: &Target,
-    results: &mut [ExerciseResult],
-    warnings: &std::collections::BTreeMap<String, Vec<String>>,
-) {
-    let root = match target.source {
-        Source::Solutions => None,
-        Source::Exercises | Source::Submission => Some(target.root.as_path()),
-    };
-    crate::student::progress::annotate(root, results, warnings);
-}
-
 /// Builds and grades `exercises` as the command line says, with progress on stderr and the
 /// `--output` file rewritten after each exercise when `write_output`.
 pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> Result<Report> {
-    let target = Target::from_cli(cli)?;
+    let target = target_from_cli(cli)?;
     let options = options_from_cli(cli)?;
     if options.tier == crate::sandbox::Tier::Sandboxed {
         crate::sandbox::require_sandbox(&options.sandbox_exe)?;
     }
     let show_progress = std::io::stderr().is_terminal();
     if show_progress {
-        eprint!("building {} program(s)…\r", exercises.len());
+        human::progress_line(&format!("building {} program(s)…", exercises.len()));
     }
     let (built, submission, _keep_built) = match target.source {
         Source::Submission => {
@@ -535,7 +308,7 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
         exercises: Vec::new(),
         build_time,
         grade_time: std::time::Duration::ZERO,
-        isolation: "none".to_string(),
+        isolation: None,
         submission,
     };
     let work: Vec<(&Exercise, Program)> = exercises.iter().copied().zip(programs).collect();
@@ -545,7 +318,7 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
     let results = grade_exercises(&options, &work, |progress| match progress {
         Progress::Started { index, total, name } => {
             if show_progress {
-                eprint!("\x1b[2Kgrading {index}/{total} {name}…\r");
+                human::progress_line(&format!("grading {index}/{total} {name}…"));
             }
         }
         Progress::Finished { result, .. } => {
@@ -567,7 +340,7 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
         }
     });
     if show_progress {
-        eprint!("\x1b[2K");
+        human::progress_line("");
     }
     if let Some(error) = output_error {
         return Err(error);
@@ -575,23 +348,8 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
     report.grade_time = started.elapsed();
     report.isolation = isolation_of(&results);
     report.exercises = results;
-    annotate_for_student(&target, &mut report.exercises, &warnings);
+    crate::student::progress::annotate_for_student(&target, &mut report.exercises, &warnings);
     Ok(report)
-}
-
-pub fn isolation_of(results: &[ExerciseResult]) -> String {
-    let mut kinds: Vec<&str> = results
-        .iter()
-        .filter_map(|result| result.isolation.as_deref())
-        .collect();
-    kinds.sort();
-    kinds.dedup();
-    match kinds.as_slice() {
-        [] => "none".to_string(),
-        [one] => one.to_string(),
-        _ if kinds.iter().any(|kind| kind.starts_with("host")) => "host".to_string(),
-        _ => kinds.join(", "),
-    }
 }
 
 /// `cargo grade list`: number, name, state, points.
@@ -633,11 +391,39 @@ pub fn render_list(report: &Report) -> String {
     text
 }
 
-/// Colour on stdout: a terminal, and `NO_COLOR` unset or empty (no-color.org).
-pub fn color_stdout() -> bool {
-    std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-        && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+/// `cargo grade watch`, wired to the real grader: grades the student's `exercises/` in the
+/// checkout of `target` (the caller rejects `--solutions` and `--submission`, which make no
+/// sense in a loop over the student's own files).
+fn watch_command(target: Target, options: Options) -> Result<()> {
+    let exercises = crate::student::builtin_exercises()?;
+    let root = target.root.clone();
+    let mut lab = crate::student::lab::GraderLab::new(target, options, human::color_stdout())?;
+    crate::student::watch::run_watch(&mut lab, &exercises, &root)
+}
+
+/// What the command line grades: for `--submission PATH`, `root` is PATH (a folder or an
+/// archive): it is read by [`build_submission`], never built where it is.
+pub fn target_from_cli(cli: &Cli) -> Result<Target> {
+    if let Some(path) = &cli.submission {
+        let root = path
+            .canonicalize()
+            .with_context(|| format!("Failed to find the submission {}", path.display()))?;
+        return Ok(Target {
+            source: Source::Submission,
+            root,
+            target_dir: None,
+        });
+    }
+    let source = if cli.solutions {
+        Source::Solutions
+    } else {
+        Source::Exercises
+    };
+    Ok(Target {
+        source,
+        root: lab_root(),
+        target_dir: None,
+    })
 }
 
 #[cfg(test)]
@@ -668,7 +454,7 @@ mod tests {
             exercises,
             build_time: Duration::ZERO,
             grade_time: Duration::ZERO,
-            isolation: "namespaces".to_string(),
+            isolation: None,
             submission: None,
         }
     }

@@ -7,7 +7,7 @@
 //! per student: about 7 s of the 8 s each submission takes. `batch` prepares the dependency
 //! cache once ([`crate::build::cache`]), then builds and grades the students' own crates on
 //! it, several at a time ([`run`]). Each submission goes through exactly what `--submission`
-//! does: [`crate::intake`] takes its sources, [`crate::app::build_submission_on`] builds them
+//! does: [`crate::intake`] takes its sources, [`crate::build::build_submission_on`] builds them
 //! in the build jail, [`crate::grade::grade_exercises`] grades them in the sandbox. Nothing in
 //! those modules knows about classes.
 //!
@@ -47,9 +47,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
-use crate::app::{EXIT_FULL_MARKS, EXIT_GRADER_ERROR, out};
 use crate::cli::Cli;
-use crate::report::write_atomically;
+use crate::grade::Options;
+use crate::report::{EXIT_FULL_MARKS, EXIT_GRADER_ERROR, out, write_atomically};
 use record::{Record, Status};
 
 /// Exit status of a run stopped by Ctrl-C (128 + SIGINT, as a shell reports it).
@@ -67,13 +67,12 @@ pub struct BatchArgs {
 
 /// Runs `cargo grade batch`: exit 0 when every student was graded (whatever their marks), 2
 /// when the grader failed for some student, 130 when interrupted.
-pub fn batch_command(cli: &Cli, args: &BatchArgs) -> Result<ExitCode> {
+pub fn batch_command(cli: &Cli, options: Options, args: &BatchArgs) -> Result<ExitCode> {
     if cli.solutions || cli.submission.is_some() || cli.output.is_some() {
         bail!(
             "`cargo grade batch` grades the folder it is given and writes into --out; drop --solutions, --submission and --output"
         );
     }
-    let options = crate::app::options_from_cli(cli)?;
     let cpus = std::thread::available_parallelism().map_or(2, usize::from);
     let settings = run::Settings {
         class: args.submissions.clone(),

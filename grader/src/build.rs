@@ -10,6 +10,7 @@
 pub mod cache;
 pub mod jail;
 pub mod jailed;
+pub mod programs;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -19,6 +20,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+
+pub use programs::{
+    BuiltPrograms, SubmissionBuild, Target, build_programs, build_programs_with_warnings,
+    build_submission, build_submission_on,
+};
 
 /// What building one package gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,13 +233,13 @@ fn run_cargo(request: &BuildRequest, packages: &[String]) -> Result<CargoRun> {
 #[derive(Deserialize)]
 struct Message {
     reason: String,
-    target: Option<Target>,
+    target: Option<MessageTarget>,
     executable: Option<PathBuf>,
     message: Option<Diagnostic>,
 }
 
 #[derive(Deserialize)]
-struct Target {
+struct MessageTarget {
     name: String,
     kind: Vec<String>,
 }

@@ -16,9 +16,9 @@ pub enum Line<'a> {
 /// Longest inputs compared line by line; past this, the rest is compared as a block.
 const MAX_LINES: usize = 200;
 
-/// The lines of `expected` and `actual`, aligned: the first [`MAX_LINES`] of each line by line,
-/// the rest as a block (all same, or all of one missing and all of the other extra), so that a
-/// difference past the limit still shows.
+/// The lines of `expected` and `actual`, aligned: the first `MAX_LINES` (200) of each line by
+/// line, the rest as a block (all same, or all of one missing and all of the other extra), so
+/// that a difference past the limit still shows.
 pub fn diff<'a>(expected: &'a str, actual: &'a str) -> Vec<Line<'a>> {
     let (old_rest, new_rest): (Vec<&str>, Vec<&str>) = (
         expected.lines().skip(MAX_LINES).collect(),

@@ -22,10 +22,10 @@ mod remove;
 mod ring;
 mod sized;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::checks::{Test, Visibility};
-use crate::info::{ExerciseInfo, Info};
+use crate::info::{ExerciseInfo, Info, find_exercise};
 
 /// Makes the tests of one exercise.
 pub type TestsFn = fn() -> Vec<Test>;
@@ -46,6 +46,12 @@ pub const TABLE: &[(&str, TestsFn)] = &[
 pub struct Exercise {
     pub info: ExerciseInfo,
     pub tests: Vec<Test>,
+}
+
+impl AsRef<ExerciseInfo> for Exercise {
+    fn as_ref(&self) -> &ExerciseInfo {
+        &self.info
+    }
 }
 
 impl Exercise {
@@ -101,10 +107,7 @@ pub fn all() -> Result<Vec<Exercise>> {
 /// The exercises named in `names` (all of them if `names` is empty), in the lab's order.
 pub fn select<'a>(exercises: &'a [Exercise], names: &[String]) -> Result<Vec<&'a Exercise>> {
     for name in names {
-        if !exercises.iter().any(|exercise| exercise.name() == name) {
-            let known: Vec<&str> = exercises.iter().map(Exercise::name).collect();
-            bail!("{}", crate::student::unknown_exercise(name, &known));
-        }
+        find_exercise(exercises, name)?;
     }
     Ok(exercises
         .iter()

@@ -9,7 +9,8 @@
 //! own when there are enough, because on one CPU a missing synchronisation shows up as a wrong
 //! order far more often than on two.
 //!
-//! Everything here returns data ([`ExerciseResult`]); printing is [`crate::report`]'s job. The
+//! Everything here returns data ([`ExerciseResult`]); printing, and the shortened view of a
+//! program's output a report shows ([`crate::report::output`]), are [`crate::report`]'s job. The
 //! caller learns of progress through a callback, called on the calling thread.
 
 use std::collections::VecDeque;
@@ -20,13 +21,11 @@ use std::time::{Duration, Instant};
 
 mod score;
 
-pub use score::UNTRACED;
-
-use crate::checks::{Test, clip, stopped_at_todo};
+use crate::checks::{Test, stopped_at_todo};
 use crate::exercises::Exercise;
 use crate::report::ExerciseResult;
 use crate::sandbox::Tier;
-use crate::scenario::{DEFAULT_TIMEOUT, Isolation, Observation, Scenario, StepOutcome};
+use crate::scenario::{DEFAULT_TIMEOUT, Observation, Scenario};
 
 /// How to grade.
 #[derive(Clone, Debug)]
@@ -434,86 +433,5 @@ fn run_test(options: &Options, test: &Test, program: &Path, pin_cpu: Option<usiz
         scenario,
         observations,
         time: started.elapsed(),
-    }
-}
-
-/// Most lines of each stream kept in a report; the middle of longer output is left out.
-const OUTPUT_LINES: usize = 20;
-/// Longest line kept in a report (characters).
-const LINE_CHARS: usize = 200;
-
-/// A step's captured output for a report: stdout, then stderr, each capped.
-pub fn captured_output(step: &StepOutcome, dialog: bool) -> String {
-    let mut text = String::new();
-    let streams: &[(&str, &crate::scenario::Captured)] = if dialog {
-        &[("terminal", &step.stdout)]
-    } else {
-        &[("stdout", &step.stdout), ("stderr", &step.stderr)]
-    };
-    for (name, captured) in streams {
-        let body = without_backtrace(&captured.text.replace("\r\n", "\n"));
-        if body.is_empty() {
-            text.push_str(&format!("{name}: (nothing)\n"));
-            continue;
-        }
-        let lines: Vec<&str> = body.lines().collect();
-        let cut = if captured.truncated {
-            format!(", {} bytes in all", captured.total_bytes)
-        } else {
-            String::new()
-        };
-        text.push_str(&format!("{name}{cut}:\n"));
-        if lines.len() > OUTPUT_LINES {
-            let half = OUTPUT_LINES / 2;
-            for line in &lines[..half] {
-                text.push_str(&format!("{}\n", clip(line, LINE_CHARS)));
-            }
-            text.push_str(&format!(
-                "[... {} lines left out ...]\n",
-                lines.len() - 2 * half
-            ));
-            for line in &lines[lines.len() - half..] {
-                text.push_str(&format!("{}\n", clip(line, LINE_CHARS)));
-            }
-        } else {
-            for line in lines {
-                text.push_str(&format!("{}\n", clip(line, LINE_CHARS)));
-            }
-        }
-    }
-    text.trim_end().to_string()
-}
-
-/// The text without a panic's stack backtrace (shown when RUST_BACKTRACE is set): the panic
-/// message says what a student needs; forty lines of std frames bury it.
-fn without_backtrace(text: &str) -> String {
-    let mut kept = String::new();
-    let mut skipping = false;
-    for line in text.lines() {
-        if line.starts_with("stack backtrace:") {
-            skipping = true;
-            kept.push_str("[stack backtrace left out]\n");
-            continue;
-        }
-        if skipping && (line.starts_with(' ') || line.starts_with("note: Some details are omitted"))
-        {
-            continue;
-        }
-        skipping = false;
-        kept.push_str(line);
-        kept.push('\n');
-    }
-    kept
-}
-
-/// How the runs were isolated, summed up over a set of results' tests (for the report).
-pub fn describe_isolation(isolation: Option<Isolation>) -> String {
-    match isolation {
-        Some(Isolation::Namespaces { self_mapped: false }) => "namespaces".to_string(),
-        Some(Isolation::Namespaces { self_mapped: true }) => {
-            "namespaces (user namespace)".to_string()
-        }
-        Some(Isolation::Host) => "host".to_string(),
-        None => "none".to_string(),
     }
 }

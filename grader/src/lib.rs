@@ -31,6 +31,11 @@
 //!   tests (setup segments, runs, inputs) and its checks (points, name, advice, a Rust function
 //!   over an observation). The checks are written with the helpers of [`checks::Run`], which
 //!   produce failures that say what was expected, what happened, and what to try next.
+//! - The modules form layers, and no module reaches up: [`app`] (with [`cli`]) only wires the
+//!   stages, and nothing below it imports from it. What several front ends share lives where
+//!   they all can reach it: building ([`build::Target`], [`build::build_programs`]), the exit
+//!   statuses and stdout ([`report::exit_status`], [`report::out`]), colour and the progress
+//!   line ([`report::human`]).
 //! - The sandbox ([`sandbox`], with [`proc_shm`] reading the kernel's table) knows nothing of
 //!   exercises: it runs scenarios. The two halves share only the plain data of [`scenario`].
 //! - Nothing in grading prints. Grading returns data ([`report::ExerciseResult`]) and reports
@@ -64,7 +69,7 @@
 //! shipped ("not started") from one begun that still stops at a later `todo!()` ("in
 //! progress: stopped at the TODO in src/main.rs:LINE"), and carries the compiler's warnings,
 //! which are shown and never graded. `cargo grade` exits 0 on full marks, 1 when some check
-//! failed, 2 when the grader itself could not run ([`app::exit_status`]).
+//! failed, 2 when the grader itself could not run ([`report::exit_status`]).
 
 // Grading is Linux through and through (namespaces, ptrace, /proc/sysvipc/shm): on another
 // system the library is empty, and the binary says how to get a Linux (see main.rs).

@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::from(grader::app::EXIT_GRADER_ERROR)
+            ExitCode::from(grader::report::EXIT_GRADER_ERROR)
         }
     }
 }

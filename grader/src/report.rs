@@ -16,14 +16,17 @@ pub mod classroom;
 pub mod gradescope;
 pub mod human;
 pub mod json;
+pub mod output;
 pub mod prairielearn;
 
+use std::io::Write as _;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 pub use crate::checks::Visibility;
+use crate::scenario::Isolation;
 
 /// The whole run.
 #[derive(Clone, Debug, Serialize)]
@@ -39,8 +42,10 @@ pub struct Report {
     pub build_time: Duration,
     #[serde(serialize_with = "millis")]
     pub grade_time: Duration,
-    /// How the runs were isolated: `namespaces`, `host`, or `none` when nothing ran.
-    pub isolation: String,
+    /// How the runs were isolated ([`isolation_of`] the exercises'); `None` when nothing ran.
+    /// Serialised as before: `namespaces`, `host`, ..., or `none`.
+    #[serde(serialize_with = "isolation_or_none")]
+    pub isolation: Option<RunIsolation>,
     /// For a submission: what intake left out of it (see [`crate::intake`]).
     pub submission: Option<Intake>,
 }
@@ -154,8 +159,8 @@ pub struct ExerciseResult {
     /// if there were any: shown, never graded.
     pub compiler_output: Option<String>,
     pub checks: Vec<CheckResult>,
-    /// How its runs were isolated (`namespaces`, `host`), if any ran.
-    pub isolation: Option<String>,
+    /// How its runs were isolated, if any ran (serialised as `namespaces`, `host`, ...).
+    pub isolation: Option<RunIsolation>,
     #[serde(serialize_with = "millis")]
     pub time: Duration,
 }
@@ -270,6 +275,113 @@ fn pretty(value: &serde_json::Value) -> String {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_string());
     text.push('\n');
     text
+}
+
+/// Exit status: every graded exercise passed.
+pub const EXIT_FULL_MARKS: u8 = 0;
+/// Exit status: some check failed (or an exercise did not compile, or is not started).
+pub const EXIT_CHECKS_FAILED: u8 = 1;
+/// Exit status: the grader could not do its job (usage, cargo, sandbox).
+pub const EXIT_GRADER_ERROR: u8 = 2;
+
+/// The exit status of a run that produced `report`: 0, 1 or 2, as documented in `--help`.
+pub fn exit_status(report: &Report) -> u8 {
+    if report.grader_error() {
+        EXIT_GRADER_ERROR
+    } else if report.full_marks() {
+        EXIT_FULL_MARKS
+    } else {
+        EXIT_CHECKS_FAILED
+    }
+}
+
+/// Writes to stdout. A reader that went away (`cargo grade | head`) is not an error: what it
+/// wanted was written.
+pub fn out(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(error).context("Failed to write the report to stdout")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// How a set of results' runs were isolated, for the whole report: host if any ran on the
+/// host (the weakest tier is the one to tell), else the first tier; untraced if any was, with
+/// the first reason. `None` when no run took place.
+pub fn isolation_of(results: &[ExerciseResult]) -> Option<RunIsolation> {
+    let mut isolations = results
+        .iter()
+        .filter_map(|result| result.isolation.as_ref());
+    let first = isolations.clone().next()?;
+    let tier = if isolations
+        .clone()
+        .any(|isolation| isolation.tier == Isolation::Host)
+    {
+        Isolation::Host
+    } else {
+        first.tier
+    };
+    let untraced = isolations.find_map(|isolation| isolation.untraced.clone());
+    Some(RunIsolation { tier, untraced })
+}
+
+/// How runs were isolated, as a report says it: the sandbox's tier ([`Isolation`]), and why
+/// the system-call lens could not trace them, if it could not.
+///
+/// Serialised as one string, as the schema has always had it: `namespaces`,
+/// `namespaces (user namespace)` (the grader was an ordinary user) or `host`, followed by
+/// `; no system-call trace (WHY)` ([`UNTRACED`]) when the lens could not trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunIsolation {
+    pub tier: Isolation,
+    /// Why the lens could not trace these runs (they were graded without their trace).
+    pub untraced: Option<String>,
+}
+
+/// In a serialised [`RunIsolation`], after the tier and `; `: the lens could not trace (the
+/// reason follows, in parentheses).
+pub const UNTRACED: &str = "no system-call trace";
+
+impl RunIsolation {
+    /// `no system-call trace (WHY)` when the lens could not trace.
+    pub fn untraced_note(&self) -> Option<String> {
+        self.untraced
+            .as_ref()
+            .map(|why| format!("{UNTRACED} ({why})"))
+    }
+}
+
+impl std::fmt::Display for RunIsolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.tier.name())?;
+        match self.untraced_note() {
+            Some(note) => write!(f, "; {note}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Serialize for RunIsolation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A report's isolation as its formats write it: `none` when nothing ran.
+pub fn isolation_text(isolation: Option<&RunIsolation>) -> String {
+    isolation.map_or_else(|| "none".to_owned(), RunIsolation::to_string)
+}
+
+fn isolation_or_none<S: serde::Serializer>(
+    isolation: &Option<RunIsolation>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&isolation_text(isolation.as_ref()))
 }
 
 #[cfg(test)]

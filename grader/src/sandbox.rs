@@ -117,6 +117,7 @@ mod rootfs;
 mod runner;
 mod seccomp;
 mod spawn;
+mod streams;
 mod trace;
 mod userns;
 
@@ -199,36 +200,32 @@ impl Tier {
     }
 }
 
-/// The report's isolation line for a tier, as [`crate::grade::describe_isolation`] names it:
-/// the tier and what it guarantees (what `tests/sandbox_hostile.rs` shows), or for host mode
-/// that it is no sandbox. A note after the tier's name (`"host; ..."`) is kept at the end.
-/// `None` when nothing ran.
-pub fn isolation_line(isolation: &str) -> Option<String> {
-    let (tier, note) = match isolation.split_once("; ") {
-        Some((tier, note)) => (tier, format!(" ({note})")),
-        None => (isolation, String::new()),
-    };
+/// The report's isolation line for a tier: the tier and what it guarantees (what
+/// `tests/sandbox_hostile.rs` shows), or for host mode that it is no sandbox. A `note` (why
+/// the runs were not traced) is kept at the end, in parentheses.
+pub fn isolation_line(tier: Isolation, note: Option<&str>) -> String {
+    let name = tier.name();
+    let note = note.map(|note| format!(" ({note})")).unwrap_or_default();
     let sandbox = |who: &str| {
         format!(
-            "isolation: {tier}: each run had its own user, IPC, PID, mount, network and UTS \
+            "isolation: {name}: each run had its own user, IPC, PID, mount, network and UTS \
              namespaces and ran as {who} with no capabilities, a read-only view of the system's \
              programs and a seccomp filter: this machine's segments, processes and files were \
              out of its reach{note}"
         )
     };
     match tier {
-        "namespaces" => Some(sandbox(&format!(
+        Isolation::Namespaces { self_mapped: false } => sandbox(&format!(
             "uid {} (a dedicated uid, not root)",
             RANGE_BASE + PROGRAM_ID
-        ))),
-        "namespaces (user namespace)" => Some(sandbox("your own uid")),
-        "host" => Some(format!(
+        )),
+        Isolation::Namespaces { self_mapped: true } => sandbox("your own uid"),
+        Isolation::Host => format!(
             "isolation: host: NOT A SANDBOX. The kernel allowed no namespace, so the programs ran \
              with your rights, in this machine's namespaces; only its segments with the lab's \
              keys were protected. Grade untrusted code only where namespaces work (see the \
              book's Security chapter).{note}"
-        )),
-        _ => None,
+        ),
     }
 }
 
@@ -857,13 +854,13 @@ mod tests {
 
     #[test]
     fn the_isolation_line_names_the_tier_and_what_it_guarantees() {
-        let root = isolation_line("namespaces").expect("a line");
+        let root = isolation_line(Isolation::Namespaces { self_mapped: false }, None);
         assert!(root.starts_with("isolation: namespaces: "), "{root}");
         assert!(
             root.contains("uid 2000001000 (a dedicated uid, not root)"),
             "{root}"
         );
-        let user = isolation_line("namespaces (user namespace)").expect("a line");
+        let user = isolation_line(Isolation::Namespaces { self_mapped: true }, None);
         assert!(
             user.contains("as your own uid with no capabilities"),
             "{user}"
@@ -871,13 +868,15 @@ mod tests {
         for line in [&root, &user] {
             assert!(line.contains("out of its reach"), "{line}");
         }
-        let host = isolation_line("host").expect("a line");
+        let host = isolation_line(Isolation::Host, None);
         assert!(
             host.starts_with("isolation: host: NOT A SANDBOX."),
             "{host}"
         );
-        assert_eq!(isolation_line("none"), None);
-        let noted = isolation_line("host; no system-call trace (ptrace refused)").expect("a line");
+        let noted = isolation_line(
+            Isolation::Host,
+            Some("no system-call trace (ptrace refused)"),
+        );
         assert!(
             noted.starts_with("isolation: host: NOT A SANDBOX.")
                 && noted.ends_with(" (no system-call trace (ptrace refused))"),

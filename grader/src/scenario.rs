@@ -393,6 +393,17 @@ pub enum Isolation {
     Host,
 }
 
+impl Isolation {
+    /// The tier's name, as reports spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isolation::Namespaces { self_mapped: false } => "namespaces",
+            Isolation::Namespaces { self_mapped: true } => "namespaces (user namespace)",
+            Isolation::Host => "host",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StepOutcome {
     /// The program's pid, as the kernel's `cpid`/`lpid` fields show it in the run's namespace.

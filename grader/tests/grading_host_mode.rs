@@ -6,10 +6,11 @@
 
 mod grading_common;
 
-use grader::app::{EXIT_GRADER_ERROR, Target, build_programs, exit_status};
+use grader::build::{Target, build_programs};
 use grader::exercises::{self, Exercise};
 use grader::grade::{Program, grade_exercises};
 use grader::report::{CheckStatus, ExerciseStatus, Report, Source};
+use grader::report::{EXIT_GRADER_ERROR, exit_status};
 use grader::sandbox::Tier;
 use grading_common::*;
 use sysv::{Mode, ShmgetFlag};
@@ -35,8 +36,7 @@ fn grade_in_host_mode(names: &[&str]) -> Report {
         root: root().display().to_string(),
         isolation: exercises
             .first()
-            .and_then(|result| result.isolation.clone())
-            .unwrap_or_default(),
+            .and_then(|result| result.isolation.clone()),
         exercises,
         build_time,
         grade_time: Default::default(),
@@ -54,7 +54,14 @@ fn host_mode_grades_and_says_so() {
         "{:#?}",
         report.exercises[0]
     );
-    assert_eq!(report.isolation, "host");
+    assert_eq!(
+        report
+            .isolation
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("host")
+    );
     assert!(
         grader::report::human::render(&report, false).contains("isolation: host: NOT A SANDBOX")
     );

@@ -9,7 +9,7 @@
 
 mod grading_common;
 
-use grader::app::{Target, build_programs};
+use grader::build::{Target, build_programs};
 use grader::exercises::{self, Exercise};
 use grader::grade::{Program, grade_exercises};
 use grader::report::{ExerciseStatus, Source};

@@ -19,7 +19,11 @@ fn grade_untraced(exercise_name: &str, program: &str) -> ExerciseResult {
     let result = grade_program(&options(), &exercise(exercise_name), &fixture.path);
     assert_no_new_segment(&before);
     assert_eq!(processes_running(&fixture.path), Vec::<i32>::new());
-    let isolation = result.isolation.as_deref().unwrap_or("");
+    let isolation = result
+        .isolation
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     assert!(
         isolation.contains("; no system-call trace (ptrace(PTRACE_SEIZE) was refused"),
         "the isolation line says why: {isolation}"

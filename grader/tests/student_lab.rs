@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use grader::app::Target;
+use grader::build::Target;
 use grader::grade::Options;
 use grader::report::Source;
 use grader::student::Lab;

@@ -155,11 +155,7 @@ fn exercises() -> Vec<Exercise> {
                     .join(&exercise.dir)
                     .join("src/main.rs"),
             ),
-            hints: exercise
-                .hints()
-                .iter()
-                .map(|hint| hint.to_string())
-                .collect(),
+            hints: exercise.hint.0.clone(),
         })
         .collect()
 }

@@ -18,9 +18,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
+use grader::info::find_exercise;
 use grader::student::state::State;
 use grader::student::watch::run_watch;
-use grader::student::{ExerciseInfo, Lab, find_exercise};
+use grader::student::{ExerciseInfo, Lab};
 use libtest_mimic::{Arguments, Trial};
 use nix::sys::termios::{LocalFlags, tcgetattr};
 use nix::sys::wait::WaitStatus;

@@ -24,7 +24,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::class::{Shard, Submission, submissions};
 use super::record::{Record, Status, fingerprint};
 use super::{RECORDS, STUDENTS, write_gradebook};
-use crate::app::build_submission_on;
+use crate::build::build_submission_on;
 use crate::build::cache::DependencyCache;
 use crate::build::lab_root;
 use crate::exercises::Exercise;
@@ -287,7 +287,7 @@ fn grade_one(
     let report = Report {
         source: Source::Submission,
         root: submission.path.display().to_string(),
-        isolation: crate::app::isolation_of(&results),
+        isolation: crate::report::isolation_of(&results),
         exercises: results,
         build_time: built.build_time,
         grade_time: started.elapsed(),

@@ -37,7 +37,7 @@ pub fn serve() -> ExitCode {
         }
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::from(crate::app::EXIT_GRADER_ERROR)
+            ExitCode::from(crate::report::EXIT_GRADER_ERROR)
         }
     }
 }

@@ -17,10 +17,11 @@ use std::time::Duration;
 use crate::checks::lens::describe_schedule;
 use crate::checks::{Check, Failure, Run, Test, panic_site, stopped_at_todo};
 use crate::exercises::Exercise;
-use crate::report::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus};
+use crate::report::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, RunIsolation};
 use crate::scenario::{Exit, Hold, Input};
 
-use super::{TestOutcome, captured_output, describe_isolation};
+use super::TestOutcome;
+use crate::report::output::captured_output;
 
 /// How an exercise's main scenario (its first test) went.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -241,21 +242,11 @@ pub(crate) fn score_exercise(
         message,
         compiler_output: None,
         checks,
-        isolation: isolation.map(|isolation| {
-            let described = describe_isolation(Some(isolation));
-            match &untraced {
-                // Said where the isolation is said, so that it is never silent.
-                Some(why) => format!("{described}; {UNTRACED} ({why})"),
-                None => described,
-            }
-        }),
+        // Said where the isolation is said, so that it is never silent.
+        isolation: isolation.map(|tier| RunIsolation { tier, untraced }),
         time,
     }
 }
-
-/// In [`ExerciseResult::isolation`], after the isolation and `; `: the lens could not trace
-/// (the reason follows, in parentheses).
-pub const UNTRACED: &str = "no system-call trace";
 
 /// Takes the points of passed tidy checks back unless the main scenario ran to its end and
 /// passed some check of its work.

@@ -53,7 +53,7 @@ pub fn to_value(report: &Report) -> Value {
         "output": overall_output(report),
         "output_format": "text",
         "test_output_format": "text",
-        "extra_data": { "isolation": report.isolation, "max_score": report.max_score() },
+        "extra_data": { "isolation": super::isolation_text(report.isolation.as_ref()), "max_score": report.max_score() },
         "tests": tests,
     })
 }

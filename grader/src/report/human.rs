@@ -15,12 +15,15 @@
 //! where to go next.
 
 use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 
-use crossterm::style::{StyledContent, Stylize as _};
+use crossterm::style::{Print, StyledContent, Stylize as _};
+use crossterm::terminal::{Clear, ClearType};
 
 use super::{CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, Report};
 use crate::checks::clip;
 use crate::diff::{Line, diff};
+use crate::scenario::Isolation;
 
 /// Lines of a diff shown; past them, a count.
 const DIFF_LINES: usize = 30;
@@ -102,16 +105,17 @@ pub fn render_results(report: &Report, color: bool) -> String {
     for exercise in &report.exercises {
         render_exercise(&mut out, exercise, name_width, &style);
     }
-    if let Some(line) = crate::sandbox::isolation_line(&report.isolation) {
-        let line = if report.isolation.starts_with("host") {
-            style.yellow(&line)
-        } else {
-            style.dim(&line)
-        };
-        let _ = writeln!(out, "{line}");
-    }
-    if let Some((_, why)) = report.isolation.split_once("; no system-call trace (") {
-        let why = why.strip_suffix(')').unwrap_or(why);
+    let Some(isolation) = &report.isolation else {
+        return out;
+    };
+    let line = crate::sandbox::isolation_line(isolation.tier, isolation.untraced_note().as_deref());
+    let line = if isolation.tier == Isolation::Host {
+        style.yellow(&line)
+    } else {
+        style.dim(&line)
+    };
+    let _ = writeln!(out, "{line}");
+    if let Some(why) = &isolation.untraced {
         let note = format!(
             "note: the programs ran without the system-call lens ({why}); the checks that need \
              it fell back to what the output and the kernel's end state show"
@@ -392,4 +396,23 @@ pub fn number(value: f64) -> String {
     } else {
         format!("{value:.2}")
     }
+}
+
+/// Colour on stdout: a terminal, and `NO_COLOR` unset or empty (no-color.org).
+pub fn color_stdout() -> bool {
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+}
+
+/// Replaces the progress line on stderr (a terminal's) with `text`, the cursor left at its
+/// start so that the next line, or the report, overwrites it; `""` clears it. Best effort: a
+/// progress line that cannot be drawn is not worth failing a run.
+pub fn progress_line(text: &str) {
+    let _ = crossterm::execute!(
+        std::io::stderr(),
+        Clear(ClearType::CurrentLine),
+        Print(text),
+        Print('\r')
+    );
 }

@@ -4,6 +4,11 @@ use std::time::Duration;
 
 use super::*;
 
+const NAMESPACES: RunIsolation = RunIsolation {
+    tier: Isolation::Namespaces { self_mapped: false },
+    untraced: None,
+};
+
 fn check(name: &str, status: CheckStatus, points: f64) -> CheckResult {
     CheckResult {
         test: "the test".to_string(),
@@ -42,7 +47,7 @@ fn exercise(
         message: status.label().to_string(),
         compiler_output: None,
         checks,
-        isolation: Some("namespaces".to_string()),
+        isolation: Some(NAMESPACES),
         time: Duration::from_millis(7),
     }
 }
@@ -54,7 +59,7 @@ fn report(exercises: Vec<ExerciseResult>) -> Report {
         exercises,
         build_time: Duration::from_millis(100),
         grade_time: Duration::from_millis(1500),
-        isolation: "namespaces".to_string(),
+        isolation: Some(NAMESPACES),
         submission: None,
     }
 }
@@ -146,6 +151,63 @@ fn json_has_the_schema_totals_and_every_field() {
     assert_eq!(value["exercises"][0]["status"], "not-started");
     assert_eq!(value["exercises"][0]["checks"][0]["status"], "not-started");
     assert_eq!(value["exercises"][0]["checks"][0]["time"], 3.0);
+}
+
+#[test]
+fn isolation_is_serialised_as_the_schemas_strings() {
+    let untraced = RunIsolation {
+        tier: Isolation::Namespaces { self_mapped: true },
+        untraced: Some("ptrace refused".to_string()),
+    };
+    let mut graded = report(vec![exercise(
+        "create",
+        "01-create",
+        ExerciseStatus::Passed,
+        Vec::new(),
+    )]);
+    graded.exercises[0].isolation = Some(untraced.clone());
+    graded.isolation = isolation_of(&graded.exercises);
+    let value = json::to_value(&graded);
+    let expected = "namespaces (user namespace); no system-call trace (ptrace refused)";
+    assert_eq!(value["isolation"], expected);
+    assert_eq!(value["exercises"][0]["isolation"], expected);
+    assert_eq!(
+        gradescope::to_value(&graded)["extra_data"]["isolation"],
+        expected
+    );
+
+    graded.exercises[0].isolation = None;
+    graded.isolation = isolation_of(&graded.exercises);
+    assert_eq!(graded.isolation, None, "nothing ran");
+    let value = json::to_value(&graded);
+    assert_eq!(value["isolation"], "none");
+    assert_eq!(value["exercises"][0]["isolation"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_report_is_host_if_any_run_was_and_untraced_if_any_was() {
+    let host = RunIsolation {
+        tier: Isolation::Host,
+        untraced: None,
+    };
+    let untraced = RunIsolation {
+        untraced: Some("ptrace refused".to_string()),
+        ..NAMESPACES
+    };
+    let mut exercises = vec![
+        exercise("create", "01-create", ExerciseStatus::Passed, Vec::new()),
+        exercise("attach", "02-attach", ExerciseStatus::Passed, Vec::new()),
+    ];
+    assert_eq!(isolation_of(&exercises), Some(NAMESPACES));
+    exercises[1].isolation = Some(untraced.clone());
+    assert_eq!(isolation_of(&exercises), Some(untraced));
+    exercises[0].isolation = Some(host);
+    let combined = isolation_of(&exercises).expect("runs took place");
+    assert_eq!(combined.tier, Isolation::Host);
+    assert_eq!(
+        combined.to_string(),
+        "host; no system-call trace (ptrace refused)"
+    );
 }
 
 #[test]

@@ -23,6 +23,10 @@ use super::confine::Confinement;
 use super::limits::Limits;
 use super::trace::Handshake;
 
+// `ioctl(fd, TIOCSCTTY, 0)`: makes the terminal `fd` the caller's controlling terminal
+// (tty_ioctl(4)); the argument 0 steals it from no one.
+nix::ioctl_write_int_bad!(tiocsctty, libc::TIOCSCTTY);
+
 /// The program's standard streams, as the child must see them.
 pub enum Stdio<'a> {
     /// stdin at end of file; stdout and stderr to these pipes.
@@ -35,16 +39,55 @@ pub enum Stdio<'a> {
     Terminal { slave: &'a OwnedFd },
 }
 
-/// Where starting failed, sent from the child to the parent with the errno.
-const STAGES: [&str; 7] = [
-    "setting up its standard streams",
-    "setting its resource limits",
-    "pinning it to a CPU",
-    "running it (exec)",
-    "preparing",
-    "confining it (uid, capabilities, seccomp)",
-    "starting the system-call lens",
-];
+/// Where starting failed: sent from the child to the parent, as one byte before the errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Stage {
+    /// The signal mask and SIGPIPE's disposition, reset to a shell's defaults.
+    Preparing,
+    /// stdin, stdout and stderr: the pipes, or the terminal as the controlling one.
+    Streams,
+    /// The rlimits.
+    Limits,
+    /// CPU affinity.
+    Cpu,
+    /// Waiting for the tracer to seize it, and the lens's seccomp filter.
+    Lens,
+    /// Its uid, no capabilities, no_new_privs, the deny filter.
+    Confining,
+    /// execve itself.
+    Exec,
+}
+
+impl Stage {
+    const ALL: [Stage; 7] = [
+        Stage::Preparing,
+        Stage::Streams,
+        Stage::Limits,
+        Stage::Cpu,
+        Stage::Lens,
+        Stage::Confining,
+        Stage::Exec,
+    ];
+
+    /// The stage a byte from the child names; `None` for a byte no stage sends.
+    fn from_byte(byte: u8) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|stage| *stage as u8 == byte)
+    }
+
+    /// What the program's start was doing, for the error message.
+    fn doing(self) -> &'static str {
+        match self {
+            Stage::Preparing => "preparing",
+            Stage::Streams => "setting up its standard streams",
+            Stage::Limits => "setting its resource limits",
+            Stage::Cpu => "pinning it to a CPU",
+            Stage::Lens => "starting the system-call lens",
+            Stage::Confining => "confining it (uid, capabilities, seccomp)",
+            Stage::Exec => "running it (exec)",
+        }
+    }
+}
 
 /// A started program.
 pub struct Spawned {
@@ -99,7 +142,7 @@ pub fn spawn(
                 handshake.as_ref(),
             );
             let mut message = [0u8; 5];
-            message[0] = stage;
+            message[0] = stage as u8;
             message[1..].copy_from_slice(&(errno as i32).to_ne_bytes());
             let _ = nix::unistd::write(&report_write, &message);
             // SAFETY: _exit ends the child without running the parent's atexit handlers or
@@ -136,9 +179,7 @@ pub fn spawn(
                     }
                 }
             }
-            let stage = STAGES
-                .get(usize::from(message[0]))
-                .unwrap_or(&"starting it");
+            let stage = Stage::from_byte(message[0]).map_or("starting it", Stage::doing);
             let errno = Errno::from_raw(i32::from_ne_bytes([
                 message[1], message[2], message[3], message[4],
             ]));
@@ -160,29 +201,29 @@ fn exec_child(
     confinement: &Confinement,
     cpus: Option<&CpuSet>,
     handshake: Option<&Handshake>,
-) -> Result<std::convert::Infallible, (u8, Errno)> {
+) -> Result<std::convert::Infallible, (Stage, Errno)> {
     // The sandbox blocks SIGCHLD (it reads it from a signalfd) and Rust ignores SIGPIPE: a
     // program must start with the defaults, as from a shell.
-    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None).map_err(|e| (4, e))?;
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
+        .map_err(|e| (Stage::Preparing, e))?;
     // SAFETY: setting a default disposition installs no handler.
-    unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) }.map_err(|e| (4, e))?;
+    unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) }.map_err(|e| (Stage::Preparing, e))?;
     match stdio {
         Stdio::Pipes {
             stdin,
             stdout,
             stderr,
         } => {
-            redirect(stdin.as_raw_fd(), 0).map_err(|e| (0, e))?;
-            redirect(stdout.as_raw_fd(), 1).map_err(|e| (0, e))?;
-            redirect(stderr.as_raw_fd(), 2).map_err(|e| (0, e))?;
+            redirect(stdin.as_raw_fd(), 0).map_err(|e| (Stage::Streams, e))?;
+            redirect(stdout.as_raw_fd(), 1).map_err(|e| (Stage::Streams, e))?;
+            redirect(stderr.as_raw_fd(), 2).map_err(|e| (Stage::Streams, e))?;
         }
         Stdio::Terminal { slave } => {
-            nix::unistd::setsid().map_err(|e| (0, e))?;
-            // SAFETY: TIOCSCTTY takes an int argument, no pointer.
-            Errno::result(unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) })
-                .map_err(|e| (0, e))?;
+            nix::unistd::setsid().map_err(|e| (Stage::Streams, e))?;
+            // SAFETY: TIOCSCTTY takes an int argument, no pointer; `slave` is an open terminal.
+            unsafe { tiocsctty(slave.as_raw_fd(), 0) }.map_err(|e| (Stage::Streams, e))?;
             for target in 0..3 {
-                redirect(slave.as_raw_fd(), target).map_err(|e| (0, e))?;
+                redirect(slave.as_raw_fd(), target).map_err(|e| (Stage::Streams, e))?;
             }
         }
     }
@@ -197,25 +238,27 @@ fn exec_child(
             libc::CLOSE_RANGE_CLOEXEC,
         )
     };
-    limits.apply().map_err(|e| (1, e))?;
+    limits.apply().map_err(|e| (Stage::Limits, e))?;
     if let Some(cpus) = cpus {
-        sched_setaffinity(Pid::from_raw(0), cpus).map_err(|e| (2, e))?;
+        sched_setaffinity(Pid::from_raw(0), cpus).map_err(|e| (Stage::Cpu, e))?;
     }
     // Init seizes the child before its credentials change (see `Handshake::wait_for_tracer`).
     let traced = match handshake {
-        Some(handshake) => handshake.wait_for_tracer().map_err(|e| (6, e))?,
+        Some(handshake) => handshake.wait_for_tracer().map_err(|e| (Stage::Lens, e))?,
         None => false,
     };
     // Then the program's uid, no capabilities, no_new_privs, the deny filter, its scratch
     // folder; a seized child stays traced through the change of credentials.
-    confinement.enter().map_err(|e| (5, e))?;
+    confinement.enter().map_err(|e| (Stage::Confining, e))?;
     // Last before exec: the lens's seccomp filter (which stops the traced calls), stacked on
     // the deny filter, whose refusals still win.
     if let Some(handshake) = handshake {
-        handshake.install_filter(traced).map_err(|e| (6, e))?;
+        handshake
+            .install_filter(traced)
+            .map_err(|e| (Stage::Lens, e))?;
     }
     let Err(errno) = nix::unistd::execve(path, argv, &confinement.environment);
-    Err((3, errno))
+    Err((Stage::Exec, errno))
 }
 
 /// `dup2(from, to)`; the copy does not have `O_CLOEXEC`, so it survives exec.

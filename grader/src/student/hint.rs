@@ -13,8 +13,9 @@
 
 use std::path::Path;
 
+use super::ExerciseInfo;
 use super::state::State;
-use super::{ExerciseInfo, find_exercise};
+use crate::info::find_exercise;
 
 /// The level to show: the one asked for, or the next after the one reached (level 1 the first
 /// time), never beyond the levels there are.

@@ -1,7 +1,7 @@
 //! The real grader behind the [`Lab`] seam: what `cargo grade watch` uses.
 //!
 //! Grading one exercise for the watch loop is the command line's grading, cut down to one
-//! exercise and made silent: build its package with cargo ([`crate::app::build_programs`],
+//! exercise and made silent: build its package with cargo ([`crate::build::build_programs`],
 //! cargo's output captured), grade it in the sandbox ([`crate::grade::grade_exercises`], no
 //! progress line), and render the same results as `cargo grade NAME`
 //! ([`crate::report::human::render_results`], without the score and next step: the loop shows
@@ -13,7 +13,8 @@ use std::time::Instant;
 use anyhow::Context as _;
 
 use super::Lab;
-use crate::app::{BuiltPrograms, Target, annotate_for_student, build_programs_with_warnings};
+use super::progress::annotate_for_student;
+use crate::build::{BuiltPrograms, Target, build_programs_with_warnings};
 use crate::exercises::{self, Exercise};
 use crate::grade::{Options, grade_exercises};
 use crate::report::{ExerciseStatus, Report, human};
@@ -57,10 +58,7 @@ impl Lab for GraderLab {
             .pop()
             .with_context(|| format!("Failed to grade {name}: the grader returned no result"))?;
         let passed = result.status == ExerciseStatus::Passed;
-        let isolation = result
-            .isolation
-            .clone()
-            .unwrap_or_else(|| "none".to_owned());
+        let isolation = result.isolation.clone();
         let report = Report {
             source: self.target.source,
             root: self.target.root.display().to_string(),
@@ -112,7 +110,7 @@ mod tests {
             exercises: vec![result],
             build_time: std::time::Duration::ZERO,
             grade_time: std::time::Duration::ZERO,
-            isolation: "none".into(),
+            isolation: None,
             submission: None,
         };
         let command_line = human::render_results(&report, false);

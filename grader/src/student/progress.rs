@@ -15,7 +15,8 @@ use std::fs;
 use std::path::Path;
 
 use super::reset::original_main_rs;
-use crate::report::{ExerciseResult, ExerciseStatus};
+use crate::build::Target;
+use crate::report::{ExerciseResult, ExerciseStatus, Source};
 
 /// The start of the summary of an exercise whose changed stub still stops at a `todo!()`.
 pub const IN_PROGRESS: &str = "in progress: stopped at the TODO in ";
@@ -60,6 +61,21 @@ fn stub_changed(root: &Path, dir: &str) -> bool {
 fn stopping_site(message: &str) -> Option<&str> {
     let (_, site) = message.trim_end().strip_suffix(')')?.rsplit_once(" (")?;
     site.contains(':').then_some(site)
+}
+
+/// [`annotate`] the results of grading `target`: the student's side of a report, for the
+/// student's own checkout or a submission. Not for the reference solutions, which are no
+/// one's progress.
+pub fn annotate_for_student(
+    target: &Target,
+    results: &mut [ExerciseResult],
+    warnings: &BTreeMap<String, Vec<String>>,
+) {
+    let root = match target.source {
+        Source::Solutions => None,
+        Source::Exercises | Source::Submission => Some(target.root.as_path()),
+    };
+    annotate(root, results, warnings);
 }
 
 #[cfg(test)]

@@ -19,8 +19,9 @@ use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
+use super::ExerciseInfo;
 use super::state::State;
-use super::{ExerciseInfo, find_exercise};
+use crate::info::find_exercise;
 
 /// An original stub, as embedded by `build.rs`.
 #[derive(Debug)]
