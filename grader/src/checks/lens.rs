@@ -495,6 +495,69 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Each line of step `index` starting with `prefix` (a line that reports what its process
+    /// put into the segment) was printed once the segment held `expected` at `offset`: at the
+    /// stop before the write that ended the line, the lens read the segments the process had
+    /// attached ([`crate::scenario::Event::shared`]), and one of them must hold it. `render`
+    /// shows what a segment held instead. Without a trace nothing was read: `untraced` judges.
+    pub fn reported_once_written(
+        &self,
+        index: usize,
+        prefix: &str,
+        (offset, expected): (usize, &[u8]),
+        render: impl Fn(&[u8]) -> String,
+        untraced: impl FnOnce(&Run) -> Verdict,
+    ) -> Verdict {
+        let Ok(trace) = self.traced(index) else {
+            return untraced(self);
+        };
+        let holds_it = |bytes: &[u8]| bytes.get(offset..offset + expected.len()) == Some(expected);
+        for line in lines_by_process(trace) {
+            if !line.text.starts_with(prefix) {
+                continue;
+            }
+            let Some(write) = trace.events.get(line.event) else {
+                continue;
+            };
+            if write.shared.iter().any(|shared| holds_it(&shared.bytes)) {
+                continue;
+            }
+            let who = describe_process(trace, line.process);
+            let held = write
+                .shared
+                .last()
+                .map(|shared| render(shared.bytes.get(offset..).unwrap_or_default()));
+            let message = match &held {
+                Some(held) => format!(
+                    "{who} printed {:?} while the segment still held {held}: a line that says \
+                     what was written is printed after the write, not before",
+                    clip_line(&line.text)
+                ),
+                None => format!(
+                    "{who} printed {:?} before it had the segment attached: a line that says what \
+                     was written is printed after the write, not before",
+                    clip_line(&line.text)
+                ),
+            };
+            let shown = events_where(trace, |event| {
+                event.process == line.process
+                    && matches!(event.call, Call::Shmat { .. } | Call::Shmdt { .. })
+            });
+            let mut shown = shown;
+            shown.push(line.event);
+            shown.sort_unstable();
+            return Err(Failure::new(message)
+                .expected(format!(
+                    "{} in the segment when it printed",
+                    render(expected)
+                ))
+                .actual(held.unwrap_or_else(|| "no segment attached".to_string()))
+                .trace(render_events(trace, &shown))
+                .step(index));
+        }
+        Ok(())
+    }
+
     /// Without a trace: at least the lines of `owners` were printed (who printed them could
     /// not be seen), so that a program doing nothing does not pass.
     fn owners_printed(&self, index: usize, owners: &[(&str, &[u32])], why: &str) -> Verdict {
