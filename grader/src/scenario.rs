@@ -464,9 +464,9 @@ pub struct Event {
     /// The process was held at this call (before it ran) for this long ([`Hold`]).
     #[serde(default)]
     pub held: Option<Duration>,
-    /// A write to stdout only: what the segments the process had attached held when it
-    /// stopped before the write, read from its memory while it was stopped, so what the line
-    /// can truthfully report ("child: 37892" with 37892 already in the segment).
+    /// A write to stdout or a `shmdt` only: what the segments the process had attached held
+    /// when it stopped before the call, read from its memory while it was stopped, so what a
+    /// line can truthfully report ("child: 37892" with 37892 already in the segment).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared: Vec<SharedBytes>,
 }

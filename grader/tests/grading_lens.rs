@@ -270,6 +270,28 @@ fn passing_the_turn_before_printing_fails_in_every_grading_and_names_the_schedul
 }
 
 #[test]
+fn a_child_printing_wrote_before_it_writes_fails_in_every_grading() {
+    let check = "writes each message before printing the line that says so";
+    for (fixture, line) in [
+        (
+            "ping-pong-prints-before-writing-1",
+            "child 1 printed \"child 1 wrote: Is this the shared memory ID: ",
+        ),
+        (
+            "ping-pong-prints-before-writing-2",
+            "child 2 printed \"child 2 wrote: Yes, this is shared memory ID: ",
+        ),
+    ] {
+        let result = fails_exactly("ping-pong", &[PING_PONG_MAIN], fixture, &[check], REGRADES);
+        let message = message_of(&result, check);
+        assert!(
+            message.starts_with(line) && message.contains("while the segment still held \""),
+            "{fixture}: {message}"
+        );
+    }
+}
+
+#[test]
 fn a_turn_never_reset_fails_in_every_grading() {
     fails_exactly(
         "ping-pong",

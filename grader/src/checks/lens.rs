@@ -285,6 +285,27 @@ pub fn lines_by_process(trace: &Trace) -> Vec<PrintedLine> {
     lines
 }
 
+/// What the segments of `line`'s process held when it printed the line: read at the stop
+/// before the write that ended it or, if it had detached them all by then, at its last `shmdt`
+/// before it. Empty when it had never detached nor had anything attached.
+pub fn seen_at_line<'t>(
+    trace: &'t Trace,
+    line: &PrintedLine,
+) -> &'t [crate::scenario::SharedBytes] {
+    let Some(write) = trace.events.get(line.event) else {
+        return &[];
+    };
+    if !write.shared.is_empty() {
+        return &write.shared;
+    }
+    trace.events[..line.event]
+        .iter()
+        .rev()
+        .filter(|event| event.process == line.process)
+        .find(|event| matches!(event.call, Call::Shmdt { .. }) && !event.shared.is_empty())
+        .map_or(&[], |detached| &detached.shared)
+}
+
 /// A line of stdout and the process that wrote it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrintedLine {
@@ -516,15 +537,12 @@ impl Run<'_> {
             if !line.text.starts_with(prefix) {
                 continue;
             }
-            let Some(write) = trace.events.get(line.event) else {
-                continue;
-            };
-            if write.shared.iter().any(|shared| holds_it(&shared.bytes)) {
+            let seen = seen_at_line(trace, &line);
+            if seen.iter().any(|shared| holds_it(&shared.bytes)) {
                 continue;
             }
             let who = describe_process(trace, line.process);
-            let held = write
-                .shared
+            let held = seen
                 .last()
                 .map(|shared| render(shared.bytes.get(offset..).unwrap_or_default()));
             let message = match &held {

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use crate::checks::lens::{
-    describe_lineage, events_where, lines_by_process, process_with_lineage, render_events,
+    PrintedLine, describe_lineage, describe_process, events_where, lines_by_process,
+    process_with_lineage, render_events, seen_at_line,
 };
 use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
 use crate::scenario::{Call, Exit};
@@ -12,6 +13,10 @@ const KEY: i32 = 1001;
 /// The children, by descent: the program's first and second forks.
 const CHILD_1: &[u32] = &[0];
 const CHILD_2: &[u32] = &[1];
+/// Where the message starts, after the turn.
+const MESSAGE: usize = 4;
+/// The lines that say a message was written.
+const WROTE: [&str; 2] = ["child 1 wrote: ", "child 2 wrote: "];
 /// Without a trace, only the clock can tell sleeping: a run this long slept (the notes' version
 /// sleeps 1 s and 2 s to order the children, while a program that waits for the flag takes
 /// milliseconds, even pinned to one CPU). A short sleep escapes it; the trace sees every one.
@@ -75,7 +80,7 @@ pub fn tests() -> Vec<Test> {
                 },
             )
             .check(
-                3,
+                2,
                 "forks two children, each printing its own lines",
                 "fork child 1 (it writes the question and reads the answer), then child 2 (it reads the question and writes the answer); the parent prints nothing",
                 |run| {
@@ -118,6 +123,14 @@ pub fn tests() -> Vec<Test> {
                 "every process you fork must exit",
                 |run| run.nothing_left_running(),
             )
+            .tidy()
+            .check(
+                1,
+                "writes each message before printing the line that says so",
+                "write the message (and its NUL) at offset 4 first, then print the line that says you wrote it, then pass the turn",
+                wrote_after_writing,
+            )
+            // A program printing nothing passes it: it counts once the main scenario did work.
             .tidy()
             .check(
                 1,
@@ -229,6 +242,64 @@ fn turn_read_again(run: &Run) -> Verdict {
     .actual(format!("{who} still waiting, turn {wanted} in the segment"))
     .trace(render_events(trace, &shown))
     .step(0))
+}
+
+/// Each `wrote` line was printed after its process wrote a message: the message its process saw
+/// in the segment when it printed the line (read by the lens at that write) is not the one it
+/// saw at its previous line, nor, at its first line, the stale one the grader left there. Not
+/// "is the line's message": in a program whose children do not take turns, the other child
+/// may write between a child's write and its line, and the check would then fail by luck;
+/// "changed" holds whatever the other does, since each child writes the message once.
+fn wrote_after_writing(run: &Run) -> Verdict {
+    let Ok(trace) = run.traced(0) else {
+        // Without a trace nothing was read: the lines and the end state are the other checks'.
+        return Ok(());
+    };
+    let stale = run
+        .scenario
+        .setup
+        .first()
+        .map(|segment| c_string_at(&segment.contents, MESSAGE))
+        .unwrap_or_default();
+    let message_at = |line: &PrintedLine| {
+        seen_at_line(trace, line)
+            .last()
+            .map(|shared| c_string_at(&shared.bytes, MESSAGE))
+    };
+    let lines = lines_by_process(trace);
+    for (position, line) in lines.iter().enumerate() {
+        if !WROTE.iter().any(|prefix| line.text.starts_with(prefix)) {
+            continue;
+        }
+        let before = lines[..position]
+            .iter()
+            .rev()
+            .find(|earlier| earlier.process == line.process)
+            .and_then(message_at)
+            .unwrap_or_else(|| stale.clone());
+        let now = message_at(line);
+        if now.as_ref().is_some_and(|now| *now != before) {
+            continue;
+        }
+        let who = describe_process(trace, line.process);
+        let held = now.map_or("no segment attached".to_string(), |now| {
+            describe_bytes(&now)
+        });
+        let shown = events_where(trace, |event| {
+            event.process == line.process
+                && matches!(event.call, Call::Shmat { .. } | Call::Write { fd: 1, .. })
+        });
+        return Err(Failure::new(format!(
+            "{who} printed {:?} while the segment still held {held}: it printed that it wrote \
+             before it wrote",
+            line.text
+        ))
+        .expected("the line's message at offset 4 when it is printed")
+        .actual(held)
+        .trace(render_events(trace, &shown))
+        .step(0));
+    }
+    Ok(())
 }
 
 /// Lines in the wrong order: the advice is about synchronisation, not about the check's topic.

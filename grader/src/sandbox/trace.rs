@@ -50,6 +50,15 @@
 //! before the call, its number is set to -1 (the kernel skips it) and its return value to
 //! `-errno`; at its return stop the value is set again.
 //!
+//! **What a line can report** ([`crate::scenario::Event::shared`]): at the stop before each
+//! write to stdout and each `shmdt`, before any hold, the tracer reads the first
+//! [`SharedBytes::MAX_BYTES`] bytes at every address where the process has a segment attached
+//! (its `shmat` results, its parent's attachments at the fork, less its `shmdt`s, none after
+//! an `exec`), from its memory (decode.rs) while it is stopped: what it had put into the
+//! segment when it decided to print, so that "child: 37892" can be checked against the
+//! segment at that moment rather than at the end. One `process_vm_readv` per attachment, at
+//! most [`MAX_SHARED_READS`] calls per step; no extra run.
+//!
 //! **Holds** ([`crate::scenario::Hold`]): a process is held by not resuming it at the stop
 //! before the chosen call. It is released when the others have had their chance: each other
 //! process is blocked in the kernel (waiting for a child, a lock, a pipe), stopped, gone, or
@@ -314,7 +323,7 @@ struct Pending {
     /// The injection (index, errno) that skips this call.
     injected: Option<(usize, i32)>,
     held: Option<Duration>,
-    /// A write to stdout: the attached segments' bytes at the stop before it.
+    /// A write to stdout or a `shmdt`: the attached segments' bytes at the stop before it.
     shared: Vec<SharedBytes>,
 }
 
@@ -717,9 +726,11 @@ impl Tracer {
 
     /// At the stop before a write to stdout, before any hold: the first bytes of each segment
     /// the process has attached, read from its memory (it is stopped, so they are what it had
-    /// put there when it decided to print).
+    /// put there when it decided to print). Also before a `shmdt`: what the segment held when
+    /// the process gave it up (for a line printed after detaching).
     fn read_shared(&mut self, pid: Pid, kind: SyscallKind, args: &[u64; 6]) -> Vec<SharedBytes> {
-        if kind != SyscallKind::Write || args[0] != 1 || self.shared_reads >= MAX_SHARED_READS {
+        let stdout = kind == SyscallKind::Write && args[0] == 1;
+        if !(stdout || kind == SyscallKind::Shmdt) || self.shared_reads >= MAX_SHARED_READS {
             return Vec::new();
         }
         let Some(process) = self.processes.get(&pid) else {

@@ -426,6 +426,11 @@ fn a_line_is_judged_by_what_the_segment_held_when_it_was_printed() {
         "{}",
         failure.message
     );
+    // Detached before printing: what the segment held at the shmdt counts.
+    let mut trace = child_printed_with(None);
+    trace.events.swap(3, 4); // shmdt, then the line
+    trace.events[3].shared = child_printed_with(Some(37892)).events[3].shared.clone();
+    assert_eq!(verdict(trace, reported_once_written), Ok(()));
     // Without a trace, the fallback judges.
     let scenario = scenario();
     let observation = observation(None, Duration::from_millis(3));
