@@ -282,9 +282,11 @@ fn wrote_after_writing(run: &Run) -> Verdict {
             continue;
         }
         let who = describe_process(trace, line.process);
-        let held = now.map_or("no segment attached".to_string(), |now| {
-            describe_bytes(&now)
-        });
+        let held = match now {
+            None => "no segment attached".to_string(),
+            Some(now) if now.is_empty() => "no message (a NUL at offset 4)".to_string(),
+            Some(now) => describe_bytes(&now),
+        };
         let shown = events_where(trace, |event| {
             event.process == line.process
                 && matches!(event.call, Call::Shmat { .. } | Call::Write { fd: 1, .. })
