@@ -475,6 +475,26 @@ pub struct Event {
     /// The process was held at this call (before it ran) for this long ([`Hold`]).
     #[serde(default)]
     pub held: Option<Duration>,
+    /// A write to stdout or a `shmdt` only: what the segments the process had attached held
+    /// when it stopped before the call, read from its memory while it was stopped, so what a
+    /// line can truthfully report ("child: 37892" with 37892 already in the segment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared: Vec<SharedBytes>,
+}
+
+/// The first bytes of one attached segment, read at a stop ([`Event::shared`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedBytes {
+    /// Where the process has it attached (what its `shmat` returned, or its parent's before
+    /// the fork).
+    pub addr: u64,
+    /// At most [`SharedBytes::MAX_BYTES`] bytes from `addr`.
+    pub bytes: Vec<u8>,
+}
+
+impl SharedBytes {
+    /// Bytes read per attachment: the lab's messages fit (ping-pong's answer ends at 43).
+    pub const MAX_BYTES: usize = 64;
 }
 
 /// A call's result: its value, or the errno it failed with (`libc::ENOMEM`...).

@@ -13,7 +13,7 @@ mod grading_common;
 
 use grader::exercises::Exercise;
 use grader::grade::grade_program;
-use grader::report::{CheckStatus, ExerciseResult};
+use grader::report::{CheckResult, CheckStatus, ExerciseResult};
 use grading_common::*;
 
 /// Gradings of a racy fixture: each must fail the same checks.
@@ -206,6 +206,23 @@ fn a_parent_reading_before_waitpid_fails_in_every_grading() {
 }
 
 #[test]
+fn a_child_printing_before_it_writes_fails_in_every_grading() {
+    let check = "the child prints its line once 37892 is in the segment";
+    let result = fails_exactly(
+        "parent-child",
+        &[PARENT_CHILD_MAIN],
+        "parent-child-prints-before-writing",
+        &[check],
+        REGRADES,
+    );
+    assert_shows(
+        check_named(&result, check),
+        "child 1 printed \"child: 37892\" while the segment still held 0",
+        "[child 1] write(1, \"child: 37892\\n\"",
+    );
+}
+
+#[test]
 fn a_parent_that_never_waits_fails_in_every_grading() {
     // Held at its shmat, the child runs only once the parent is gone: the parent prints 0, and
     // the child, reaped by init, is killed with the run or not, before or after its write
@@ -248,6 +265,28 @@ fn passing_the_turn_before_printing_fails_in_every_grading_and_names_the_schedul
                 .as_deref()
                 .is_some_and(|advice| advice.contains("synchronisation")),
             "{fixture}: {check:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_child_printing_wrote_before_it_writes_fails_in_every_grading() {
+    let check = "writes each message before printing the line that says so";
+    for (fixture, line) in [
+        (
+            "ping-pong-prints-before-writing-1",
+            "child 1 printed \"child 1 wrote: Is this the shared memory ID: ",
+        ),
+        (
+            "ping-pong-prints-before-writing-2",
+            "child 2 printed \"child 2 wrote: Yes, this is shared memory ID: ",
+        ),
+    ] {
+        let result = fails_exactly("ping-pong", &[PING_PONG_MAIN], fixture, &[check], REGRADES);
+        let message = message_of(&result, check);
+        assert!(
+            message.starts_with(line) && message.contains("while the segment still held \""),
+            "{fixture}: {message}"
         );
     }
 }
@@ -306,19 +345,21 @@ fn leaking_the_segment_when_shmat_fails_is_caught_by_injection() {
         &[check],
         1,
     );
-    let check = check_named(&result, check);
-    assert!(
-        check
-            .message
-            .contains("was created and never removed on this path"),
-        "{}",
-        check.message
+    assert_shows(
+        check_named(&result, check),
+        "was created and never removed on this path",
+        "(INJECTED ENOMEM)",
     );
+}
+
+/// Asserts that a check's message says `message` and the calls it shows include `calls`.
+fn assert_shows(check: &CheckResult, message: &str, calls: &str) {
+    assert!(check.message.contains(message), "{}", check.message);
     assert!(
         check
             .trace
             .as_deref()
-            .is_some_and(|calls| calls.contains("(INJECTED ENOMEM)")),
+            .is_some_and(|shown| shown.contains(calls)),
         "{check:#?}"
     );
 }
@@ -356,6 +397,78 @@ fn the_solutions_pass_the_race_tests_every_time() {
                 "{exercise_name}, grading {grading}: {result:#?}"
             );
         }
+    }
+}
+
+/// ping-pong's solution with one flaw: it waits for the turn with a plain read of the turn,
+/// through a raw pointer (the only non-atomic path sysv leaves: its reads are atomic), in a
+/// loop that makes no call. Unoptimised it passes; optimised the read is made once, before the
+/// loop, and the waiting child spins forever.
+const PLAIN_READ_WAIT: &str =
+    "fn wait_for_turn(turn: &AtomicU32, wanted: u32) -> Result<(), String> {
+    let turn = turn.as_ptr().cast_const();
+    // SAFETY: none, and that is the flaw: a plain read racing the other child's store.
+    while unsafe { turn.read() } != wanted {}
+    Ok(())
+}
+";
+
+#[test]
+fn a_plain_read_wait_loop_hangs_once_optimised_in_every_grading() {
+    let lesson = "waits on the segment with atomic loads (a plain read loop hangs once optimised)";
+    // A submission holding the flawed copy, built as every submission is (the build jail, the
+    // lab's profile: ping-pong optimised).
+    let solution = std::fs::read_to_string(root().join("solutions/04-ping-pong/src/main.rs"))
+        .expect("the ping-pong solution");
+    let start = solution.find("fn wait_for_turn(").expect("wait_for_turn");
+    let end = start + solution[start..].find("\n}\n").expect("its end") + 3;
+    let flawed = format!(
+        "{}{PLAIN_READ_WAIT}{}",
+        &solution[..start],
+        &solution[end..]
+    );
+    let submission = tempfile::tempdir().expect("a folder");
+    let src = submission.path().join("exercises/04-ping-pong/src");
+    std::fs::create_dir_all(&src).expect("its src folder");
+    std::fs::write(src.join("main.rs"), flawed).expect("the flawed program");
+    let exercise = only("ping-pong", &[PING_PONG_MAIN]);
+    let built = grader::app::build_submission(submission.path(), &[&exercise], &grader_exe())
+        .expect("the submission builds");
+    let program = match &built.programs[..] {
+        [grader::grade::Program::Binary(program)] => program.clone(),
+        other => panic!("the flawed ping-pong did not build: {other:?}"),
+    };
+    let mut first = None;
+    for grading in 1..=REGRADES {
+        let before = host_segments();
+        let result = grade_program(&options(), &exercise, &program);
+        assert_no_new_segment(&before);
+        assert_eq!(processes_running(&program), Vec::<i32>::new());
+        traced(&result);
+        let failed: Vec<String> = failed_checks(&result)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert!(
+            failed.iter().any(|check| check == lesson),
+            "grading {grading}: {result:#?}"
+        );
+        let message = message_of(&result, lesson);
+        assert!(
+            message.contains(" was still waiting for turn ")
+                && message.contains("its loop never read the turn again"),
+            "{message}"
+        );
+        // The same checks fail every time (the hang's other consequences included), but the
+        // segment's end state: which child spins depends on which read the turn first.
+        let failed: Vec<String> = failed
+            .into_iter()
+            .filter(|check| check != "the segment ends with turn 2 and the answer")
+            .collect();
+        if grading == 1 {
+            eprintln!("plain read, optimised: {message}\nfailed: {failed:?}");
+        }
+        assert_eq!(first.get_or_insert_with(|| failed.clone()), &failed);
     }
 }
 

@@ -244,6 +244,49 @@ fn an_injected_shmat_error_reaches_the_program() {
     assert!(observation.segments.is_empty());
 }
 
+/// What the child's segment held at its `child: ` write, as the tracer read it, and where the
+/// child had it attached.
+fn held_at_the_child_line(fixture_name: &str) -> (Vec<u8>, u64, u64) {
+    let program_path = fixture(fixture_name);
+    let observation = run_once(&program(&program_path.path, &[]));
+    let trace = trace(&observation);
+    let child_events = || {
+        trace
+            .events
+            .iter()
+            .filter(|event| lineage_of(trace, event) == &vec![0])
+    };
+    let attached_at = child_events()
+        .find_map(|event| match event.call {
+            Call::Shmat {
+                result: Ok(addr), ..
+            } => Some(addr),
+            _ => None,
+        })
+        .expect("the child's shmat");
+    let line = child_events()
+        .find(
+            |event| matches!(&event.call, Call::Write { text, .. } if text.starts_with("child: ")),
+        )
+        .expect("the child's line");
+    let [shared] = &line.shared[..] else {
+        panic!("one attachment read at the child's write: {line:?}");
+    };
+    (shared.bytes.clone(), shared.addr, attached_at)
+}
+
+#[test]
+fn the_segment_is_read_at_the_stop_before_a_write_to_stdout() {
+    // The child writes 37892, then prints.
+    let (bytes, addr, attached_at) = held_at_the_child_line("parent-child-prints-number");
+    assert_eq!(addr, attached_at);
+    assert_eq!(bytes.len(), grader::scenario::SharedBytes::MAX_BYTES);
+    assert_eq!(bytes[..4], 37892i32.to_ne_bytes());
+    // The child prints, then writes.
+    let (bytes, _, _) = held_at_the_child_line("parent-child-prints-before-writing");
+    assert_eq!(bytes[..4], [0; 4]);
+}
+
 #[test]
 fn an_injected_fork_error_reaches_the_program() {
     let program_path = fixture("trace-two-children");

@@ -285,6 +285,27 @@ pub fn lines_by_process(trace: &Trace) -> Vec<PrintedLine> {
     lines
 }
 
+/// What the segments of `line`'s process held when it printed the line: read at the stop
+/// before the write that ended it or, if it had detached them all by then, at its last `shmdt`
+/// before it. Empty when it had never detached nor had anything attached.
+pub fn seen_at_line<'t>(
+    trace: &'t Trace,
+    line: &PrintedLine,
+) -> &'t [crate::scenario::SharedBytes] {
+    let Some(write) = trace.events.get(line.event) else {
+        return &[];
+    };
+    if !write.shared.is_empty() {
+        return &write.shared;
+    }
+    trace.events[..line.event]
+        .iter()
+        .rev()
+        .filter(|event| event.process == line.process)
+        .find(|event| matches!(event.call, Call::Shmdt { .. }) && !event.shared.is_empty())
+        .map_or(&[], |detached| &detached.shared)
+}
+
 /// A line of stdout and the process that wrote it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrintedLine {
@@ -491,6 +512,66 @@ impl Run<'_> {
             ))
             .trace(render_events(trace, &shown))
             .step(index));
+        }
+        Ok(())
+    }
+
+    /// Each line of step `index` starting with `prefix` (a line that reports what its process
+    /// put into the segment) was printed once the segment held `expected` at `offset`: at the
+    /// stop before the write that ended the line, the lens read the segments the process had
+    /// attached ([`crate::scenario::Event::shared`]), and one of them must hold it. `render`
+    /// shows what a segment held instead. Without a trace nothing was read: `untraced` judges.
+    pub fn reported_once_written(
+        &self,
+        index: usize,
+        prefix: &str,
+        (offset, expected): (usize, &[u8]),
+        render: impl Fn(&[u8]) -> String,
+        untraced: impl FnOnce(&Run) -> Verdict,
+    ) -> Verdict {
+        let Ok(trace) = self.traced(index) else {
+            return untraced(self);
+        };
+        let holds_it = |bytes: &[u8]| bytes.get(offset..offset + expected.len()) == Some(expected);
+        for line in lines_by_process(trace) {
+            if !line.text.starts_with(prefix) {
+                continue;
+            }
+            let seen = seen_at_line(trace, &line);
+            if seen.iter().any(|shared| holds_it(&shared.bytes)) {
+                continue;
+            }
+            let who = describe_process(trace, line.process);
+            let held = seen
+                .last()
+                .map(|shared| render(shared.bytes.get(offset..).unwrap_or_default()));
+            let message = match &held {
+                Some(held) => format!(
+                    "{who} printed {:?} while the segment still held {held}: a line that says \
+                     what was written is printed after the write, not before",
+                    clip_line(&line.text)
+                ),
+                None => format!(
+                    "{who} printed {:?} before it had the segment attached: a line that says what \
+                     was written is printed after the write, not before",
+                    clip_line(&line.text)
+                ),
+            };
+            let shown = events_where(trace, |event| {
+                event.process == line.process
+                    && matches!(event.call, Call::Shmat { .. } | Call::Shmdt { .. })
+            });
+            let mut shown = shown;
+            shown.push(line.event);
+            shown.sort_unstable();
+            return Err(Failure::new(message)
+                .expected(format!(
+                    "{} in the segment when it printed",
+                    render(expected)
+                ))
+                .actual(held.unwrap_or_else(|| "no segment attached".to_string()))
+                .trace(render_events(trace, &shown))
+                .step(index));
         }
         Ok(())
     }

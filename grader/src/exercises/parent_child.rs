@@ -53,11 +53,27 @@ pub fn tests() -> Vec<Test> {
                 |run| run.lines_from_their_processes(0, 1, &[("child: ", CHILD), ("parent: ", &[])]),
             )
             .check(
-                2,
+                1,
                 "the child wrote 37892 into the segment",
                 "in the child: attach, write 37892i32.to_ne_bytes() at offset 0, detach",
                 value_in_segment,
             )
+            .check(
+                1,
+                "the child prints its line once 37892 is in the segment",
+                "in the child: write the value into the segment first, then print the line that says so",
+                |run| {
+                    run.reported_once_written(
+                        0,
+                        "child: ",
+                        (0, &VALUE.to_ne_bytes()),
+                        render_int,
+                        value_in_segment,
+                    )
+                },
+            )
+            // A program printing nothing passes it: it counts once the main scenario did work.
+            .tidy()
             .check(
                 1,
                 "removes the segment",
@@ -162,14 +178,21 @@ fn value_in_segment(run: &Run) -> Verdict {
     let expected = VALUE.to_ne_bytes();
     let actual = segment.contents.get(..4).unwrap_or(&segment.contents);
     ensure(actual == expected, || {
-        let shown = <[u8; 4]>::try_from(actual).map_or_else(
-            |_| describe_bytes(actual),
-            |bytes| i32::from_ne_bytes(bytes).to_string(),
-        );
         Failure::new("the segment does not hold 37892")
             .expected(VALUE.to_string())
-            .actual(shown)
+            .actual(render_int(actual))
     })
+}
+
+/// The int at the start of `bytes` (native endian), or the bytes when there are fewer than 4.
+fn render_int(bytes: &[u8]) -> String {
+    bytes
+        .get(..4)
+        .and_then(|int| <[u8; 4]>::try_from(int).ok())
+        .map_or_else(
+            || describe_bytes(bytes),
+            |int| i32::from_ne_bytes(int).to_string(),
+        )
 }
 
 /// The parent printed `parent: <poked>`: the value the grader wrote when the child ended.

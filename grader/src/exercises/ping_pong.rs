@@ -2,9 +2,21 @@
 
 use std::time::Duration;
 
+use crate::checks::lens::{
+    PrintedLine, describe_lineage, describe_process, events_where, lines_by_process,
+    process_with_lineage, render_events, seen_at_line,
+};
 use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
+use crate::scenario::{Call, Exit};
 
 const KEY: i32 = 1001;
+/// The children, by descent: the program's first and second forks.
+const CHILD_1: &[u32] = &[0];
+const CHILD_2: &[u32] = &[1];
+/// Where the message starts, after the turn.
+const MESSAGE: usize = 4;
+/// The lines that say a message was written.
+const WROTE: [&str; 2] = ["child 1 wrote: ", "child 2 wrote: "];
 /// Without a trace, only the clock can tell sleeping: a run this long slept (the notes' version
 /// sleeps 1 s and 2 s to order the children, while a program that waits for the flag takes
 /// milliseconds, even pinned to one CPU). A short sleep escapes it; the trace sees every one.
@@ -68,7 +80,7 @@ pub fn tests() -> Vec<Test> {
                 },
             )
             .check(
-                3,
+                2,
                 "forks two children, each printing its own lines",
                 "fork child 1 (it writes the question and reads the answer), then child 2 (it reads the question and writes the answer); the parent prints nothing",
                 |run| {
@@ -80,7 +92,7 @@ pub fn tests() -> Vec<Test> {
                 },
             )
             .check(
-                3,
+                2,
                 "the segment ends with turn 2 and the answer",
                 "child 2 writes the answer (with its NUL) at offset 4, then stores 2 into atomic_u32(0)",
                 final_contents,
@@ -111,6 +123,23 @@ pub fn tests() -> Vec<Test> {
                 "every process you fork must exit",
                 |run| run.nothing_left_running(),
             )
+            .tidy()
+            .check(
+                1,
+                "writes each message before printing the line that says so",
+                "write the message (and its NUL) at offset 4 first, then print the line that says you wrote it, then pass the turn",
+                wrote_after_writing,
+            )
+            // A program printing nothing passes it: it counts once the main scenario did work.
+            .tidy()
+            .check(
+                1,
+                "waits on the segment with atomic loads (a plain read loop hangs once optimised)",
+                "wait for the turn with atomic_u32(0).load(Ordering::Acquire) in the loop; a plain read through as_ptr() is made once, before the loop, by the optimiser",
+                turn_read_again,
+            )
+            // Only a hang can show it: a program that ends (or does nothing) passes, so it
+            // counts once the main scenario did work.
             .tidy(),
         Test::new("on its own, without a segment before", &[KEY])
             .run(&[])
@@ -153,6 +182,126 @@ fn final_contents(run: &Run) -> Verdict {
             .expected(answer(id))
             .actual(describe_bytes(&message))
     })
+}
+
+/// A child that waits for a turn the segment already holds, until the grader's timeout: its
+/// loop does not read the turn again. ping-pong is built optimised (Cargo.toml's profile), as
+/// every build of it is, so a plain read of the turn (through `as_ptr`) in a loop that makes no
+/// call is done once, before the loop, and the child spins forever; sysv's reads are atomic
+/// and re-read. Judged only when the run timed out with that child still there.
+fn turn_read_again(run: &Run) -> Verdict {
+    let step = run.step(0)?;
+    if step.exit != Exit::TimedOut {
+        return Ok(());
+    }
+    let Ok(trace) = run.traced(0) else {
+        // Without a trace, which child was still there cannot be told: the hang is reported
+        // by the other checks.
+        return Ok(());
+    };
+    let turn = run
+        .setup_segment(0)?
+        .contents
+        .get(..4)
+        .and_then(|bytes| <[u8; 4]>::try_from(bytes).ok())
+        .map(u32::from_ne_bytes);
+    let lines = lines_by_process(trace);
+    let printed = |prefix: &str| lines.iter().any(|line| line.text.starts_with(prefix));
+    // Child 2 waits for turn 1 before its `read` line; child 1 waits for turn 2 after its
+    // `wrote` line, before its `read` line.
+    let waiting = if !printed("child 2 read: ") {
+        (CHILD_2, 1)
+    } else if !printed("child 1 read: ") {
+        (CHILD_1, 2)
+    } else {
+        return Ok(());
+    };
+    let (lineage, wanted) = waiting;
+    let Some(child) = process_with_lineage(trace, lineage) else {
+        return Ok(());
+    };
+    let ended = trace
+        .events
+        .iter()
+        .any(|event| event.process == child && matches!(event.call, Call::Exit(_)));
+    if ended || turn != Some(wanted) {
+        return Ok(());
+    }
+    let who = describe_lineage(lineage);
+    let shown = events_where(trace, |event| {
+        matches!(event.call, Call::Write { fd: 1, .. })
+    });
+    Err(Failure::new(format!(
+        "{who} was still waiting for turn {wanted} when the grader stopped the program after \
+         {} ms, though the segment held turn {wanted}: its loop never read the turn again. \
+         ping-pong is built optimised, and the optimiser reads a plain (non-atomic) value once, \
+         before the loop",
+        step.duration.as_millis()
+    ))
+    .expected(format!("{who} sees turn {wanted} and goes on"))
+    .actual(format!("{who} still waiting, turn {wanted} in the segment"))
+    .trace(render_events(trace, &shown))
+    .step(0))
+}
+
+/// Each `wrote` line was printed after its process wrote a message: the message its process saw
+/// in the segment when it printed the line (read by the lens at that write) is not the one it
+/// saw at its previous line, nor, at its first line, the stale one the grader left there. Not
+/// "is the line's message": in a program whose children do not take turns, the other child
+/// may write between a child's write and its line, and the check would then fail by luck;
+/// "changed" holds whatever the other does, since each child writes the message once.
+fn wrote_after_writing(run: &Run) -> Verdict {
+    let Ok(trace) = run.traced(0) else {
+        // Without a trace nothing was read: the lines and the end state are the other checks'.
+        return Ok(());
+    };
+    let stale = run
+        .scenario
+        .setup
+        .first()
+        .map(|segment| c_string_at(&segment.contents, MESSAGE))
+        .unwrap_or_default();
+    let message_at = |line: &PrintedLine| {
+        seen_at_line(trace, line)
+            .last()
+            .map(|shared| c_string_at(&shared.bytes, MESSAGE))
+    };
+    let lines = lines_by_process(trace);
+    for (position, line) in lines.iter().enumerate() {
+        if !WROTE.iter().any(|prefix| line.text.starts_with(prefix)) {
+            continue;
+        }
+        let before = lines[..position]
+            .iter()
+            .rev()
+            .find(|earlier| earlier.process == line.process)
+            .and_then(message_at)
+            .unwrap_or_else(|| stale.clone());
+        let now = message_at(line);
+        if now.as_ref().is_some_and(|now| *now != before) {
+            continue;
+        }
+        let who = describe_process(trace, line.process);
+        let held = match now {
+            None => "no segment attached".to_string(),
+            Some(now) if now.is_empty() => "no message (a NUL at offset 4)".to_string(),
+            Some(now) => describe_bytes(&now),
+        };
+        let shown = events_where(trace, |event| {
+            event.process == line.process
+                && matches!(event.call, Call::Shmat { .. } | Call::Write { fd: 1, .. })
+        });
+        return Err(Failure::new(format!(
+            "{who} printed {:?} while the segment still held {held}: it printed that it wrote \
+             before it wrote",
+            line.text
+        ))
+        .expected("the line's message at offset 4 when it is printed")
+        .actual(held)
+        .trace(render_events(trace, &shown))
+        .step(0));
+    }
+    Ok(())
 }
 
 /// Lines in the wrong order: the advice is about synchronisation, not about the check's topic.

@@ -50,6 +50,15 @@
 //! before the call, its number is set to -1 (the kernel skips it) and its return value to
 //! `-errno`; at its return stop the value is set again.
 //!
+//! **What a line can report** ([`crate::scenario::Event::shared`]): at the stop before each
+//! write to stdout and each `shmdt`, before any hold, the tracer reads the first
+//! [`SharedBytes::MAX_BYTES`] bytes at every address where the process has a segment attached
+//! (its `shmat` results, its parent's attachments at the fork, less its `shmdt`s, none after
+//! an `exec`), from its memory (decode.rs) while it is stopped: what it had put into the
+//! segment when it decided to print, so that "child: 37892" can be checked against the
+//! segment at that moment rather than at the end. One `process_vm_readv` per attachment, at
+//! most [`MAX_SHARED_READS`] calls per step; no extra run.
+//!
 //! **Holds** ([`crate::scenario::Hold`]): a process is held by not resuming it at the stop
 //! before the chosen call. It is released when the others have had their chance: each other
 //! process is blocked in the kernel (waiting for a child, a lock, a pipe), stopped, gone, or
@@ -83,8 +92,8 @@ use sysv::Attachment;
 
 use super::procs;
 use crate::scenario::{
-    Call, Event as TraceEvent, Exit, Hold, Injected, Injection, Lens, Lineage, Poke, SyscallKind,
-    Trace, TracedProcess, When,
+    Call, Event as TraceEvent, Exit, Hold, Injected, Injection, Lens, Lineage, Poke, SharedBytes,
+    SyscallKind, Trace, TracedProcess, When,
 };
 
 /// Environment variable read by the sandbox: `seccomp` (the default), `syscall` (plain
@@ -98,6 +107,9 @@ pub const RAN_ENOUGH: Duration = Duration::from_millis(1);
 pub const SLEEP_CAP: Duration = Duration::from_secs(1);
 /// How often holds are looked at.
 const HOLD_TICK: Duration = Duration::from_millis(1);
+/// At most this many writes per step get the segments read ([`TraceEvent::shared`]): a program
+/// flooding its output while attached does not fill the trace with copies.
+const MAX_SHARED_READS: usize = 256;
 
 /// How calls are made to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -299,6 +311,9 @@ struct Process {
     hold: Option<ActiveHold>,
     /// How long it was held at its `exit`, for the exit event.
     exit_held: Option<Duration>,
+    /// The addresses it has a segment attached at (its own `shmat`s, and its parent's
+    /// attachments at the fork), less those it detached.
+    attached: Vec<u64>,
 }
 
 struct Pending {
@@ -308,6 +323,8 @@ struct Pending {
     /// The injection (index, errno) that skips this call.
     injected: Option<(usize, i32)>,
     held: Option<Duration>,
+    /// A write to stdout or a `shmdt`: the attached segments' bytes at the stop before it.
+    shared: Vec<SharedBytes>,
 }
 
 struct ActiveHold {
@@ -345,6 +362,8 @@ pub struct Tracer {
     trace: Trace,
     /// Bytes of written text in the trace so far.
     text_bytes: usize,
+    /// Writes whose segments were read so far ([`MAX_SHARED_READS`]).
+    shared_reads: usize,
     /// Our own pid in `/proc`'s namespace (to tell whether we are a process's real parent).
     my_proc_pid: Option<i32>,
 }
@@ -365,6 +384,7 @@ impl Tracer {
             unnamed: HashSet::new(),
             trace: Trace::default(),
             text_bytes: 0,
+            shared_reads: 0,
             my_proc_pid,
         };
         tracer.register(program, None, exe);
@@ -412,6 +432,7 @@ impl Tracer {
                 pending: None,
                 hold: None,
                 exit_held: None,
+                attached: Vec::new(),
             },
         );
         index
@@ -426,14 +447,38 @@ impl Tracer {
     fn record(
         &mut self,
         pid: Pid,
+        call: Call,
+        injected: Option<(usize, i32)>,
+        held: Option<Duration>,
+    ) {
+        self.record_with(pid, call, injected, held, Vec::new());
+    }
+
+    /// [`Tracer::record`], with what the process's segments held before the call.
+    fn record_with(
+        &mut self,
+        pid: Pid,
         mut call: Call,
         injected: Option<(usize, i32)>,
         held: Option<Duration>,
+        shared: Vec<SharedBytes>,
     ) {
         let Some(process) = self.processes.get_mut(&pid) else {
             return;
         };
         *process.counts.entry(call.kind()).or_default() += 1;
+        match &call {
+            Call::Shmat {
+                result: Ok(addr), ..
+            } => process.attached.push(*addr),
+            Call::Shmdt {
+                addr,
+                result: Ok(()),
+            } => process.attached.retain(|attached| attached != addr),
+            // A new program: the old one's attachments are gone.
+            Call::Exec { result: Ok(()), .. } => process.attached.clear(),
+            _ => {}
+        }
         let process = process.index;
         if self.trace_is_full() {
             self.trace.dropped += 1;
@@ -464,6 +509,7 @@ impl Tracer {
             call,
             injected: injected.map(|(_, errno)| errno),
             held,
+            shared,
         });
     }
 
@@ -583,6 +629,7 @@ impl Tracer {
             slept: decode::sleep_at_entry(pid, syscall, &args),
             injected,
             held: None,
+            shared: self.read_shared(pid, kind, &args),
         };
         let hold = (0..self.run.holds.len()).find(|&h| {
             let hold = &self.run.holds[h];
@@ -672,9 +719,35 @@ impl Tracer {
             |p| index_of.get(&p).copied(),
         );
         if let Some(call) = call {
-            self.record(pid, call, pending.injected, pending.held);
+            self.record_with(pid, call, pending.injected, pending.held, pending.shared);
         }
         self.resume(pid, None);
+    }
+
+    /// At the stop before a write to stdout, before any hold: the first bytes of each segment
+    /// the process has attached, read from its memory (it is stopped, so they are what it had
+    /// put there when it decided to print). Also before a `shmdt`: what the segment held when
+    /// the process gave it up (for a line printed after detaching).
+    fn read_shared(&mut self, pid: Pid, kind: SyscallKind, args: &[u64; 6]) -> Vec<SharedBytes> {
+        let stdout = kind == SyscallKind::Write && args[0] == 1;
+        if !(stdout || kind == SyscallKind::Shmdt) || self.shared_reads >= MAX_SHARED_READS {
+            return Vec::new();
+        }
+        let Some(process) = self.processes.get(&pid) else {
+            return Vec::new();
+        };
+        let shared: Vec<SharedBytes> = process
+            .attached
+            .iter()
+            .map(|&addr| SharedBytes {
+                addr,
+                bytes: decode::read_memory(pid, addr, SharedBytes::MAX_BYTES),
+            })
+            .collect();
+        if !shared.is_empty() {
+            self.shared_reads += 1;
+        }
+        shared
     }
 
     /// A fork, vfork or clone event: the child exists.
@@ -689,6 +762,15 @@ impl Tracer {
                 .map(|p| self.trace.processes[p.index].exe.clone())
                 .unwrap_or_default();
             let index = self.register(child, Some(parent), exe);
+            // The child has its parent's attachments (fork copies the mappings).
+            let inherited = self
+                .processes
+                .get(&parent)
+                .map(|p| p.attached.clone())
+                .unwrap_or_default();
+            if let Some(process) = self.processes.get_mut(&child) {
+                process.attached = inherited;
+            }
             let (name, held) = match self
                 .processes
                 .get_mut(&parent)

@@ -27,6 +27,7 @@ fn event(process: usize, call: Call) -> Event {
         call,
         injected: None,
         held: None,
+        shared: Vec::new(),
     }
 }
 
@@ -373,5 +374,70 @@ fn a_thread_started_first_does_not_shift_the_children() {
     assert_eq!(
         verdict(trace, |run| run.lines_from_their_processes(0, 1, OWNERS)),
         Ok(())
+    );
+}
+
+/// The parent-child trace, with what the child's segment held when it printed its line.
+fn child_printed_with(held: Option<i32>) -> Trace {
+    let mut trace = parent_child();
+    trace.events[3].shared = held
+        .map(|value| crate::scenario::SharedBytes {
+            addr: ADDR,
+            bytes: value.to_ne_bytes().to_vec(),
+        })
+        .into_iter()
+        .collect();
+    trace
+}
+
+fn reported_once_written(run: &Run) -> Verdict {
+    let int = |bytes: &[u8]| format!("{bytes:?}");
+    run.reported_once_written(0, "child: ", (0, &37892i32.to_ne_bytes()), int, |_| {
+        Err(Failure::new("untraced"))
+    })
+}
+
+#[test]
+fn a_line_is_judged_by_what_the_segment_held_when_it_was_printed() {
+    assert_eq!(
+        verdict(child_printed_with(Some(37892)), reported_once_written),
+        Ok(())
+    );
+    let failure = verdict(child_printed_with(Some(0)), reported_once_written)
+        .expect_err("printed before writing");
+    assert!(
+        failure.message.starts_with(
+            "child 1 printed \"child: 37892\" while the segment still held [0, 0, 0, 0]"
+        ),
+        "{}",
+        failure.message
+    );
+    let shown = failure.shown_calls().expect("the calls").to_string();
+    assert!(
+        shown.contains("[child 1] write(1, \"child: 37892\\n\", 13)"),
+        "{shown}"
+    );
+    let failure = verdict(child_printed_with(None), reported_once_written)
+        .expect_err("printed with nothing attached");
+    assert!(
+        failure
+            .message
+            .contains("before it had the segment attached"),
+        "{}",
+        failure.message
+    );
+    // Detached before printing: what the segment held at the shmdt counts.
+    let mut trace = child_printed_with(None);
+    trace.events.swap(3, 4); // shmdt, then the line
+    trace.events[3].shared = child_printed_with(Some(37892)).events[3].shared.clone();
+    assert_eq!(verdict(trace, reported_once_written), Ok(()));
+    // Without a trace, the fallback judges.
+    let scenario = scenario();
+    let observation = observation(None, Duration::from_millis(3));
+    assert_eq!(
+        reported_once_written(&Run::new(&scenario, &observation))
+            .expect_err("the fallback")
+            .message,
+        "untraced"
     );
 }

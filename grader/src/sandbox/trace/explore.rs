@@ -186,6 +186,7 @@ mod tests {
             call,
             injected: None,
             held: None,
+            shared: Vec::new(),
         }
     }
 
