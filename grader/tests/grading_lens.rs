@@ -432,7 +432,7 @@ fn a_plain_read_wait_loop_hangs_once_optimised_in_every_grading() {
     std::fs::create_dir_all(&src).expect("its src folder");
     std::fs::write(src.join("main.rs"), flawed).expect("the flawed program");
     let exercise = only("ping-pong", &[PING_PONG_MAIN]);
-    let built = grader::app::build_submission(submission.path(), &[&exercise], &grader_exe())
+    let built = grader::build::build_submission(submission.path(), &[&exercise], &grader_exe())
         .expect("the submission builds");
     let program = match &built.programs[..] {
         [grader::grade::Program::Binary(program)] => program.clone(),
