@@ -1,0 +1,510 @@
+//! The files of every exercise: present, named alike, in the same order, and no longer holding
+//! what `cargo grade new` left for the author to write.
+//!
+//! Everything here reads the checkout and nothing else (no build, no run), so it is quick and
+//! runs on any copy of the lab: [`check`] takes the root. The grader's own tests and checks
+//! are the exception: they are code, so they are the ones compiled into this grader
+//! ([`crate::exercises::TABLE`]); the checkout's `info.toml` is compared with the built-in one
+//! so that a stale grader is named rather than trusted.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::Problem;
+use crate::checks::Test;
+use crate::exercises::TABLE;
+use crate::info::{ExerciseInfo, INFO_TOML, Info};
+use crate::scaffold::PLACEHOLDER;
+
+/// The workspace's `Cargo.toml` globs that make each exercise and solution a member.
+const MEMBER_GLOBS: [&str; 2] = ["\"exercises/*\"", "\"solutions/*\""];
+
+/// Every problem of the checkout at `root`, in the order of `info.toml`.
+pub fn check(root: &Path) -> Result<Vec<Problem>> {
+    let info_text = read(&root.join("info.toml"))?;
+    let info = Info::parse(&info_text).context("Failed to parse info.toml")?;
+    let mut problems = Vec::new();
+    if info_text != INFO_TOML {
+        problems.push(Problem::new(
+            None,
+            "info.toml",
+            "differs from the one this grader was built with: run `cargo grade dev check` \
+             (cargo rebuilds the grader from the checkout), not an older grader binary",
+        ));
+    }
+    problems.extend(check_names(&info));
+    problems.extend(check_workspace(root)?);
+    let files = Files::read(root)?;
+    for (index, exercise) in info.exercises.iter().enumerate() {
+        problems.extend(check_exercise(root, &files, index, exercise)?);
+    }
+    problems.extend(check_strays(root, &info)?);
+    Ok(problems)
+}
+
+/// The lab-wide files that each exercise has a line in.
+struct Files {
+    summary: String,
+    reference: String,
+    readme: String,
+    guide: String,
+}
+
+impl Files {
+    fn read(root: &Path) -> Result<Files> {
+        Ok(Files {
+            summary: read(&root.join("docs/src/SUMMARY.md"))?,
+            reference: read(&root.join("docs/src/grader-reference.md"))?,
+            readme: read(&root.join("README.md"))?,
+            guide: read(&root.join("docs/src/instructor-guide.md"))?,
+        })
+    }
+}
+
+/// A file's text, with the path in the error.
+pub fn read(path: &Path) -> Result<String> {
+    fs::read_to_string(path).with_context(|| format!("Failed to read {}", path.display()))
+}
+
+/// The module of exercise `name` in `grader/src/exercises/` (Rust names have no dashes).
+pub fn module_name(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// `dir` as `info.toml` wants it for the exercise at `index` (0-based): `07-guard`.
+pub fn expected_dir(index: usize, name: &str) -> String {
+    format!("{:02}-{name}", index + 1)
+}
+
+fn check_names(info: &Info) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (index, exercise) in info.exercises.iter().enumerate() {
+        let name = exercise.name.as_str();
+        let piece = "info.toml";
+        if !seen.insert(name) {
+            problems.push(Problem::new(
+                Some(name),
+                piece,
+                "is listed twice: names must be unique",
+            ));
+        }
+        if let Some(reason) = invalid_name(name) {
+            problems.push(Problem::new(Some(name), piece, reason));
+        }
+        let dir = expected_dir(index, name);
+        if exercise.dir != dir {
+            problems.push(Problem::new(
+                Some(name),
+                piece,
+                format!(
+                    "its dir is {:?}; exercise {} is {dir:?} (its number in the lab's order, \
+                     then its name): rename the folders or fix the entry",
+                    exercise.dir,
+                    index + 1
+                ),
+            ));
+        }
+        if exercise.hints().is_empty() {
+            problems.push(Problem::new(
+                Some(name),
+                piece,
+                "has no hint: write `hint` (the concept, and the question to ask yourself)",
+            ));
+        }
+        if [&exercise.hint, &exercise.hint_calls, &exercise.hint_shape]
+            .iter()
+            .any(|hint| hint.contains(PLACEHOLDER))
+        {
+            problems.push(Problem::new(
+                Some(name),
+                piece,
+                format!("a hint still says {PLACEHOLDER}: write the hints"),
+            ));
+        }
+        if exercise.points == 0 {
+            problems.push(Problem::new(Some(name), piece, "is worth 0 points"));
+        }
+    }
+    problems
+}
+
+/// Why `name` cannot be an exercise's name (a package, a binary, a Rust module once dashes
+/// become underscores), if it cannot.
+pub fn invalid_name(name: &str) -> Option<String> {
+    let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && !name.contains("--")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    (!valid).then(|| {
+        format!(
+            "{name:?} is not a valid exercise name: lowercase letters, digits and single dashes, \
+             starting with a letter (it is a package, a binary and, with `_` for `-`, a module)"
+        )
+    })
+}
+
+fn check_workspace(root: &Path) -> Result<Vec<Problem>> {
+    let manifest = read(&root.join("Cargo.toml"))?;
+    let members = manifest
+        .lines()
+        .find(|line| line.trim_start().starts_with("members"))
+        .unwrap_or("");
+    Ok(MEMBER_GLOBS
+        .iter()
+        .filter(|glob| !members.contains(*glob))
+        .map(|glob| {
+            Problem::new(
+                None,
+                "Cargo.toml",
+                format!(
+                    "the workspace's `members` has no {glob}: add it back, so that every \
+                     exercise and solution is a member without a line of its own"
+                ),
+            )
+        })
+        .collect())
+}
+
+fn check_exercise(
+    root: &Path,
+    files: &Files,
+    index: usize,
+    exercise: &ExerciseInfo,
+) -> Result<Vec<Problem>> {
+    let name = exercise.name.as_str();
+    let dir = exercise.dir.as_str();
+    let mut problems = Vec::new();
+    let mut problem = |piece: String, message: String| {
+        problems.push(Problem::new(Some(name), piece, message));
+    };
+
+    // The crates.
+    for (folder, package, what) in [
+        ("exercises", name.to_owned(), "stub"),
+        ("solutions", format!("{name}-solution"), "solution"),
+    ] {
+        let manifest = format!("{folder}/{dir}/Cargo.toml");
+        match fs::read_to_string(root.join(&manifest)) {
+            Err(_) => problem(
+                manifest,
+                format!(
+                    "missing: the {what}'s crate, package `{package}` (`cargo grade new` writes one)"
+                ),
+            ),
+            Ok(text) if !text.contains(&format!("name = \"{package}\"")) => problem(
+                manifest,
+                format!("its package is not named `{package}`: set `name = \"{package}\"`"),
+            ),
+            Ok(_) => {}
+        }
+        let main = format!("{folder}/{dir}/src/main.rs");
+        if !root.join(&main).is_file() {
+            problem(main, format!("missing: the {what}'s program"));
+        }
+    }
+    let stub = format!("exercises/{dir}/src/main.rs");
+    if let Ok(text) = fs::read_to_string(root.join(&stub))
+        && !text.contains("todo!(")
+    {
+        problem(
+            stub.clone(),
+            "has no `todo!(…)`: a stub stops at a todo!() so that the grader reports it \
+             \"not started\"; state the task in TODO comments and end each unwritten part with \
+             todo!(\"…\")"
+                .into(),
+        );
+    }
+    let readme = format!("exercises/{dir}/README.md");
+    if !root.join(&readme).is_file() {
+        problem(readme, "missing: the task, as the student reads it".into());
+    }
+    let tests = root.join(format!("solutions/{dir}/tests"));
+    let has_tests = fs::read_dir(&tests).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|entry| entry.path().extension().is_some_and(|ext| ext == "rs"))
+    });
+    if !has_tests {
+        problem(
+            format!("solutions/{dir}/tests/"),
+            "has no test: the solution's tests run it as a process against the spec \
+             (`cargo test -p NAME-solution`)"
+                .replace("NAME", name),
+        );
+    }
+
+    // The grader's spec.
+    let module = format!("grader/src/exercises/{}.rs", module_name(name));
+    if !root.join(&module).is_file() {
+        problem(
+            module.clone(),
+            "missing: the exercise's tests and checks (`pub fn tests() -> Vec<Test>`)".into(),
+        );
+    }
+    let checks: Vec<(u32, &'static str)> = match TABLE.iter().find(|(entry, _)| *entry == name) {
+        None => {
+            problem(
+                "grader/src/exercises.rs".into(),
+                format!(
+                    "`TABLE` has no line for it: add `mod {0};` and `(\"{name}\", {0}::tests),` \
+                     (then rebuild the grader: run through `cargo grade`)",
+                    module_name(name)
+                ),
+            );
+            Vec::new()
+        }
+        Some((_, tests)) => {
+            let tests = tests();
+            let points: u32 = tests.iter().map(Test::points).sum();
+            if points != exercise.points {
+                problem(
+                    module.clone(),
+                    format!(
+                        "its checks are worth {points} points in all; info.toml says {}: make \
+                         them agree",
+                        exercise.points
+                    ),
+                );
+            }
+            tests
+                .iter()
+                .flat_map(|test| &test.checks)
+                .map(|check| (check.points, check.name))
+                .collect()
+        }
+    };
+
+    // What `cargo grade reset` restores.
+    let original = format!("grader/src/student/originals/{dir}/main.rs");
+    match (
+        fs::read_to_string(root.join(&original)),
+        fs::read_to_string(root.join(&stub)),
+    ) {
+        (Err(_), _) => problem(
+            original,
+            format!(
+                "missing: the pristine stub `cargo grade reset {name}` restores: copy {stub} there"
+            ),
+        ),
+        (Ok(copy), Ok(stub_text)) if copy != stub_text => problem(
+            original,
+            format!(
+                "differs from {stub}: copy the stub again \
+                 (`SHMLAB_BLESS=1 cargo test -p grader --test student_originals`)"
+            ),
+        ),
+        _ => {}
+    }
+
+    // The book.
+    let chapter_path = format!("exercises/{dir}.md");
+    let chapter_file = format!("docs/src/{chapter_path}");
+    match fs::read_to_string(root.join(&chapter_file)) {
+        Err(_) => problem(
+            chapter_file.clone(),
+            "missing: the exercise's chapter (`cargo grade new` writes its outline)".into(),
+        ),
+        Ok(chapter) => {
+            let title = chapter.lines().next().unwrap_or("");
+            if !(title.starts_with("# ") && title.contains(name)) {
+                problem(
+                    chapter_file.clone(),
+                    format!("its first line should be the title, naming `{name}`; it is {title:?}"),
+                );
+            }
+            let session = format!("$ cargo run -p {name}");
+            if !chapter.contains(&session) {
+                problem(
+                    chapter_file.clone(),
+                    format!(
+                        "has no terminal session: open it with a ```console block of \
+                         `{session}` and what the solution prints (the book's tests replay it)"
+                    ),
+                );
+            }
+            let points = format!("**Points:** {}", exercise.points);
+            if !chapter.contains(&points) {
+                problem(
+                    chapter_file.clone(),
+                    format!("should say {points} (info.toml's)"),
+                );
+            }
+            for (_, check) in &checks {
+                if !chapter.contains(check) {
+                    problem(
+                        chapter_file.clone(),
+                        format!("its \"What the grader checks\" table has no row for {check:?}"),
+                    );
+                }
+            }
+        }
+    }
+    let summary_entry = format!("({chapter_path})");
+    let listed: Vec<&str> = files
+        .summary
+        .lines()
+        .filter(|line| line.contains("(exercises/"))
+        .collect();
+    match listed.iter().position(|line| line.contains(&summary_entry)) {
+        None => problem(
+            "docs/src/SUMMARY.md".into(),
+            format!(
+                "has no line for its chapter: add `- [Exercise {}: {name}]({chapter_path})` \
+                 after exercise {index}'s",
+                index + 1
+            ),
+        ),
+        Some(position) if position != index => problem(
+            "docs/src/SUMMARY.md".into(),
+            format!(
+                "lists its chapter in place {}; it is exercise {} in info.toml: keep the lab's order",
+                position + 1,
+                index + 1
+            ),
+        ),
+        Some(_) => {}
+    }
+    for (points, check) in &checks {
+        let points = points.to_string();
+        let found = table_rows(&files.reference)
+            .any(|row| row.contains(check) && row.split('|').any(|cell| cell.trim() == points));
+        if !found {
+            problem(
+                "docs/src/grader-reference.md".into(),
+                format!(
+                    "has no row for the check {check:?} with its {points} point(s): add one to \
+                     the exercise's table under \"Every check\""
+                ),
+            );
+        }
+    }
+
+    // The tables that list the exercises.
+    let readme_row = format!("| {} | `{name}` |", index + 1);
+    if !table_rows(&files.readme).any(|row| row.starts_with(&readme_row)) {
+        problem(
+            "README.md".into(),
+            format!(
+                "\"The exercises\" has no row `{readme_row} what you write | C calls |`: add it"
+            ),
+        );
+    }
+    let guide_row = format!(
+        "| {} | [{name}]({chapter_path}) | {} |",
+        index + 1,
+        exercise.points
+    );
+    if !table_rows(&files.guide).any(|row| row.starts_with(&guide_row)) {
+        problem(
+            "docs/src/instructor-guide.md".into(),
+            format!("\"The exercises\" has no row `{guide_row} what it adds |`: add it"),
+        );
+    }
+
+    // What `cargo grade new` left to write.
+    let own_files = [
+        format!("exercises/{dir}/README.md"),
+        format!("exercises/{dir}/src/main.rs"),
+        format!("solutions/{dir}/src/main.rs"),
+        module,
+        chapter_file,
+    ];
+    let mut placeholders: Vec<String> = own_files
+        .into_iter()
+        .filter(|file| {
+            fs::read_to_string(root.join(file)).is_ok_and(|text| text.contains(PLACEHOLDER))
+        })
+        .collect();
+    if let Ok(entries) = fs::read_dir(&tests) {
+        for entry in entries.flatten() {
+            if fs::read_to_string(entry.path()).is_ok_and(|text| text.contains(PLACEHOLDER)) {
+                placeholders.push(format!(
+                    "solutions/{dir}/tests/{}",
+                    entry.file_name().to_string_lossy()
+                ));
+            }
+        }
+    }
+    for (file, text) in [
+        ("README.md", &files.readme),
+        ("docs/src/instructor-guide.md", &files.guide),
+    ] {
+        let row = if file == "README.md" {
+            &readme_row
+        } else {
+            &guide_row
+        };
+        if text
+            .lines()
+            .any(|line| line.starts_with(row.as_str()) && line.contains(PLACEHOLDER))
+        {
+            placeholders.push(format!("{file} (its row)"));
+        }
+    }
+    for file in placeholders {
+        problem(
+            file,
+            format!("still says {PLACEHOLDER}: write what it asks for, then delete the marker"),
+        );
+    }
+    Ok(problems)
+}
+
+/// The Markdown table rows of `text`, trimmed.
+fn table_rows(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with('|'))
+}
+
+/// Folders and grader entries that belong to no exercise of `info.toml`.
+fn check_strays(root: &Path, info: &Info) -> Result<Vec<Problem>> {
+    let dirs: BTreeSet<&str> = info.exercises.iter().map(|e| e.dir.as_str()).collect();
+    let names: BTreeSet<&str> = info.exercises.iter().map(|e| e.name.as_str()).collect();
+    let mut problems = Vec::new();
+    for folder in ["exercises", "solutions", "grader/src/student/originals"] {
+        let path = root.join(folder);
+        let entries = match fs::read_dir(&path) {
+            Ok(entries) => entries,
+            Err(_) if folder == "solutions" => {
+                problems.push(Problem::new(
+                    None,
+                    "solutions/",
+                    "missing: this looks like a handout; run dev check in the instructor's checkout",
+                ));
+                continue;
+            }
+            Err(error) => {
+                return Err(error).with_context(|| format!("Failed to list {}", path.display()));
+            }
+        };
+        for entry in entries {
+            let entry = entry.with_context(|| format!("Failed to list {}", path.display()))?;
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() && !dirs.contains(file_name.as_str()) {
+                problems.push(Problem::new(
+                    None,
+                    format!("{folder}/{file_name}/"),
+                    "belongs to no exercise of info.toml: add its entry or delete the folder",
+                ));
+            }
+        }
+    }
+    for (name, _) in TABLE {
+        if !names.contains(name) {
+            problems.push(Problem::new(
+                Some(name),
+                "grader/src/exercises.rs",
+                "`TABLE` grades an exercise info.toml does not list: add its entry or remove \
+                 the line and its module",
+            ));
+        }
+    }
+    Ok(problems)
+}
