@@ -89,6 +89,13 @@ pub fn author_command(cli: &Cli) -> Result<Option<ExitCode>> {
 /// `static_only` skips the grading part.
 pub fn check_command(cli: &Cli, static_only: bool) -> Result<ExitCode> {
     let root = lab_root();
+    if !root.join("solutions").is_dir() {
+        anyhow::bail!(
+            "dev check is for the lab's authors, and {} has no solutions/ (a students' \
+             handout?): run it in the instructor's checkout",
+            root.display()
+        );
+    }
     let mut problems = layout::check(&root)?;
     let layout_problems = problems.len();
     if static_only {
