@@ -117,6 +117,7 @@ fn detached_before_removal(run: &Run, index: usize) -> Verdict {
         .events
         .iter()
         .position(|event| is_removal(&event.call, id));
+    let mut attachments = 0;
     for (at, event) in trace.events.iter().enumerate() {
         let Call::Shmat {
             id: attached,
@@ -129,6 +130,7 @@ fn detached_before_removal(run: &Run, index: usize) -> Verdict {
         if attached != id {
             continue;
         }
+        attachments += 1;
         let detached = trace.events[at..].iter().position(|later| {
             later.process == event.process
                 && matches!(later.call, Call::Shmdt { addr: gone, result: Ok(()) } if gone == addr)
@@ -154,7 +156,15 @@ fn detached_before_removal(run: &Run, index: usize) -> Verdict {
             .step(index)
         })?;
     }
-    Ok(())
+    // Nothing attached is nothing detached in order: a program that never attached (an empty
+    // one, one that hangs first) must not pass.
+    ensure(attachments > 0, || {
+        Failure::new(format!(
+            "the program never attached segment {id} (no shmat of it)"
+        ))
+        .expected("shmat(id), then shmdt(address), then shmctl(id, IPC_RMID)")
+        .step(index)
+    })
 }
 
 /// The grader's segment was removed, by exactly one `shmctl(IPC_RMID)` (end state without a
