@@ -3,8 +3,10 @@
 //! It writes the stub and solution crates (the workspace's `exercises/*` and `solutions/*`
 //! globs make them members), the solution's test, the grader's tests and checks
 //! (`grader/src/exercises/NAME.rs`, with its `mod` and `TABLE` lines), the pristine stub for
-//! `cargo grade reset`, the `info.toml` entry, the book chapter and its `SUMMARY.md` line, and
-//! the exercise's rows in the README's and the instructor guide's tables.
+//! `cargo grade reset`, the `info.toml` entry, the book chapter, its `SUMMARY.md` line and its
+//! section in the grader reference, and
+//! the exercise's rows in the README's and the instructor guide's tables (and the guide's
+//! count of exercises and points).
 //!
 //! What only the author can write (the task, the checks, the solution, the chapter's prose)
 //! is marked with [`PLACEHOLDER`], and `cargo grade dev check` ([`crate::dev`]) names every
@@ -20,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::dev::layout::{expected_dir, invalid_name, module_name, read};
+use crate::dev::layout::{expected_dir, invalid_name, module_name, read, totals_sentence};
 use crate::info::Info;
 
 /// What `new` leaves for the author to replace; `dev check` looks for it.
@@ -129,12 +131,18 @@ pub fn new_exercise(root: &Path, name: &str, points: u32) -> Result<Vec<String>>
             &outline.readme_row(),
         )
     })?);
+    writes.push(edit("docs/src/grader-reference.md", &|text| {
+        outline.reference_section(text)
+    })?);
+    let before = totals_sentence(info.exercises.len(), info.total_points());
+    let after = totals_sentence(number, info.total_points() + points);
     writes.push(edit("docs/src/instructor-guide.md", &|text| {
-        after_last(
+        let text = after_last(
             text,
             |line| is_numbered_row(line, "["),
             &outline.guide_row(),
-        )
+        )?;
+        Ok(text.replace(&before, &after))
     })?);
 
     for write in &writes {
@@ -363,6 +371,26 @@ impl Outline<'_> {
             self.name,
             self.module,
             &with_mod[end..]
+        ))
+    }
+
+    /// The grader reference with the exercise's section last under "Every check".
+    fn reference_section(&self, reference: &str) -> Result<String> {
+        let every_check = reference
+            .find("\n## Every check")
+            .context("found no \"## Every check\" heading")?;
+        let end = reference[every_check + 1..]
+            .find("\n## ")
+            .map_or(reference.len(), |end| every_check + 1 + end + 1);
+        Ok(format!(
+            "{}### {name} ({points} points)\n\n\
+             | test | check | points | passes when |\n|---|---|---|---|\n\
+             | {PLACEHOLDER}: what the main scenario does | {PLACEHOLDER}: the first check | \
+             {points} | {PLACEHOLDER}: what the check observes |\n\n{}",
+            &reference[..end],
+            &reference[end..],
+            name = self.name,
+            points = self.points,
         ))
     }
 

@@ -38,6 +38,7 @@ pub fn check(root: &Path) -> Result<Vec<Problem>> {
     problems.extend(check_names(&info));
     problems.extend(check_workspace(root)?);
     let files = Files::read(root)?;
+    problems.extend(check_totals(&files, &info));
     for (index, exercise) in info.exercises.iter().enumerate() {
         problems.extend(check_exercise(root, &files, index, exercise)?);
     }
@@ -447,6 +448,14 @@ fn check_exercise(
             placeholders.push(format!("{file} (its row)"));
         }
     }
+    let heading = format!("### {name} (");
+    if let Some(start) = files.reference.find(&heading) {
+        let section = &files.reference[start + 1..];
+        let section = &section[..section.find("\n#").unwrap_or(section.len())];
+        if section.contains(PLACEHOLDER) {
+            placeholders.push("docs/src/grader-reference.md (its section)".to_owned());
+        }
+    }
     for file in placeholders {
         problem(
             file,
@@ -454,6 +463,39 @@ fn check_exercise(
         );
     }
     Ok(problems)
+}
+
+/// The instructor guide's sentence with the lab's size: "The lab has eight exercises, 130
+/// points".
+pub fn totals_sentence(count: usize, points: u32) -> String {
+    let words = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+    ];
+    let count = words
+        .get(count)
+        .map_or_else(|| count.to_string(), |word| (*word).to_owned());
+    format!("{TOTALS_START}{count} exercises, {points} points")
+}
+
+const TOTALS_START: &str = "The lab has ";
+
+/// The instructor guide's [`totals_sentence`] against `info.toml`.
+fn check_totals(files: &Files, info: &Info) -> Option<Problem> {
+    let expected = totals_sentence(info.exercises.len(), info.total_points());
+    let found = files.guide.find(TOTALS_START)?;
+    let said: String = files.guide[found..]
+        .split_inclusive(" points")
+        .next()
+        .unwrap_or("")
+        .replace('\n', " ");
+    (said != expected).then(|| {
+        Problem::new(
+            None,
+            "docs/src/instructor-guide.md",
+            format!("says {said:?}; info.toml makes it {expected:?}: update the sentence"),
+        )
+    })
 }
 
 /// The Markdown table rows of `text`, trimmed.
