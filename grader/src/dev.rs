@@ -106,7 +106,7 @@ pub fn check_command(cli: &Cli, static_only: bool) -> Result<ExitCode> {
         problems.extend(grading::check(cli)?);
     }
     if problems.is_empty() {
-        let count = crate::info::Info::parse(&layout::read(&root.join("info.toml"))?)?
+        let count = layout::Entries::parse(&layout::read(&root.join("info.toml"))?)?
             .exercises
             .len();
         println!("dev check: {count} exercises, every piece in place");

@@ -22,8 +22,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::dev::layout::{expected_dir, invalid_name, module_name, read, totals_sentence};
-use crate::info::Info;
+use crate::dev::layout::{Entries, expected_dir, invalid_name, module_name, read, totals_sentence};
 
 /// What `new` leaves for the author to replace; `dev check` looks for it.
 pub const PLACEHOLDER: &str = "TODO(cargo grade new)";
@@ -61,7 +60,7 @@ pub fn new_exercise(root: &Path, name: &str, points: u32) -> Result<Vec<String>>
         bail!("an exercise must be worth at least 1 point (--points)");
     }
     let info_text = read(&root.join("info.toml"))?;
-    let info = Info::parse(&info_text).context("Failed to parse info.toml")?;
+    let info = Entries::parse(&info_text)?;
     if info.exercises.iter().any(|exercise| exercise.name == name) {
         bail!("info.toml already has an exercise named {name:?}: choose another name");
     }

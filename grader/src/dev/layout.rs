@@ -12,11 +12,12 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use serde::Deserialize;
 
 use super::Problem;
 use crate::checks::Test;
 use crate::exercises::TABLE;
-use crate::info::{ExerciseInfo, INFO_TOML, Info};
+use crate::info::INFO_TOML;
 use crate::scaffold::PLACEHOLDER;
 
 /// The workspace's `Cargo.toml` globs that make each exercise and solution a member.
@@ -25,7 +26,7 @@ const MEMBER_GLOBS: [&str; 2] = ["\"exercises/*\"", "\"solutions/*\""];
 /// Every problem of the checkout at `root`, in the order of `info.toml`.
 pub fn check(root: &Path) -> Result<Vec<Problem>> {
     let info_text = read(&root.join("info.toml"))?;
-    let info = Info::parse(&info_text).context("Failed to parse info.toml")?;
+    let info = Entries::parse(&info_text)?;
     let mut problems = Vec::new();
     if info_text != INFO_TOML {
         problems.push(Problem::new(
@@ -44,6 +45,37 @@ pub fn check(root: &Path) -> Result<Vec<Problem>> {
     }
     problems.extend(check_strays(root, &info)?);
     Ok(problems)
+}
+
+/// `info.toml` as written, for the checks: the grader's own [`crate::info::Info`] keeps what
+/// grading needs (hints merged into levels, say), this keeps each field as the author wrote it.
+#[derive(Deserialize)]
+pub struct Entries {
+    pub exercises: Vec<Entry>,
+}
+
+/// One `[[exercises]]` entry as written.
+#[derive(Deserialize)]
+pub struct Entry {
+    pub name: String,
+    pub dir: String,
+    pub points: u32,
+    #[serde(default)]
+    pub hint: String,
+    #[serde(default)]
+    pub hint_calls: String,
+    #[serde(default)]
+    pub hint_shape: String,
+}
+
+impl Entries {
+    pub fn parse(text: &str) -> Result<Entries> {
+        toml::from_str(text).context("Failed to parse info.toml")
+    }
+
+    pub fn total_points(&self) -> u32 {
+        self.exercises.iter().map(|exercise| exercise.points).sum()
+    }
 }
 
 /// The lab-wide files that each exercise has a line in.
@@ -80,7 +112,7 @@ pub fn expected_dir(index: usize, name: &str) -> String {
     format!("{:02}-{name}", index + 1)
 }
 
-fn check_names(info: &Info) -> Vec<Problem> {
+fn check_names(info: &Entries) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut seen = BTreeSet::new();
     for (index, exercise) in info.exercises.iter().enumerate() {
@@ -109,11 +141,11 @@ fn check_names(info: &Info) -> Vec<Problem> {
                 ),
             ));
         }
-        if exercise.hints().is_empty() {
+        if exercise.hint.trim().is_empty() {
             problems.push(Problem::new(
                 Some(name),
                 piece,
-                "has no hint: write `hint` (the concept, and the question to ask yourself)",
+                "has no `hint`: write level 1 (the concept, and the question to ask yourself)",
             ));
         }
         if [&exercise.hint, &exercise.hint_calls, &exercise.hint_shape]
@@ -176,7 +208,7 @@ fn check_exercise(
     root: &Path,
     files: &Files,
     index: usize,
-    exercise: &ExerciseInfo,
+    exercise: &Entry,
 ) -> Result<Vec<Problem>> {
     let name = exercise.name.as_str();
     let dir = exercise.dir.as_str();
@@ -481,7 +513,7 @@ pub fn totals_sentence(count: usize, points: u32) -> String {
 const TOTALS_START: &str = "The lab has ";
 
 /// The instructor guide's [`totals_sentence`] against `info.toml`.
-fn check_totals(files: &Files, info: &Info) -> Option<Problem> {
+fn check_totals(files: &Files, info: &Entries) -> Option<Problem> {
     let expected = totals_sentence(info.exercises.len(), info.total_points());
     let found = files.guide.find(TOTALS_START)?;
     let said: String = files.guide[found..]
@@ -506,7 +538,7 @@ fn table_rows(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Folders and grader entries that belong to no exercise of `info.toml`.
-fn check_strays(root: &Path, info: &Info) -> Result<Vec<Problem>> {
+fn check_strays(root: &Path, info: &Entries) -> Result<Vec<Problem>> {
     let dirs: BTreeSet<&str> = info.exercises.iter().map(|e| e.dir.as_str()).collect();
     let names: BTreeSet<&str> = info.exercises.iter().map(|e| e.name.as_str()).collect();
     let mut problems = Vec::new();
