@@ -183,14 +183,18 @@ fn after_last(text: &str, is_anchor: impl Fn(&str) -> bool, line: &str) -> Resul
 /// the attributes of the line it goes before.
 fn insert_mod(source: &str, module: &str) -> Result<String> {
     let lines: Vec<&str> = source.lines().collect();
-    let is_mod = |line: &str| line.starts_with("mod ") && line.ends_with(';');
+    let name_of = |line: &str| {
+        let rest = line.strip_prefix("pub ").unwrap_or(line);
+        Some(rest.strip_prefix("mod ")?.strip_suffix(';')?.to_owned())
+    };
+    let is_mod = |line: &str| name_of(line).is_some();
     let last = lines
         .iter()
         .rposition(|line| is_mod(line))
         .context("found no `mod NAME;` line")?;
     let mut at = lines
         .iter()
-        .position(|line| is_mod(line) && line["mod ".len()..line.len() - 1] > *module)
+        .position(|line| name_of(line).is_some_and(|name| name.as_str() > module))
         .unwrap_or(last + 1);
     while at > 0 && lines[at - 1].starts_with("#[") && at <= last {
         at -= 1;
@@ -303,9 +307,8 @@ impl Outline<'_> {
     fn spec(&self) -> String {
         format!(
             "//! {dir}: {PLACEHOLDER}: the spec in one line.\n\n\
+             use super::spec::{module}::KEY;\n\
              use crate::checks::{{Failure, Test}};\n\n\
-             /// The key the program uses; the sandbox watches it.\n\
-             const KEY: i32 = {key};\n\n\
              pub fn tests() -> Vec<Test> {{\n    \
              vec![\n        \
              Test::new(\"{PLACEHOLDER}: what the main scenario does\", &[KEY])\n            \
@@ -317,7 +320,7 @@ impl Outline<'_> {
              |_run| Err(Failure::new(\"this check is not written yet\")),\n            \
              ),\n    ]\n}}\n",
             dir = self.dir,
-            key = self.key,
+            module = self.module,
             points = self.points,
         )
     }
@@ -328,7 +331,8 @@ impl Outline<'_> {
              > - **Task:** `exercises/{dir}/README.md`; **you edit** `exercises/{dir}/src/main.rs`\n\
              > - **Run:** `cargo run -p {name}` · **grade:** `cargo grade {name}` · **hint:** `cargo grade hint {name}`\n\
              > - **Points:** {points}\n\n\
-             **Goal:** {PLACEHOLDER}: what the program does and what it teaches.\n\n\
+             **Goal:** {PLACEHOLDER}: what the program does with the segment of key {key} \
+             (`{key:#x}`), and what it teaches.\n\n\
              ```console\n$ cargo run -p {name}\n{PLACEHOLDER}: what the solution prints\n```\n\n\
              ## What the grader checks\n\n\
              | check | why |\n|---|---|\n\
@@ -337,12 +341,13 @@ impl Outline<'_> {
             name = self.name,
             dir = self.dir,
             points = self.points,
+            key = self.key,
         )
     }
 
     fn info_entry(&self, info: &str) -> String {
         format!(
-            "{}\n\n[[exercises]]\nname = \"{name}\"\ndir = \"{dir}\"\npoints = {points}\n\
+            "{}\n\n[[exercises]]\nname = \"{name}\"\ndir = \"{dir}\"\npoints = {points}\nkey = {key}\n\
              hint = \"\"\"\n{PLACEHOLDER}: the concept, and the question to ask yourself.\"\"\"\n\
              hint_calls = \"\"\"\n{PLACEHOLDER}: the calls involved, by name.\"\"\"\n\
              hint_shape = \"\"\"\n{PLACEHOLDER}: the shape of the code, with blanks (___).\"\"\"\n",
@@ -350,6 +355,7 @@ impl Outline<'_> {
             name = self.name,
             dir = self.dir,
             points = self.points,
+            key = self.key,
         )
     }
 

@@ -241,6 +241,45 @@ fn listed(problems: &[Problem]) -> String {
 }
 
 #[test]
+fn a_key_written_again_differently_is_named() {
+    const DECLARATION: &str = "const KEY: Key = ";
+    let info = info();
+    let (exercise, declared) = info
+        .exercises
+        .iter()
+        .find_map(|exercise| {
+            let stub =
+                fs::read_to_string(root().join(format!("exercises/{}/src/main.rs", exercise.dir)))
+                    .ok()?;
+            let line = stub.lines().find(|line| line.starts_with(DECLARATION))?;
+            Some((exercise, line.to_owned()))
+        })
+        .expect("a stub that declares its key");
+    let key: i64 = declared[DECLARATION.len()..declared.len() - 1]
+        .parse()
+        .expect("a literal key");
+    // The stub and its pristine copy changed alike: only the key is out of step.
+    let copy = copy_of_sources();
+    let stub = format!("exercises/{}/src/main.rs", exercise.dir);
+    let original = format!("grader/src/student/originals/{}/main.rs", exercise.dir);
+    let edited = fs::read_to_string(copy.path().join(&stub))
+        .expect("read the stub")
+        .replace(&declared, &format!("{DECLARATION}{};", key + 1));
+    for file in [&stub, &original] {
+        fs::write(copy.path().join(file), &edited).expect("write");
+    }
+    let problems = check(copy.path());
+    assert!(
+        problems.iter().any(|problem| problem.piece == stub
+            && problem
+                .message
+                .contains(&format!("declares KEY = {}", key + 1))),
+        "{}",
+        listed(&problems)
+    );
+}
+
+#[test]
 fn new_writes_an_outline_that_dev_check_says_is_unwritten() {
     let copy = copy_of_sources();
     let written = new_exercise(copy.path(), "demo", 3).expect("new writes the outline");
@@ -446,6 +485,7 @@ fn new_then_written_is_accepted() {
 /// The author's part of exercise `demo`, written into the overlay's upper folder (where `new`
 /// left every file it wrote or edited).
 fn write_minimal_exercise(upper: &Path, number: usize, dir: &str) {
+    let key = number * 1000 + number; // what `new` wrote into info.toml
     let write = |path: String, text: String| {
         let path = upper.join(path);
         fs::create_dir_all(path.parent().expect("a parent")).expect("create a folder");
@@ -505,7 +545,8 @@ fn write_minimal_exercise(upper: &Path, number: usize, dir: &str) {
     write(
         format!("docs/src/exercises/{dir}.md"),
         format!(
-            "# Exercise {number}: demo\n\n**Points:** 3\n\n```console\n$ cargo run -p demo\n\
+            "# Exercise {number}: demo\n\n**Points:** 3 (no segment: key {key}, `{key:#x}`, unused)\n\n\
+             ```console\n$ cargo run -p demo\n\
              hello from demo\n```\n\n| check | why |\n|---|---|\n| prints the greeting | it greets |\n"
         ),
     );

@@ -72,6 +72,9 @@ struct Exercise {
     name: String,
     dir: String,
     points: u32,
+    /// The segment's key, written once in info.toml (the grader's checks and the solutions'
+    /// tests take it from there too).
+    key: Option<i32>,
 }
 
 fn exercises() -> Vec<Exercise> {
@@ -143,7 +146,12 @@ fn every_chapter_says_where_its_exercise_is_and_what_it_is_worth() {
             format!("`cargo grade {}`", exercise.name),
             format!("`cargo grade hint {}`", exercise.name),
             format!("**Points:** {}", exercise.points),
-        ] {
+        ]
+        .into_iter()
+        .chain(exercise.key.into_iter().flat_map(|key| {
+            // The key in decimal, as the code writes it, and in hex, as ipcs shows it.
+            [format!("{key}"), format!("`{key:#x}`")]
+        })) {
             assert!(
                 text.contains(&needed),
                 "{chapter} should say {needed} (info.toml's values)"

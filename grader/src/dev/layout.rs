@@ -66,6 +66,8 @@ pub struct Entry {
     pub hint_calls: String,
     #[serde(default)]
     pub hint_shape: String,
+    pub key: Option<i32>,
+    pub size: Option<usize>,
 }
 
 impl Entries {
@@ -272,6 +274,22 @@ fn check_exercise(
         );
     }
 
+    // The key and size, written in info.toml, declared again by the programs themselves.
+    for program in [&stub, &format!("solutions/{dir}/src/main.rs")] {
+        let Ok(text) = fs::read_to_string(root.join(program)) else {
+            continue;
+        };
+        for (constant, declared, expected) in declared_spec(&text, exercise) {
+            problem(
+                program.clone(),
+                format!(
+                    "declares {constant} = {declared}; info.toml says {expected}: make them agree \
+                     (info.toml is the one the grader's checks use)"
+                ),
+            );
+        }
+    }
+
     // The grader's spec.
     let module = format!("grader/src/exercises/{}.rs", module_name(name));
     if !root.join(&module).is_file() {
@@ -359,6 +377,14 @@ fn check_exercise(
                         "has no terminal session: open it with a ```console block of \
                          `{session}` and what the solution prints (the book's tests replay it)"
                     ),
+                );
+            }
+            if let Some(key) = exercise.key
+                && !(chapter.contains(&key.to_string()) && chapter.contains(&format!("`{key:#x}`")))
+            {
+                problem(
+                    chapter_file.clone(),
+                    format!("should state the key, {key} (`{key:#x}`), as info.toml gives it"),
                 );
             }
             let points = format!("**Points:** {}", exercise.points);
@@ -528,6 +554,44 @@ fn check_totals(files: &Files, info: &Entries) -> Option<Problem> {
             format!("says {said:?}; info.toml makes it {expected:?}: update the sentence"),
         )
     })
+}
+
+/// The `KEY` (or `DEFAULT_KEY`) and `SIZE` constants that `source` declares with another value
+/// than `info.toml`'s `key` and `size`: (constant, declared, expected).
+pub fn declared_spec(source: &str, exercise: &Entry) -> Vec<(String, i64, i64)> {
+    let expected = [
+        ("KEY", exercise.key.map(i64::from)),
+        ("DEFAULT_KEY", exercise.key.map(i64::from)),
+        (
+            "SIZE",
+            exercise.size.and_then(|size| i64::try_from(size).ok()),
+        ),
+    ];
+    let mut differing = Vec::new();
+    for line in source.lines() {
+        let Some(declaration) = line.trim().strip_prefix("const ") else {
+            continue;
+        };
+        let Some((constant, rest)) = declaration.split_once(':') else {
+            continue;
+        };
+        let Some(value) = rest
+            .split_once('=')
+            .and_then(|(_, value)| value.trim().strip_suffix(';'))
+            .and_then(|value| value.trim().replace('_', "").parse::<i64>().ok())
+        else {
+            continue;
+        };
+        for (name, wanted) in expected {
+            if constant.trim() == name
+                && let Some(wanted) = wanted
+                && wanted != value
+            {
+                differing.push((name.to_owned(), value, wanted));
+            }
+        }
+    }
+    differing
 }
 
 /// The Markdown table rows of `text`, trimmed.

@@ -5,12 +5,11 @@
 //! survives as "marked for destruction"); the trace shows the rest: the address `shmat`
 //! returned was detached, before the removal, and the removal happened once.
 
+use super::spec::guard::{KEY, SIZE};
 use crate::checks::lens::{events_where, render_events};
 use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
 use crate::scenario::{Call, SyscallKind};
 
-const KEY: i32 = 7007;
-const SIZE: usize = 64;
 const TEXT: &str = "hello, guard";
 /// 70 bytes: with its NUL it does not fit in the 64-byte segment.
 const TOO_LONG: &str = "this text is far too long to fit in a segment of sixty-four bytes, yes";
