@@ -4,9 +4,9 @@
 //! globs make them members), the solution's test, the grader's tests and checks
 //! (`grader/src/exercises/NAME.rs`, with its `mod` and `TABLE` lines), the pristine stub for
 //! `cargo grade reset`, the `info.toml` entry, the book chapter, its `SUMMARY.md` line and its
-//! section in the grader reference, and
-//! the exercise's rows in the README's and the instructor guide's tables (and the guide's
-//! count of exercises and points).
+//! section in the grader reference, and the exercise's rows in the README's and the instructor
+//! guide's tables (and the guide's count of exercises and points). The files' text is in
+//! [`outline`].
 //!
 //! What only the author can write (the task, the checks, the solution, the chapter's prose)
 //! is marked with [`PLACEHOLDER`], and `cargo grade dev check` ([`crate::dev`]) names every
@@ -17,10 +17,13 @@
 //! Every file is prepared in memory first and nothing is written if one of the files to edit
 //! is not as expected (an anchor missing) or the exercise already exists.
 
+mod outline;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use outline::Outline;
 
 use crate::dev::layout::{Entries, expected_dir, invalid_name, module_name, read, totals_sentence};
 
@@ -215,208 +218,34 @@ fn is_numbered_row(line: &str, cell_start: &str) -> bool {
     !digits.is_empty() && rest[digits.len()..].starts_with(&format!(" | {cell_start}"))
 }
 
-/// The values every file of the outline is written from.
-struct Outline<'a> {
-    name: &'a str,
-    dir: &'a str,
-    module: &'a str,
-    number: usize,
-    points: u32,
-    key: i32,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Outline<'_> {
-    fn manifest(&self, solution: bool) -> String {
-        let (package, description, dev) = if solution {
-            (
-                format!("{}-solution", self.name),
-                format!("Reference solution of exercise {}", self.dir),
-                "\n[dev-dependencies]\nassert_cmd.workspace = true\n\
-                 sysv = { workspace = true, features = [\"testing\"] }\n",
-            )
-        } else {
-            (
-                self.name.to_owned(),
-                format!("Exercise {} (stub): edit src/main.rs", self.dir),
-                "",
-            )
-        };
-        format!(
-            "[package]\nname = \"{package}\"\ndescription = \"{description}\"\nversion = \"0.1.0\"\n\
-             edition.workspace = true\nrust-version.workspace = true\nlicense.workspace = true\n\
-             publish.workspace = true\n\n[dependencies]\nsysv.workspace = true\n\n\
-             [lints]\nworkspace = true\n{dev}"
-        )
+    const MODS: &str = "mod attach;\n#[cfg(feature = \"instructor\")]\nmod instructor;\nmod sized;\npub mod spec;\n\nuse x;\n";
+
+    #[test]
+    fn a_module_goes_in_rustfmts_order_before_the_attributes_of_the_next() {
+        let with = |module| insert_mod(MODS, module).expect("inserted");
+        assert!(with("demo").starts_with("mod attach;\nmod demo;\n#[cfg("));
+        assert!(with("ring").contains("mod instructor;\nmod ring;\nmod sized;\n"));
+        assert!(with("zebra").contains("pub mod spec;\nmod zebra;\n\nuse x;\n"));
+        assert!(
+            insert_mod("use x;\n", "demo").is_err(),
+            "no mod line: refused"
+        );
     }
 
-    fn readme(&self) -> String {
-        format!(
-            "# Exercise {number}: {name}\n\n**Goal:** {PLACEHOLDER}: the task, as the student reads \
-             it: what the program does, its key ({key}, `{key:#x}`), what it prints, its errors \
-             and exit statuses.\n\nFollow the `// TODO` comments in `src/main.rs`; the chapter \
-             (docs/src/exercises/{dir}.md) explains what the grader checks. Grade with `cargo \
-             grade {name}`.\n",
-            number = self.number,
-            name = self.name,
-            key = self.key,
-            dir = self.dir,
-        )
-    }
-
-    fn stub(&self) -> String {
-        format!(
-            "//! Exercise {number}, `{name}`: {PLACEHOLDER}: the task in one line.\n//!\n\
-             //! The whole task is in exercises/{dir}/README.md. Run it with `cargo run -p {name}`;\n\
-             //! grade it with `cargo grade {name}`.\n\nuse std::process::ExitCode;\n\n\
-             fn main() -> ExitCode {{\n    \
-             // {PLACEHOLDER}: the steps, as TODO comments: what to do and where to look, never the\n    \
-             // code to type.\n    \
-             todo!(\"write the program\")\n}}\n",
-            number = self.number,
-            name = self.name,
-            dir = self.dir,
-        )
-    }
-
-    fn solution(&self) -> String {
-        format!(
-            "//! Reference solution of exercise {number}, `{name}`.\n\nuse std::process::ExitCode;\n\n\
-             fn main() -> ExitCode {{\n    \
-             // {PLACEHOLDER}: the reference solution: every call checked, its cause printed,\n    \
-             // cleanup on every path.\n    \
-             todo!(\"write the reference solution\")\n}}\n",
-            number = self.number,
-            name = self.name,
-        )
-    }
-
-    fn solution_test(&self) -> String {
-        format!(
-            "//! Runs the `{name}` solution as a process, in a private IPC namespace per test, and \
-             checks\n//! what it prints and leaves in the kernel against the spec.\n\n\
-             use assert_cmd::Command;\n\n#[test]\nfn does_what_the_spec_says() {{\n    \
-             sysv::testing::private_ipc_namespace();\n    \
-             // {PLACEHOLDER}: assert the output, the exit status and the segments left.\n    \
-             Command::cargo_bin(\"{name}-solution\")\n        \
-             .expect(\"the {name}-solution binary is built by cargo test\")\n        \
-             .assert()\n        .success();\n}}\n",
-            name = self.name,
-        )
-    }
-
-    fn spec(&self) -> String {
-        format!(
-            "//! {dir}: {PLACEHOLDER}: the spec in one line.\n\n\
-             use super::spec::{module}::KEY;\n\
-             use crate::checks::{{Failure, Test}};\n\n\
-             pub fn tests() -> Vec<Test> {{\n    \
-             vec![\n        \
-             Test::new(\"{PLACEHOLDER}: what the main scenario does\", &[KEY])\n            \
-             .run(&[])\n            \
-             .check(\n                \
-             {points},\n                \
-             \"{PLACEHOLDER}: the first check\",\n                \
-             \"{PLACEHOLDER}: what to try when it fails\",\n                \
-             |_run| Err(Failure::new(\"this check is not written yet\")),\n            \
-             ),\n    ]\n}}\n",
-            dir = self.dir,
-            module = self.module,
-            points = self.points,
-        )
-    }
-
-    fn chapter(&self) -> String {
-        format!(
-            "# Exercise {number}: {name}\n\n\
-             > - **Task:** `exercises/{dir}/README.md`; **you edit** `exercises/{dir}/src/main.rs`\n\
-             > - **Run:** `cargo run -p {name}` · **grade:** `cargo grade {name}` · **hint:** `cargo grade hint {name}`\n\
-             > - **Points:** {points}\n\n\
-             **Goal:** {PLACEHOLDER}: what the program does with the segment of key {key} \
-             (`{key:#x}`), and what it teaches.\n\n\
-             ```console\n$ cargo run -p {name}\n{PLACEHOLDER}: what the solution prints\n```\n\n\
-             ## What the grader checks\n\n\
-             | check | why |\n|---|---|\n\
-             | {PLACEHOLDER}: the first check | {PLACEHOLDER}: why |\n",
-            number = self.number,
-            name = self.name,
-            dir = self.dir,
-            points = self.points,
-            key = self.key,
-        )
-    }
-
-    fn info_entry(&self, info: &str) -> String {
-        format!(
-            "{}\n\n[[exercises]]\nname = \"{name}\"\ndir = \"{dir}\"\npoints = {points}\nkey = {key}\n\
-             hint = \"\"\"\n{PLACEHOLDER}: the concept, and the question to ask yourself.\"\"\"\n\
-             hint_calls = \"\"\"\n{PLACEHOLDER}: the calls involved, by name.\"\"\"\n\
-             hint_shape = \"\"\"\n{PLACEHOLDER}: the shape of the code, with blanks (___).\"\"\"\n",
-            info.trim_end(),
-            name = self.name,
-            dir = self.dir,
-            points = self.points,
-            key = self.key,
-        )
-    }
-
-    /// `grader/src/exercises.rs` with `mod MODULE;` after the last `mod` line and the exercise's
-    /// line at the end of `TABLE`.
-    fn table(&self, source: &str) -> Result<String> {
-        let with_mod = insert_mod(source, self.module)?;
-        let table_start = with_mod
-            .find("pub const TABLE")
-            .context("found no `pub const TABLE`")?;
-        let end = table_start
-            + with_mod[table_start..]
-                .find("\n];")
-                .context("found no end of `TABLE` (`];` on a line of its own)")?;
-        Ok(format!(
-            "{}\n    (\"{}\", {}::tests),{}",
-            &with_mod[..end],
-            self.name,
-            self.module,
-            &with_mod[end..]
-        ))
-    }
-
-    /// The grader reference with the exercise's section last under "Every check".
-    fn reference_section(&self, reference: &str) -> Result<String> {
-        let every_check = reference
-            .find("\n## Every check")
-            .context("found no \"## Every check\" heading")?;
-        let end = reference[every_check + 1..]
-            .find("\n## ")
-            .map_or(reference.len(), |end| every_check + 1 + end + 1);
-        Ok(format!(
-            "{}### {name} ({points} points)\n\n\
-             | test | check | points | passes when |\n|---|---|---|---|\n\
-             | {PLACEHOLDER}: what the main scenario does | {PLACEHOLDER}: the first check | \
-             {points} | {PLACEHOLDER}: what the check observes |\n\n{}",
-            &reference[..end],
-            &reference[end..],
-            name = self.name,
-            points = self.points,
-        ))
-    }
-
-    fn summary_line(&self) -> String {
-        format!(
-            "- [Exercise {}: {}](exercises/{}.md)",
-            self.number, self.name, self.dir
-        )
-    }
-
-    fn readme_row(&self) -> String {
-        format!(
-            "| {} | `{}` | {PLACEHOLDER}: what you write | the calls |",
-            self.number, self.name
-        )
-    }
-
-    fn guide_row(&self) -> String {
-        format!(
-            "| {} | [{}](exercises/{}.md) | {} | {PLACEHOLDER}: what it adds |",
-            self.number, self.name, self.dir, self.points
-        )
+    #[test]
+    fn rows_are_added_after_the_last_numbered_row() {
+        let table = "| # | x |\n|---|---|\n| 1 | `a` | b |\n| 2 | `c` | d |\n\ntext | 3 | `e`\n";
+        let added =
+            after_last(table, |line| is_numbered_row(line, "`"), "| 3 | `f` | g |").expect("added");
+        assert!(
+            added.contains("| 2 | `c` | d |\n| 3 | `f` | g |\n\ntext"),
+            "{added}"
+        );
+        assert!(!is_numbered_row("| # | x |", "`"));
+        assert!(is_numbered_row("| 12 | [a](b) |", "["));
     }
 }
