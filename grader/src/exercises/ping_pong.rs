@@ -1,10 +1,10 @@
 //! 04 ping-pong: two children take turns through a flag in key 1001, without sleep.
 
-use super::spec::ping_pong::KEY;
 use std::time::Duration;
 
 use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
 
+const KEY: i32 = 1001;
 /// Without a trace, only the clock can tell sleeping: a run this long slept (the notes' version
 /// sleeps 1 s and 2 s to order the children, while a program that waits for the flag takes
 /// milliseconds, even pinned to one CPU). A short sleep escapes it; the trace sees every one.

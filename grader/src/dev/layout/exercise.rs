@@ -155,9 +155,15 @@ impl<'a> Inspection<'a> {
             .collect()
     }
 
-    /// The key and size, written in info.toml, declared again by the programs themselves.
+    /// The key and size, written in info.toml, declared again by the programs themselves (and
+    /// by a grader module that does not take them from `spec` yet).
     fn declared_key_and_size(&mut self) {
-        for program in [self.stub(), format!("solutions/{}/src/main.rs", self.dir())] {
+        let sources = [
+            self.stub(),
+            format!("solutions/{}/src/main.rs", self.dir()),
+            self.module(),
+        ];
+        for program in sources {
             let Some(text) = self.read(&program) else {
                 continue;
             };
@@ -166,7 +172,7 @@ impl<'a> Inspection<'a> {
                     program.clone(),
                     format!(
                         "declares {constant} = {declared}; info.toml says {expected}: make them \
-                         agree (info.toml is the one the grader's checks use)"
+                         agree (a grader module takes them from `super::spec::NAME`)"
                     ),
                 );
             }
