@@ -135,6 +135,35 @@ pub enum Command {
         #[command(subcommand)]
         platform: Platform,
     },
+    /// Write the outline of a new exercise NAME, last in the lab, in every place that shows
+    /// it (for lab authors; then `cargo grade dev check` says what is left to write).
+    #[command(hide = true)]
+    New {
+        /// The exercise's name: lowercase letters, digits and dashes, e.g. `semaphore`.
+        name: String,
+        /// What passing all of its checks is worth.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        points: u32,
+    },
+    /// Tools for lab authors (hidden from students' help: see the instructor guide).
+    #[command(hide = true)]
+    Dev {
+        #[command(subcommand)]
+        command: Dev,
+    },
+}
+
+/// `cargo grade dev …`: for whoever writes the lab's exercises.
+#[derive(Debug, Subcommand)]
+pub enum Dev {
+    /// Check that every exercise of info.toml is complete everywhere it shows (crates, grader
+    /// checks, book, tables), that every stub is "not started" and every solution gets full
+    /// marks; say what is missing and what to do.
+    Check {
+        /// Check the files only; do not build and grade the stubs and the solutions.
+        #[arg(long)]
+        static_only: bool,
+    },
 }
 
 /// The platforms `cargo grade autograder` writes for.

@@ -21,6 +21,7 @@ mod ping_pong;
 mod remove;
 mod ring;
 mod sized;
+pub mod spec;
 
 use anyhow::{Context, Result};
 

@@ -79,15 +79,15 @@ fn fails_exactly(
     last.expect("at least one grading")
 }
 
-/// Every exercise of the lab.
-const EXERCISES: [&str; 6] = [
-    "create",
-    "attach",
-    "parent-child",
-    "ping-pong",
-    "sized",
-    "remove",
-];
+/// Every exercise of the lab, from info.toml.
+fn every_exercise() -> Vec<String> {
+    grader::info::Info::builtin()
+        .expect("info.toml")
+        .exercises
+        .into_iter()
+        .map(|exercise| exercise.name)
+        .collect()
+}
 
 const PARENT_CHILD_MAIN: &str = "the child's value reaches the parent";
 const PARENT_CHILD_POKE: &str = "the grader changes the value once the child has ended";
@@ -474,7 +474,8 @@ fn a_plain_read_wait_loop_hangs_once_optimised_in_every_grading() {
 
 #[test]
 fn an_empty_program_earns_nothing_anywhere() {
-    for exercise_name in EXERCISES {
+    for exercise_name in every_exercise() {
+        let exercise_name = exercise_name.as_str();
         let result = grade(exercise_name, &[], "empty");
         assert_eq!(result.points, 0.0, "{exercise_name}: {result:#?}");
         let tidy = result
@@ -489,7 +490,8 @@ fn an_empty_program_earns_nothing_anywhere() {
 
 #[test]
 fn a_program_that_hangs_earns_nothing_and_runs_once_per_exercise() {
-    for exercise_name in EXERCISES {
+    for exercise_name in every_exercise() {
+        let exercise_name = exercise_name.as_str();
         let result = grade(exercise_name, &[], "hangs");
         assert_eq!(result.points, 0.0, "{exercise_name}: {result:#?}");
         // Only the main scenario ran (once: no repeat, no schedule); the rest say why not.

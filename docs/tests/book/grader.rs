@@ -113,19 +113,30 @@ pub fn cli_options(source: &str) -> Vec<String> {
 }
 
 /// The subcommands of the grader (`list`, `hint`, …): the variants of `enum Command` in
-/// `grader/src/cli.rs`, lowercased as clap names them.
-pub fn cli_subcommands(source: &str) -> Vec<String> {
+/// `grader/src/cli.rs`, lowercased as clap names them, each with whether it is hidden from
+/// `--help` (`#[command(hide = true)]` just before it).
+pub fn cli_subcommands(source: &str) -> Vec<(String, bool)> {
     let Some(start) = source.find("pub enum Command {") else {
         return Vec::new();
     };
     let body = &source[start..];
     let body = &body[..body.find("\n}").unwrap_or(body.len())];
-    body.lines()
+    let mut hidden = false;
+    let mut subcommands = Vec::new();
+    for line in body
+        .lines()
         .filter(|line| line.starts_with("    ") && !line.starts_with("     "))
         .map(str::trim)
-        .filter(|line| line.starts_with(|c: char| c.is_ascii_uppercase()))
-        .map(|line| line.trim_end_matches([',', '{', ' ']).to_lowercase())
-        .collect()
+    {
+        if line.starts_with("#[command(") {
+            hidden = line.contains("hide = true");
+        } else if line.starts_with(|c: char| c.is_ascii_uppercase()) {
+            let name = line.trim_end_matches([',', '{', ' ']).to_lowercase();
+            subcommands.push((name, hidden));
+            hidden = false;
+        }
+    }
+    subcommands
 }
 
 /// The cells of the Markdown table rows in `text`.
@@ -177,7 +188,15 @@ mod tests {
     fn finds_the_options_and_subcommands_of_the_cli() {
         let source = "pub struct Cli {\n    #[command(subcommand)]\n    pub command: Option<Command>,\n    #[arg(value_name = \"NAME\")]\n    pub names: Vec<String>,\n    /// doc\n    #[arg(long, global = true)]\n    pub dry_run: bool,\n}\npub enum Command {\n    /// doc\n    List,\n    Hint {\n        name: String,\n        #[arg(long)]\n        yes: bool,\n    },\n}\n";
         assert_eq!(cli_options(source), ["--dry-run", "--yes"]);
-        assert_eq!(cli_subcommands(source), ["list", "hint"]);
+        assert_eq!(
+            cli_subcommands(source),
+            [("list".to_string(), false), ("hint".to_string(), false)]
+        );
+        let hidden = "pub enum Command {\n    List,\n    #[command(hide = true)]\n    Dev {\n        x: u8,\n    },\n}\n";
+        assert_eq!(
+            cli_subcommands(hidden),
+            [("list".to_string(), false), ("dev".to_string(), true)]
+        );
     }
 
     #[test]

@@ -72,6 +72,9 @@ struct Exercise {
     name: String,
     dir: String,
     points: u32,
+    /// The segment's key, written once in info.toml (the grader's checks and the solutions'
+    /// tests take it from there too).
+    key: Option<i32>,
 }
 
 fn exercises() -> Vec<Exercise> {
@@ -143,7 +146,12 @@ fn every_chapter_says_where_its_exercise_is_and_what_it_is_worth() {
             format!("`cargo grade {}`", exercise.name),
             format!("`cargo grade hint {}`", exercise.name),
             format!("**Points:** {}", exercise.points),
-        ] {
+        ]
+        .into_iter()
+        .chain(exercise.key.into_iter().flat_map(|key| {
+            // The key in decimal, as the code writes it, and in hex, as ipcs shows it.
+            [format!("{key}"), format!("`{key:#x}`")]
+        })) {
             assert!(
                 text.contains(&needed),
                 "{chapter} should say {needed} (info.toml's values)"
@@ -552,7 +560,7 @@ fn every_option_and_subcommand_of_the_grader_is_documented() {
         "found no options in grader/src/cli.rs: {options:?}"
     );
     assert!(
-        subcommands.contains(&"list".to_string()),
+        subcommands.contains(&("list".to_string(), false)),
         "found no subcommands in grader/src/cli.rs: {subcommands:?}"
     );
     let mut missing = Vec::new();
@@ -562,12 +570,14 @@ fn every_option_and_subcommand_of_the_grader_is_documented() {
             missing.push(format!("grader-reference.md: {option}"));
         }
     }
-    for subcommand in &subcommands {
+    for (subcommand, hidden) in &subcommands {
         let command = format!("cargo grade {subcommand}");
-        for (page, text) in [
+        // A hidden command (for lab authors) is in the reference, not in the students' loop.
+        let pages = [
             ("grader-reference.md", &reference),
             ("student-loop.md", &student_loop),
-        ] {
+        ];
+        for (page, text) in &pages[..if *hidden { 1 } else { 2 }] {
             if !text.contains(&command) {
                 missing.push(format!("{page}: {command}"));
             }

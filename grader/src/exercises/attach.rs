@@ -1,9 +1,9 @@
 //! 02 attach: find key 9990 without creating it, write the sentence and a NUL, read it back.
 
+use super::spec::attach::KEY;
 use crate::checks::{Failure, Run, Test, Verdict, describe_bytes, describe_segments, ensure};
 use crate::scenario::SyscallKind;
 
-const KEY: i32 = 9990;
 const SENTENCE: &str = "This is our shared memory segment.";
 /// The grader fills its segment with this byte first, so a missing NUL terminator shows.
 const FILLER: u8 = b'#';

@@ -1,10 +1,10 @@
 //! 01 create: `shmget(9990, 1024, IPC_CREAT, 0o666)`, print the id; `--exclusive` adds IPC_EXCL.
 
+use super::spec::create::{KEY, SIZE};
 use crate::checks::{
     Failure, Run, Test, Verdict, describe_bytes, describe_segments, ensure, unpredictable,
 };
 
-const KEY: i32 = 9990;
 const PREFIX: &str = "Shared memory segment created with ID: ";
 /// What the grader writes into its own segment with key 9990, to see that `--exclusive` keeps it.
 const GRADERS_DATA: &[u8] = b"the grader's own data\0";
@@ -38,9 +38,9 @@ pub fn tests() -> Vec<Test> {
                 "call shmget(9990, 1024, ...)",
                 |run| {
                     let segment = run.segment_with_key(KEY)?;
-                    ensure(segment.entry.size == 1024, || {
-                        Failure::new(format!("the segment has {} bytes; expected 1024", segment.entry.size))
-                            .expected("1024 bytes")
+                    ensure(segment.entry.size == SIZE as u64, || {
+                        Failure::new(format!("the segment has {} bytes; expected {SIZE}", segment.entry.size))
+                            .expected(format!("{SIZE} bytes"))
                             .actual(format!("{} bytes", segment.entry.size))
                     })
                 },
@@ -105,7 +105,7 @@ pub fn tests() -> Vec<Test> {
                 },
             ),
         Test::new("--exclusive refuses an existing segment", &[KEY])
-            .setup(KEY, 1024, 0o666, GRADERS_DATA)
+            .setup(KEY, SIZE, 0o666, GRADERS_DATA)
             .run(&["--exclusive"])
             .check(
                 1,

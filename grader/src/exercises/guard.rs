@@ -5,12 +5,11 @@
 //! survives as "marked for destruction"); the trace shows the rest: the address `shmat`
 //! returned was detached, before the removal, and the removal happened once.
 
+use super::spec::guard::{KEY, SIZE};
 use crate::checks::lens::{events_where, render_events};
 use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
 use crate::scenario::{Call, SyscallKind};
 
-const KEY: i32 = 7007;
-const SIZE: usize = 64;
 const TEXT: &str = "hello, guard";
 /// 70 bytes: with its NUL it does not fit in the 64-byte segment.
 const TOO_LONG: &str = "this text is far too long to fit in a segment of sixty-four bytes, yes";
@@ -117,6 +116,7 @@ fn detached_before_removal(run: &Run, index: usize) -> Verdict {
         .events
         .iter()
         .position(|event| is_removal(&event.call, id));
+    let mut attachments = 0;
     for (at, event) in trace.events.iter().enumerate() {
         let Call::Shmat {
             id: attached,
@@ -129,6 +129,7 @@ fn detached_before_removal(run: &Run, index: usize) -> Verdict {
         if attached != id {
             continue;
         }
+        attachments += 1;
         let detached = trace.events[at..].iter().position(|later| {
             later.process == event.process
                 && matches!(later.call, Call::Shmdt { addr: gone, result: Ok(()) } if gone == addr)
@@ -154,7 +155,15 @@ fn detached_before_removal(run: &Run, index: usize) -> Verdict {
             .step(index)
         })?;
     }
-    Ok(())
+    // Nothing attached is nothing detached in order: a program that never attached (an empty
+    // one, one that hangs first) must not pass.
+    ensure(attachments > 0, || {
+        Failure::new(format!(
+            "the program never attached segment {id} (no shmat of it)"
+        ))
+        .expected("shmat(id), then shmdt(address), then shmctl(id, IPC_RMID)")
+        .step(index)
+    })
 }
 
 /// The grader's segment was removed, by exactly one `shmctl(IPC_RMID)` (end state without a

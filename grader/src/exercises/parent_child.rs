@@ -1,12 +1,12 @@
 //! 03 parent-child: the child writes 37892 into key 24601, the parent waits, reads and removes.
 
+use super::spec::parent_child::KEY;
 use std::time::Duration;
 
 use crate::checks::lens::{describe_lineage, events_where, render_events};
 use crate::checks::{Failure, Run, Test, Verdict, describe_bytes, ensure, unpredictable};
 use crate::scenario::{Call, SyscallKind};
 
-const KEY: i32 = 24601;
 const VALUE: i32 = 37892;
 /// The child, by descent: the program's first fork.
 const CHILD: &[u32] = &[0];

@@ -1,8 +1,8 @@
 //! 06 remove: find a segment by key (default 9990), print its status, remove it.
 
+use super::spec::remove::KEY;
 use crate::checks::{Failure, Test, describe_segments, ensure};
 
-const KEY: i32 = 9990;
 /// The other key of the "key as an argument" test.
 const OTHER_KEY: i32 = 0x1234;
 

@@ -1,9 +1,9 @@
 //! 05 sized: read a size from the terminal, validate it, create key 2004 of that size, use it.
 
+use super::spec::sized::KEY;
 use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
 use crate::scenario::SyscallKind;
 
-const KEY: i32 = 2004;
 const PROMPT: &str = "Enter the size of shared memory: ";
 const ERROR_PREFIX: &str = "error: reading the size (key 0x7d4)";
 

@@ -6,7 +6,8 @@ use predicates::prelude::*;
 use sysv::testing::{other_processes_in_this_namespace, segment_count};
 use sysv::{Errno, Mode, ShmatFlag, ShmgetFlag};
 
-const KEY: sysv::Key = 24601;
+/// The key, as info.toml gives it (read through the grader: the spec is written once).
+const KEY: sysv::Key = grader::exercises::spec::parent_child::KEY;
 
 #[test]
 fn the_child_writes_then_the_parent_reads_and_nothing_is_left() {

@@ -11,7 +11,9 @@ use predicates::prelude::*;
 use sysv::testing::{other_processes_in_this_namespace, segment_count};
 use sysv::{Errno, Mode, ShmId, ShmatFlag, ShmgetFlag};
 
-const KEY: sysv::Key = 1001;
+/// The key, as info.toml gives it (read through the grader: the spec is written once).
+const KEY: sysv::Key = grader::exercises::spec::ping_pong::KEY;
+const SIZE: usize = grader::exercises::spec::ping_pong::SIZE;
 
 /// Pins this test's thread, and so every process it starts, to one CPU: the children can then
 /// only take turns if each gives the CPU away while it waits.
@@ -95,7 +97,7 @@ fn a_stale_turn_is_reset_and_the_answer_is_left_in_the_segment() {
     // reset the turn, child 2 would read this stale question at once.
     let id = sysv::shmget(
         KEY,
-        512,
+        SIZE,
         ShmgetFlag::IPC_CREAT,
         Mode::from_bits_truncate(0o666),
     )
