@@ -9,7 +9,7 @@ use crate::checks::lens::{
 use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
 use crate::scenario::{Call, Exit};
 
-const KEY: i32 = 1001;
+use super::spec::ping_pong::KEY;
 /// The children, by descent: the program's first and second forks.
 const CHILD_1: &[u32] = &[0];
 const CHILD_2: &[u32] = &[1];
