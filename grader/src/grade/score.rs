@@ -418,10 +418,20 @@ fn score_check(
         result.message = "the sandbox returned no observation".to_string();
         return result;
     }
+    // The failure reported: of the runs that failed, the one the grader steered hardest (the
+    // longest time it held processes), since that failure owes least to chance and the student
+    // can reproduce it ("with child 1's write held 20 ms"); the first failing run if none was
+    // steered. On a loaded machine a free run, or one held for a millisecond, can fail first by
+    // luck, and the report should not depend on luck.
+    let mut reported = None;
     for (index, observation) in observations.iter().enumerate() {
         // A run that stopped at a todo!() earns nothing, even for checks it passes by doing
         // nothing ("leaves no segment"): the student has not written that part yet.
-        if let Some(todo) = observation.steps.iter().find_map(stopped_at_todo) {
+        let todo = match reported {
+            None => observation.steps.iter().find_map(stopped_at_todo),
+            Some(_) => None,
+        };
+        if let Some(todo) = todo {
             result.points = 0.0;
             result.status = CheckStatus::NotStarted;
             result.message = format!("not started: the program stopped at todo!(\"{todo}\")");
@@ -429,12 +439,21 @@ fn score_check(
                 "write the step marked todo!() in exercises/{}/src/main.rs",
                 exercise.info.dir
             ));
-            break;
+            return result;
         }
         let run = Run::new(&outcome.scenario, observation);
         let Err(failure) = check.verify(&run) else {
             continue;
         };
+        let steering = held_in_total(&observation.schedule);
+        if reported
+            .as_ref()
+            .is_none_or(|(_, _, _, most)| steering > *most)
+        {
+            reported = Some((index, observation, failure, steering));
+        }
+    }
+    if let Some((index, observation, failure, _)) = reported {
         result.points = 0.0;
         result.status = CheckStatus::Failed;
         result.message = failure_message(&failure, index, runs, &observation.schedule);
@@ -448,9 +467,13 @@ fn score_check(
             })
         });
         result.advice = Some(failure.own_advice().unwrap_or(check.advice).to_string());
-        break;
     }
     result
+}
+
+/// How long the grader held processes in a run: zero for a run it did not steer.
+fn held_in_total(schedule: &[Hold]) -> Duration {
+    schedule.iter().filter_map(|hold| hold.held_for).sum()
 }
 
 /// The failure's message, with the run it happened in when there were several, and the
