@@ -7,6 +7,8 @@
 //! the loads and stores themselves. An ordering bug shows only when it damages a message in one
 //! of the runs; the chapter says which bugs those are.
 
+mod orderings;
+
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,9 @@ use crate::scenario::{Call, Explore, Schedules, SyscallKind};
 
 /// Slots in the spec's ring.
 const CAPACITY: u64 = 256;
+/// The check that reads the compiled code.
+pub const ORDERING: &str = "publishes with Release and waits with Acquire (in the compiled code)";
+const DELIVERY: &str = "the child receives every message once, in order, intact";
 /// Without a trace only the clock tells sleeping; the transfers here take milliseconds.
 const CLOCK_LIMIT: Duration = Duration::from_millis(900);
 
@@ -56,9 +61,15 @@ pub fn tests() -> Vec<Test> {
             .tidy()
             .check(
                 5,
-                "the child receives every message once, in order, intact",
+                DELIVERY,
                 "wait for `written` > seq with an Acquire load before reading slot seq % 256; free the slot (Release store of `read`) only after copying it out; never write a slot that is not free",
                 |run| delivered(run, 0, 3000, 64),
+            )
+            .check(
+                1,
+                ORDERING,
+                "store `written` (after writing a slot) and `read` (after copying one out) with Ordering::Release, and load them with Ordering::Acquire where you wait: with Relaxed nothing makes a slot's bytes visible before the counter that publishes them. x86 keeps stores in order anyway, so it works here; on an ARM machine the consumer would read slots before their bytes arrive",
+                published_and_acquired,
             )
             .check(
                 1,
@@ -67,7 +78,7 @@ pub fn tests() -> Vec<Test> {
                 |run| wraps(run, 0, 3000 * 64),
             )
             .check(
-                2,
+                1,
                 "the parent reports its throughput",
                 "after waiting for the child, print `sent N messages of SIZE bytes in T ms: R MB/s`",
                 |run| {
@@ -162,6 +173,35 @@ fn delivered(run: &Run, index: usize, count: u64, size: u64) -> Verdict {
             .expected("the parent produces, its child consumes and prints")
             .step(index)
     })
+}
+
+/// The program's compiled code (its LLVM IR, which the build leaves beside it) has an atomic
+/// access that publishes (Release or stronger) and one that waits (Acquire or stronger).
+fn published_and_acquired(run: &Run) -> Verdict {
+    let ir = crate::build::compiled::ir_path(&run.scenario.program);
+    let found = orderings::Orderings::of_file(&ir).map_err(|error| {
+        Failure::new(format!(
+            "the grader has no compiled code of this program to read ({}: {error}); grade it \
+             with `cargo grade`, which writes it",
+            ir.display()
+        ))
+    })?;
+    let missing = match (found.releasing > 0, found.acquiring > 0) {
+        (true, true) => return Ok(()),
+        (false, false) => "no atomic access with Release and none with Acquire",
+        (false, true) => "no atomic store with Release (nothing publishes)",
+        (true, false) => "no atomic load with Acquire (nothing waits for what was published)",
+    };
+    Err(Failure::new(format!(
+        "the compiled program has {missing}: its {} other atomic accesses are Relaxed, which \
+         orders nothing around them",
+        found.relaxed
+    ))
+    .expected("a Release store of each counter and an Acquire load where the other side waits")
+    .actual(format!(
+        "{} Release, {} Acquire, {} Relaxed atomic accesses",
+        found.releasing, found.acquiring, found.relaxed
+    )))
 }
 
 /// Every segment step `index` made is smaller than the `transfer` (in bytes).
