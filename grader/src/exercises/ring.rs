@@ -193,8 +193,8 @@ fn published_and_acquired(run: &Run) -> Verdict {
         (true, false) => "no atomic load with Acquire (nothing waits for what was published)",
     };
     Err(Failure::new(format!(
-        "the compiled program has {missing}: its {} other atomic accesses are Relaxed, which \
-         orders nothing around them",
+        "the compiled program has {missing}; its {} Relaxed atomic accesses order nothing \
+         around them",
         found.relaxed
     ))
     .expected("a Release store of each counter and an Acquire load where the other side waits")
