@@ -260,7 +260,8 @@ fn throughput(run: &Run, count: usize, size: usize) -> Option<String> {
 /// `None` if a call failed (the report then shows no figures).
 fn pipe_reference(count: usize, size: usize) -> Option<Duration> {
     use nix::unistd::{ForkResult, fork, read};
-    let (reader, writer) = nix::unistd::pipe().ok()?;
+    // Close-on-exec: a program another thread of the grader starts meanwhile must not get it.
+    let (reader, writer) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).ok()?;
     // Allocated before the fork: the child of a process with threads may not allocate.
     let mut received = vec![0; size];
     let message = vec![0x5a; size];
