@@ -6,6 +6,9 @@
 //! being graded. Only when cargo fails before compiling anything it can attribute (a package
 //! missing from a submission, a broken manifest) are the remaining packages built one by one,
 //! each failure then reported against its own package.
+//!
+//! The exercises whose checks read the compiled code (the ring's orderings) are also compiled to
+//! LLVM IR, by a second cargo invocation: see [`compiled`].
 
 pub mod cache;
 pub mod compiled;
