@@ -142,3 +142,24 @@ fn ring_with_relaxed_counters_fails_the_ordering_check() {
         "{message}"
     );
 }
+
+/// The solution, built as `cargo grade --solutions` builds it (its compiled code beside it),
+/// gets full marks, the ordering check included.
+#[test]
+fn the_ring_solution_passes_the_ordering_check() {
+    let request = BuildRequest {
+        workspace: root(),
+        target_dir: None,
+        packages: vec!["ring-solution".to_string()],
+        jail: None,
+    };
+    let builds = grader::build::build(&request).expect("the solution builds");
+    let Some(grader::build::Built::Binary(program)) = builds.packages.get("ring-solution") else {
+        panic!("no executable: {builds:#?}");
+    };
+    assert!(grader::build::compiled::ir_path(program).is_file());
+    let before = host_segments();
+    let result = grade_program(&options(), &exercise("ring"), program);
+    assert_no_new_segment(&before);
+    assert_eq!(failed_checks(&result), Vec::<&str>::new(), "{result:#?}");
+}
