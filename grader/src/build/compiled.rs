@@ -52,10 +52,9 @@ pub fn emit_for(
     for (package, outcome) in built {
         if let Built::Binary(executable) = outcome
             && inspected(package)
+            && !ir_is_current(executable)
         {
-            if !ir_is_current(executable) {
-                emit(request, package, package, executable)?;
-            }
+            emit(request, package, package, executable)?;
         }
     }
     Ok(())
