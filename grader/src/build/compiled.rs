@@ -13,13 +13,13 @@
 //!
 //! That second compile is cargo's own unit (the extra arguments give it another hash), so it
 //! does not invalidate the first one's cache. It runs only when the IR beside the executable
-//! is older than the executable (see [`ir_is_current`]): after a change to the package's
-//! sources, and for every submission (each is built in a folder of its own). Otherwise the IR
-//! already there is of the same sources, and grading starts no second cargo (which costs 0.1
-//! to 0.3 s on the loaded 2-core machine, even with nothing to compile). It is optimised (`-C opt-level=3`), as the graded build of these
-//! packages is: the IR then holds the atomic instructions themselves, with their orderings
-//! folded in, rather than calls into the standard library's generic code, which holds every
-//! ordering.
+//! is older than the executable (`ir_is_current`): after a change to the package's sources,
+//! and for every submission (each is built in a folder of its own). Otherwise the IR already
+//! there is of the same sources, and grading starts no second cargo (which costs 0.1 to 0.3 s
+//! on the loaded 2-core machine, even with nothing to compile). It is optimised
+//! (`-C opt-level=3`), as the graded build of these packages is: the IR then holds the atomic
+//! instructions themselves, with their orderings folded in, rather than calls into the
+//! standard library's generic code, which holds every ordering.
 
 use std::path::{Path, PathBuf};
 
