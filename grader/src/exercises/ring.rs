@@ -3,9 +3,11 @@
 //! What the grader sees: the child's line with the count and a checksum of every byte it
 //! received, which the grader recomputes from N and SIZE (a message lost, doubled, out of order
 //! or torn changes it); from the trace, that the child printed it, that the segment was
-//! smaller than the transfer (so the ring wrapped), and that nobody slept. What it cannot see:
-//! the loads and stores themselves. An ordering bug shows only when it damages a message in one
-//! of the runs; the chapter says which bugs those are.
+//! smaller than the transfer (so the ring wrapped), and that nobody slept; from the compiled
+//! code ([`orderings`]), that some atomic access publishes with Release and some waits with
+//! Acquire. What it cannot see: the loads and stores as they happen, nor which counter each
+//! access is for. Any other ordering bug shows only when it damages a message in one of the
+//! runs; the chapter says which bugs those are.
 
 mod orderings;
 
@@ -19,7 +21,7 @@ use crate::scenario::{Call, Explore, Schedules, SyscallKind};
 /// Slots in the spec's ring.
 const CAPACITY: u64 = 256;
 /// The check that reads the compiled code.
-pub const ORDERING: &str = "publishes with Release and waits with Acquire (in the compiled code)";
+const ORDERING: &str = "publishes with Release and waits with Acquire (in the compiled code)";
 const DELIVERY: &str = "the child receives every message once, in order, intact";
 /// Without a trace only the clock tells sleeping; the transfers here take milliseconds.
 const CLOCK_LIMIT: Duration = Duration::from_millis(900);
