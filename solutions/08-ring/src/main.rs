@@ -2,7 +2,9 @@
 //!
 //! The parent (producer) sends N messages of SIZE bytes to its child (consumer) through 256
 //! slots of one segment, reusing them in a circle. No system call per message: each side
-//! publishes its progress in a counter the other reads, with Release and Acquire.
+//! publishes its progress in a counter the other reads, with Release and Acquire, once per
+//! batch of up to 32 messages, and reads the other's counter only when the ring looks full
+//! (producer) or empty (consumer), as real single-producer single-consumer rings do.
 //!
 //! | bytes            | what                                                              |
 //! |------------------|-------------------------------------------------------------------|
