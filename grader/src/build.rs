@@ -6,8 +6,12 @@
 //! being graded. Only when cargo fails before compiling anything it can attribute (a package
 //! missing from a submission, a broken manifest) are the remaining packages built one by one,
 //! each failure then reported against its own package.
+//!
+//! The exercises whose checks read the compiled code (the ring's orderings) are also compiled to
+//! LLVM IR, by a second cargo invocation: see [`compiled`].
 
 pub mod cache;
+pub mod compiled;
 pub mod jail;
 pub mod jailed;
 pub mod programs;
@@ -106,6 +110,7 @@ pub fn build(request: &BuildRequest) -> Result<Builds> {
             .unwrap_or_else(|| Built::DidNotCompile(alone.cargo_stderr.trim().to_string()));
         packages.insert(package, built);
     }
+    compiled::emit_for(request, &packages)?;
     let warnings = together
         .warnings
         .into_iter()
@@ -156,27 +161,7 @@ fn run_cargo(request: &BuildRequest, packages: &[String]) -> Result<CargoRun> {
     for package in packages {
         args.extend(["--package".to_string(), package.clone()]);
     }
-    let output = match &request.jail {
-        Some(jailed) => jailed.cargo(args)?,
-        None => {
-            let mut command = Command::new(cargo());
-            command
-                .args(&args)
-                .arg("--manifest-path")
-                .arg(request.workspace.join("Cargo.toml"))
-                .current_dir(&request.workspace)
-                .stdin(Stdio::null());
-            if let Some(target_dir) = &request.target_dir {
-                command.arg("--target-dir").arg(target_dir);
-            }
-            command.output().with_context(|| {
-                format!(
-                    "Failed to run `{}` (is cargo installed?)",
-                    cargo().to_string_lossy()
-                )
-            })?
-        }
-    };
+    let output = cargo_output(request, args)?;
     let mut run = CargoRun {
         executables: BTreeMap::new(),
         errors: BTreeMap::new(),
@@ -227,6 +212,37 @@ fn run_cargo(request: &BuildRequest, packages: &[String]) -> Result<CargoRun> {
         }
     }
     Ok(run)
+}
+
+/// Runs cargo with `args` on the request's workspace: in the jail for a submission.
+fn cargo_output(request: &BuildRequest, args: Vec<String>) -> Result<std::process::Output> {
+    match &request.jail {
+        Some(jailed) => jailed.cargo(args),
+        None => {
+            // Cargo's own options go before a `--` (after it, they would be the compiler's).
+            let end = args
+                .iter()
+                .position(|arg| arg == "--")
+                .unwrap_or(args.len());
+            let mut command = Command::new(cargo());
+            command
+                .args(&args[..end])
+                .arg("--manifest-path")
+                .arg(request.workspace.join("Cargo.toml"))
+                .current_dir(&request.workspace)
+                .stdin(Stdio::null());
+            if let Some(target_dir) = &request.target_dir {
+                command.arg("--target-dir").arg(target_dir);
+            }
+            command.args(&args[end..]);
+            command.output().with_context(|| {
+                format!(
+                    "Failed to run `{}` (is cargo installed?)",
+                    cargo().to_string_lossy()
+                )
+            })
+        }
+    }
 }
 
 /// The parts of cargo's JSON messages used here (`cargo help build`, "JSON messages").
