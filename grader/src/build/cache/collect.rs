@@ -122,15 +122,9 @@ mod tests {
     }
 
     fn names(base: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(base)
-            .expect("list")
-            .map(|entry| {
-                entry
-                    .expect("an entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
+        let entries = std::fs::read_dir(base).expect("list").flatten();
+        let mut names: Vec<String> = entries
+            .filter_map(|entry| entry.file_name().into_string().ok())
             .collect();
         names.sort();
         names
