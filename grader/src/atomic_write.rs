@@ -1,13 +1,15 @@
-//! Replacing a file all at once: the progress file, and the report written with `--output`.
+//! Replacing a file all at once: the progress file, the reports written with `--output`, the
+//! class's gradebook, the Gradescope bundle. The crate's one way to replace a file.
 //!
 //! The new contents go to a temporary file in the *target's* folder, are flushed to disk, and
 //! the temporary file is renamed over the target. A rename within one file system is atomic,
 //! so a reader (or a crash, or a full disk) sees the old file or the new one, never half of
 //! each. The folder must be the target's: a rename cannot cross file systems, and the target
 //! may well be elsewhere than the checkout (`SHMLAB_STATE` exists for read-only checkouts).
-//! On any failure the temporary file is removed (`tempfile` deletes it when dropped).
+//! On any failure the temporary file is removed (`tempfile` deletes it when dropped); each
+//! writer gets a temporary file of its own, so two writers of one target do not mix.
 
-use std::fs::Permissions;
+use std::fs::{File, Permissions};
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
@@ -17,6 +19,18 @@ use anyhow::{Context as _, Result};
 /// Writes `contents` to `path` atomically (see the module docs). The file gets the mode a
 /// plain `File::create` would give it (0666 less the umask).
 pub fn write_atomically(path: &Path, contents: &str) -> Result<()> {
+    write_atomically_with(path, |file| {
+        file.write_all(contents.as_bytes())
+            .with_context(|| format!("Failed to write {}", path.display()))
+    })
+}
+
+/// [`write_atomically`], with the contents written by `write` into the temporary file (for
+/// contents made as they are written, such as a zip).
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<()>,
+) -> Result<()> {
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -33,9 +47,7 @@ pub fn write_atomically(path: &Path, contents: &str) -> Result<()> {
                 path.display()
             )
         })?;
-    temporary
-        .write_all(contents.as_bytes())
-        .with_context(|| format!("Failed to write {}", temporary.path().display()))?;
+    write(temporary.as_file_mut())?;
     // Flush to disk before the rename, or a crash could leave an empty file under the final name.
     temporary
         .as_file()
@@ -75,5 +87,19 @@ mod tests {
         std::fs::File::create(&plain).expect("create");
         let mode = |path: &Path| std::fs::metadata(path).expect("stat").permissions().mode();
         assert_eq!(mode(&path), mode(&plain));
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary_file() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let path = folder.path().join("bundle.zip");
+        write_atomically(&path, "old").expect("write");
+        let failed = write_atomically_with(&path, |file| {
+            file.write_all(b"half").expect("write");
+            anyhow::bail!("the writer failed")
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "old");
+        assert_eq!(std::fs::read_dir(folder.path()).expect("list").count(), 1);
     }
 }

@@ -24,6 +24,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use zip::write::SimpleFileOptions;
 
+use crate::atomic_write::write_atomically_with;
 use crate::handout::{Audience, write_lab};
 
 const SETUP_SH: &str = include_str!("autograder/setup.sh");
@@ -40,29 +41,23 @@ pub fn write_gradescope_bundle(lab: &Path, output: &Path) -> Result<usize> {
     let staging = Staging::new()?;
     let files = write_lab(lab, &staging.path, Audience::Autograder)?;
 
-    let temporary = output.with_extension("zip.tmp");
-    let written = write_zip(&temporary, lab, &commit, &staging.path, &files);
-    if written.is_err() {
-        // Nothing left behind but the error.
-        let _ = fs::remove_file(&temporary);
-    }
-    written?;
-    fs::rename(&temporary, output)
-        .with_context(|| format!("Failed to write {}", output.display()))?;
+    // Nothing is left behind but the error when the zip cannot be written.
+    write_atomically_with(output, |file| {
+        write_zip(file, lab, &commit, &staging.path, &files)
+    })
+    .with_context(|| format!("Failed to write {}", output.display()))?;
     Ok(files.len() + 2)
 }
 
-/// Writes the zip: the two scripts, then the lab's `files` (relative to `staging`) under
-/// `shmlab/`.
+/// Writes the zip into `file`: the two scripts, then the lab's `files` (relative to `staging`)
+/// under `shmlab/`.
 fn write_zip(
-    path: &Path,
+    file: &mut fs::File,
     lab: &Path,
     commit: &str,
     staging: &Path,
     files: &[PathBuf],
 ) -> Result<()> {
-    let file =
-        fs::File::create(path).with_context(|| format!("Failed to create {}", path.display()))?;
     let mut zip = zip::ZipWriter::new(file);
     let executable = SimpleFileOptions::default().unix_permissions(0o755);
     let plain = SimpleFileOptions::default().unix_permissions(0o644);

@@ -284,14 +284,19 @@ fn readme_for_students(readme: &str) -> String {
     text
 }
 
-/// A page of the book for students: links to the instructor guide become plain text, and the
-/// summary loses its entry (its part, left with the grader reference, becomes "Reference").
+/// A page of the book for students: links to the instructor guide become plain text, the
+/// summary loses its entry (its part, left with the grader reference, becomes "Reference"), and
+/// the reference solutions, which the handout leaves out, are named as the instructor's.
 fn for_students_page(text: &str) -> String {
     let mut out = String::new();
     for line in text.lines() {
         if line.trim_start().starts_with("- [") && line.contains(&format!("]({INSTRUCTOR_PAGE})")) {
             continue;
         }
+        if line.trim_start().starts_with("solutions/") {
+            continue; // the solutions' folder in a drawing of the checkout
+        }
+        let line = &without_solution_path(line);
         if line == "# For instructors" {
             out.push_str(
                 "# Reference
@@ -303,6 +308,24 @@ fn for_students_page(text: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// "the reference solution, `solutions/DIR/src/main.rs`" becomes "the reference solution
+/// (your instructor's: the handout has no `solutions/`)".
+fn without_solution_path(line: &str) -> String {
+    const NAMED: &str = "the reference solution, `solutions/";
+    let Some(at) = line.find(NAMED) else {
+        return line.to_owned();
+    };
+    let rest = &line[at + NAMED.len()..];
+    let Some(close) = rest.find('`') else {
+        return line.to_owned();
+    };
+    format!(
+        "{}the reference solution (your instructor's: the handout has no `solutions/`){}",
+        &line[..at],
+        &rest[close + 1..]
+    )
 }
 
 /// `line` with every markdown link `[text](PAGE...)` replaced by `text`.
@@ -381,6 +404,17 @@ mod tests {
         assert_eq!(
             for_students_page(summary),
             "# Reference\n\n- [Grader reference](grader-reference.md)\n"
+        );
+    }
+
+    #[test]
+    fn the_book_names_the_solutions_as_the_instructors() {
+        let page = "```text\nexercises/01-create/\nsolutions/01-create/ the answer\n```\n\
+                    Read the reference solution, `solutions/01-create/src/main.rs`, and compare.\n";
+        assert_eq!(
+            for_students_page(page),
+            "```text\nexercises/01-create/\n```\nRead the reference solution (your instructor's: \
+             the handout has no `solutions/`), and compare.\n"
         );
     }
 

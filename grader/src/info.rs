@@ -98,6 +98,11 @@ impl ExerciseInfo {
             .join("src")
             .join("main.rs")
     }
+
+    /// Its chapter of the book, relative to the checkout root (a handout has it too).
+    pub fn chapter_md(&self) -> PathBuf {
+        Path::new("docs/src/exercises").join(format!("{}.md", self.dir))
+    }
 }
 
 impl AsRef<ExerciseInfo> for ExerciseInfo {

@@ -103,6 +103,14 @@ fn the_handout_leaves_out_what_only_the_instructor_may_have() {
         if file.ends_with("README.md") && file.parent() == Some(handout.as_path()) {
             assert!(!text.contains("solutions"), "{text}");
         }
+        if file.extension().is_some_and(|ext| ext == "md") {
+            // The handout has no solutions/: no page sends the student to a file in it.
+            assert!(
+                !text.contains("solutions/0"),
+                "{} names a file of solutions/",
+                file.display()
+            );
+        }
     }
     let summary = std::fs::read_to_string(handout.join("docs/src/SUMMARY.md")).expect("summary");
     assert!(!summary.contains("instructor-guide.md"), "{summary}");

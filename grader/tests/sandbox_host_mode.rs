@@ -152,9 +152,7 @@ fn the_sandbox_falls_back_to_host_mode_when_no_namespace_is_allowed() {
     ];
     let mut scenario = shell(&["exec ipcmk -M 100"]);
     scenario.setup = vec![segment(9990, 10, 0o666, b"", false)];
-    let Some(observations) = run_wrapped(&wrapper, &scenario) else {
-        return;
-    };
+    let observations = run_wrapped(&wrapper, &scenario);
     let observation = &observations[0];
     assert_eq!(observation.isolation, Isolation::Host);
     assert_eq!(observation.error, None);

@@ -263,20 +263,6 @@ fn each_repeat_is_a_fresh_namespace() {
     }
 }
 
-#[test]
-fn a_trivial_run_is_fast() {
-    let scenario = shell(&["exit 0"]);
-    // The first run pays for loading the binary; measure the next ones.
-    run_once(&scenario);
-    let started = Instant::now();
-    let observation = run_once(&scenario);
-    let whole = started.elapsed();
-    let step = observation.steps[0].duration;
-    eprintln!("trivial scenario: {whole:?} in all, step {step:?}");
-    assert!(step < Duration::from_millis(100), "step took {step:?}");
-    assert!(whole < Duration::from_millis(500), "run took {whole:?}");
-}
-
 /// Waits up to 10 s for `condition`, checking every few milliseconds.
 fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -317,15 +303,46 @@ fn killing_the_sandbox_ends_the_whole_run() {
     });
 }
 
+/// Where this machine has the `pids` controller, as the sandbox looks for it (limits.rs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PidsHierarchy {
+    /// Its own cgroup v1 mount, `/sys/fs/cgroup/pids`.
+    V1,
+    /// The cgroup v2 root, `/sys/fs/cgroup`, which hands `pids` down to its children.
+    V2,
+}
+
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+fn pids_hierarchy() -> Option<PidsHierarchy> {
+    let root = std::path::Path::new(CGROUP_ROOT);
+    if root.join("pids/cgroup.procs").exists() {
+        return Some(PidsHierarchy::V1);
+    }
+    let handed_down = std::fs::read_to_string(root.join("cgroup.subtree_control"))
+        .is_ok_and(|controllers| controllers.split_whitespace().any(|c| c == "pids"));
+    handed_down.then_some(PidsHierarchy::V2)
+}
+
+/// The folder of process `pid`'s cgroup in the `pids` hierarchy.
+fn pids_cgroup_of(pid: &str, hierarchy: PidsHierarchy) -> std::path::PathBuf {
+    let membership = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("cgroup");
+    let (prefix, mount) = match hierarchy {
+        PidsHierarchy::V1 => (":pids:", format!("{CGROUP_ROOT}/pids")),
+        PidsHierarchy::V2 => ("0::", CGROUP_ROOT.to_owned()),
+    };
+    let path = membership
+        .lines()
+        .find_map(|line| line.split_once(prefix))
+        .map(|(_, path)| path.trim_start_matches('/').to_owned())
+        .unwrap_or_else(|| panic!("a {prefix} line in {membership}"));
+    std::path::Path::new(&mount).join(path)
+}
+
 /// As root the run goes into a pids cgroup of its own (seen from the machine: the program has
 /// no /sys), which is gone afterwards, whether the sandbox was started by `run` or directly.
-#[test]
-fn as_root_the_run_is_capped_by_a_pids_cgroup_that_is_removed_after() {
-    let hierarchy = std::path::Path::new("/sys/fs/cgroup/pids");
-    assert!(
-        nix::unistd::geteuid().is_root() && hierarchy.join("cgroup.procs").exists(),
-        "needs root and a cgroup v1 pids hierarchy"
-    );
+fn a_run_is_capped_by_a_pids_cgroup_removed_after(hierarchy: PidsHierarchy) {
+    assert!(nix::unistd::geteuid().is_root(), "needs root");
     for by_run in [true, false] {
         let token = token();
         let mut scenario = shell(&[&format!("ls /sys/fs/cgroup; sleep 60; : {token}")]);
@@ -334,19 +351,14 @@ fn as_root_the_run_is_capped_by_a_pids_cgroup_that_is_removed_after() {
             if by_run {
                 run_once(&scenario)
             } else {
-                run_wrapped(&["env"], &scenario).expect("env is installed")[0].clone()
+                run_wrapped(&["env"], &scenario)[0].clone()
             }
         });
         eventually("the program runs", || !processes_with(&token).is_empty());
         let pid = processes_with(&token)[0].clone();
-        let membership = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("cgroup");
-        let cgroup = membership
-            .lines()
-            .find_map(|line| line.split_once(":pids:"))
-            .map(|(_, path)| path.trim_start_matches('/').to_owned())
-            .expect("a pids line");
-        assert!(cgroup.starts_with("shmlab-sandbox-"), "{membership}");
-        let dir = hierarchy.join(&cgroup);
+        let dir = pids_cgroup_of(&pid, hierarchy);
+        let name = dir.file_name().and_then(|name| name.to_str()).unwrap_or("");
+        assert!(name.starts_with("shmlab-sandbox-"), "{}", dir.display());
         let max = std::fs::read_to_string(dir.join("pids.max")).expect("pids.max");
         assert_eq!(max.trim(), grader::sandbox::MAX_TASKS.to_string());
         let observation = running.join().expect("the run");
@@ -361,6 +373,31 @@ fn as_root_the_run_is_capped_by_a_pids_cgroup_that_is_removed_after() {
         );
         assert!(!dir.exists(), "{} was not removed", dir.display());
     }
+}
+
+/// On whichever hierarchy this machine has `pids` (here cgroup v1).
+#[test]
+fn as_root_the_run_is_capped_by_a_pids_cgroup_that_is_removed_after() {
+    let hierarchy = pids_hierarchy().expect("a pids cgroup hierarchy (v1 or v2)");
+    eprintln!("the pids controller is on cgroup {hierarchy:?}");
+    a_run_is_capped_by_a_pids_cgroup_removed_after(hierarchy);
+}
+
+/// The cgroup v2 path on its own, for CI to run where it exists (`.ci/run` does). Tried on the
+/// test machine: a new mount and cgroup namespace with a fresh cgroup2 mount lists only
+/// `hugetlb` in `cgroup.controllers`, and writing `+pids` to its `cgroup.subtree_control`
+/// fails: a controller cannot move to v2 while a v1 hierarchy holds it.
+#[test]
+#[ignore = "needs the pids controller on cgroup v2 (/sys/fs/cgroup/cgroup.subtree_control \
+            lists pids); on the test machine pids is bound to cgroup v1 (/proc/cgroups), and a \
+            controller bound to v1 cannot be enabled on v2"]
+fn on_cgroup_v2_the_run_is_capped_by_a_pids_cgroup_that_is_removed_after() {
+    assert_eq!(
+        pids_hierarchy(),
+        Some(PidsHierarchy::V2),
+        "this machine has no pids controller on cgroup v2"
+    );
+    a_run_is_capped_by_a_pids_cgroup_removed_after(PidsHierarchy::V2);
 }
 
 /// The bomb's orphans keep coming while the program runs: the sandbox must still see the

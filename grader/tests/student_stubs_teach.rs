@@ -182,6 +182,61 @@ fn starts_in_string(source: &str) -> Vec<bool> {
     starts
 }
 
+/// The text of the string literals of `source` (a grader module: its checks' advice and its
+/// failures' messages, which a failing student reads), one per line. A `\` at the end of a
+/// line continues the literal, as in Rust.
+fn string_literals(source: &str) -> String {
+    let mut literals = Vec::new();
+    let mut chars = source.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                // A comment: up to the end of the line.
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '\'' => {
+                // A char literal ('"' among them), or a lifetime: skip what may be one.
+                let mut ahead = chars.clone();
+                match (ahead.next(), ahead.next(), ahead.next()) {
+                    (Some('\\'), Some(_), Some('\'')) => {
+                        chars.nth(2);
+                    }
+                    (Some(_), Some('\''), _) => {
+                        chars.nth(1);
+                    }
+                    _ => {}
+                }
+            }
+            '"' => {
+                let mut literal = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => match chars.next() {
+                            Some('\n') => {
+                                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                                    chars.next();
+                                }
+                            }
+                            Some('n') => literal.push('\n'),
+                            Some(other) => literal.push(other),
+                            None => {}
+                        },
+                        _ => literal.push(c),
+                    }
+                }
+                literals.push(literal);
+            }
+            _ => {}
+        }
+    }
+    literals.join("\n")
+}
+
 /// The lines of `solution` (numbered from 1) whose fragments appear in `text`, minus the
 /// scaffolding `given`.
 fn leaks(solution: &str, given: &str, text: &str) -> Vec<(usize, String)> {
@@ -221,11 +276,17 @@ fn no_solution_line_is_handed_over_before_the_pass() {
                 .join("docs/src/exercises")
                 .join(format!("{}.md", exercise.dir)),
         );
+        let messages = string_literals(&read(
+            &root
+                .join("grader/src/exercises")
+                .join(format!("{}.rs", exercise.name.replace('-', "_"))),
+        ));
         let places = [
             ("the stub's comments", stub_comments),
             ("the hints (info.toml)", exercise.hints.join("\n")),
             ("the exercise README", readme),
             ("the book chapter", chapter),
+            ("the grader's advice and messages", messages),
         ];
         for (place, text) in &places {
             for (line_number, line) in leaks(&exercise.solution, &given, text) {
@@ -260,12 +321,19 @@ fn every_exercise_has_three_hint_levels() {
     }
 }
 
-/// The rule can fail: a solution line pasted into a TODO, a hint or a chapter is caught, also
-/// re-indented or split over two comment lines, and so is a call bound to another name.
+/// The rule can fail: a solution line pasted into a TODO, a hint, a chapter or the grader's
+/// advice is caught, also re-indented or split over two comment lines or a continued string,
+/// and so is a call bound to another name.
 #[test]
 fn the_rule_catches_a_pasted_line() {
     let solution = "fn main() {\n    let mode = Mode::from_bits_truncate(0o666);\n    flags |= ShmgetFlag::IPC_EXCL;\n    Ok(())\n}\n";
     let given = squeeze("fn main() {\n    Ok(())\n}\n");
+    let grader = "test.check(1, \"mode\", \"pass Mode::from_bits_truncate(\\\n    0o666) to shmget\", |_| Ok(()));\n// \"flags |= ShmgetFlag::IPC_EXCL\" in a comment is no message\nlet quote = '\"';";
+    assert_eq!(
+        string_literals(grader),
+        "mode\npass Mode::from_bits_truncate(0o666) to shmget"
+    );
+    assert_eq!(leaks(solution, &given, &string_literals(grader)).len(), 1);
     assert_eq!(
         leaks(solution, &given, "// TODO: flags |= ShmgetFlag::IPC_EXCL;").len(),
         1

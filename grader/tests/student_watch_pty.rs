@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let trials = trials![
-        watch_regrades_on_save_shows_the_solution_moves_on_and_quits,
+        watch_regrades_on_save_points_to_the_chapter_moves_on_and_quits,
         watch_congratulates_when_everything_passes_and_then_skips_the_welcome,
         a_panicking_grader_leaves_the_terminal_usable,
         watch_without_a_terminal_refuses_politely,
@@ -200,7 +200,7 @@ fn expect_success(session: &mut PtySession) {
     );
 }
 
-fn watch_regrades_on_save_shows_the_solution_moves_on_and_quits() {
+fn watch_regrades_on_save_points_to_the_chapter_moves_on_and_quits() {
     let checkout = checkout();
     let root = checkout.path();
     let mut session = spawn_in_pty("normal", root);
@@ -230,9 +230,10 @@ fn watch_regrades_on_save_shows_the_solution_moves_on_and_quits() {
     )
     .expect("save");
     expect(&mut session, "fake report #2 for create: all checks pass");
+    // The scratch checkout, like a student's handout, has no solutions/.
     expect(
         &mut session,
-        "create passes! Compare your code with the reference solution: solutions/01-create/src/main.rs",
+        "create passes! Its chapter, docs/src/exercises/01-create.md, says what the grader checked",
     );
     expect(&mut session, "1/2 exercises, 10/25 points");
     expect(

@@ -51,6 +51,22 @@ fn grade(path: &Path, names: &[&str]) -> (Option<i32>, Value, String) {
     (output.status.code(), report, stderr)
 }
 
+/// Grades the submission in `dir`, whose `create` must not compile (exit 1, no points): its
+/// report and the compiler's messages.
+fn grade_create_that_does_not_compile(dir: &Path) -> (Value, String) {
+    let (code, report, stderr) = grade(dir, &["create"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(
+        outcome(&report),
+        [("create".into(), "did-not-compile".into(), 0.0)]
+    );
+    let compiler = report["exercises"][0]["compiler_output"]
+        .as_str()
+        .expect("the compiler's messages")
+        .to_owned();
+    (report, compiler)
+}
+
 fn ignored(report: &Value) -> Vec<&str> {
     report["submission"]["ignored"]
         .as_array()
@@ -134,15 +150,7 @@ fn include_bytes_of_a_root_only_file_does_not_compile_and_nothing_of_it_is_repor
           let sum: u64 = secret.iter().map(|&b| u64::from(b)).sum();\n    \
           println!(\"{} {sum}\", secret.len());\n}\n",
     );
-    let (code, report, stderr) = grade(dir.path(), &["create"]);
-    assert_eq!(code, Some(1), "{stderr}");
-    assert_eq!(
-        outcome(&report),
-        [("create".into(), "did-not-compile".into(), 0.0)]
-    );
-    let compiler = report["exercises"][0]["compiler_output"]
-        .as_str()
-        .expect("the compiler's messages");
+    let (report, compiler) = grade_create_that_does_not_compile(dir.path());
     assert!(
         compiler.contains("couldn't read `/etc/shadow`"),
         "{compiler}"
@@ -454,15 +462,7 @@ fn a_constant_too_big_for_the_build_does_not_compile() {
         &dir.path().join("create.rs"),
         b"static BIG: [u8; 1 << 32] = [1; 1 << 32];\nfn main() {\n    println!(\"{}\", BIG[7]);\n}\n",
     );
-    let (code, report, stderr) = grade(dir.path(), &["create"]);
-    assert_eq!(code, Some(1), "{stderr}");
-    assert_eq!(
-        outcome(&report),
-        [("create".into(), "did-not-compile".into(), 0.0)]
-    );
-    let compiler = report["exercises"][0]["compiler_output"]
-        .as_str()
-        .expect("the compiler's messages");
+    let (_, compiler) = grade_create_that_does_not_compile(dir.path());
     assert!(
         compiler.contains("tried to allocate more memory than available to compiler"),
         "{compiler}"

@@ -27,16 +27,21 @@
 //! toolchain or a changed `sysv` builds a new cache. It is made under a lock file and renamed into place
 //! when complete, so concurrent graders (batch grading) build it once and never see half of
 //! it. As root, its target directory belongs to the build uid ([`super::jail::BUILD_UID`]):
-//! overlay copies a file up with its owner, which must be one the jail maps.
+//! overlay copies a file up with its owner, which must be one the jail maps. Older caches are
+//! removed once nobody uses them (`collect.rs`).
+
+mod collect;
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use nix::fcntl::{Flock, FlockArg};
 
 use super::jail::{self, Jail, Mount};
 use crate::info::Info;
@@ -119,6 +124,8 @@ pub struct DependencyCache {
     pub toolchain: Toolchain,
     /// Where per-build scratch folders go (same filesystem as the cache).
     pub scratch: PathBuf,
+    /// Keeps collectors of old caches off this one while any clone of it lives.
+    in_use: Option<Arc<collect::InUse>>,
 }
 
 impl DependencyCache {
@@ -140,19 +147,19 @@ impl DependencyCache {
             target: dir.join("target"),
             toolchain,
             scratch: base.join("runs"),
+            in_use: None,
         };
         make_dir(&cache.scratch, 0o711)?;
-        if cache.is_usable() {
-            return Ok(cache);
+        if let Some(ready) = cache.clone().held(&dir)? {
+            let build_lock = build_lock(&base, FlockArg::LockExclusiveNonblock).ok();
+            collect::collect_old(&base, &key, build_lock.is_some());
+            return Ok(ready);
         }
         // One grader builds it; the others wait here, then find it done.
-        let lock = std::fs::File::create(base.join(".lock"))
-            .with_context(|| format!("Failed to create the lock file in {}", base.display()))?;
-        let _locked = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
-            .map_err(|(_, errno)| errno)
-            .context("Failed to lock the dependency cache")?;
-        if cache.is_usable() {
-            return Ok(cache);
+        let _build_lock = build_lock(&base, FlockArg::LockExclusive)?;
+        if let Some(ready) = cache.clone().held(&dir)? {
+            collect::collect_old(&base, &key, true);
+            return Ok(ready);
         }
         if dir.exists() {
             // A cache copied without its owners (`cp -r`, a CI cache restored as another
@@ -179,7 +186,23 @@ impl DependencyCache {
         partial.create(&files, helper_exe)?;
         std::fs::rename(&building, &dir)
             .with_context(|| format!("Failed to move the cache into {}", dir.display()))?;
-        Ok(cache)
+        let ready = cache.held(&dir)?.with_context(|| {
+            format!("The dependency cache {} vanished once built", dir.display())
+        })?;
+        collect::collect_old(&base, &key, true);
+        Ok(ready)
+    }
+
+    /// This cache, held against collectors ([`collect::InUse`]), if it is usable at `dir`.
+    fn held(mut self, dir: &Path) -> Result<Option<DependencyCache>> {
+        if !self.is_usable() {
+            return Ok(None);
+        }
+        let Some(in_use) = collect::InUse::lock(dir)? else {
+            return Ok(None);
+        };
+        self.in_use = Some(Arc::new(in_use));
+        Ok(Some(self))
     }
 
     /// Whether the cache is there and its target still belongs to the build uid.
@@ -299,6 +322,15 @@ impl DependencyCache {
             timeout,
         }
     }
+}
+
+/// The lock under which caches are built (and unfinished ones removed), in `base`.
+fn build_lock(base: &Path, how: FlockArg) -> Result<Flock<std::fs::File>> {
+    let lock = std::fs::File::create(base.join(".lock"))
+        .with_context(|| format!("Failed to create the lock file in {}", base.display()))?;
+    Flock::lock(lock, how)
+        .map_err(|(_, errno)| errno)
+        .context("Failed to lock the dependency cache")
 }
 
 /// `<the grader's target dir>/shmlab-build`, or `SHMLAB_BUILD_CACHE`.

@@ -32,7 +32,7 @@ pub fn tests() -> Vec<Test> {
             .check(
                 3,
                 "the segment holds the sentence and its NUL",
-                "write the sentence's bytes and then a 0 byte at offset 0 with attachment.write(0, ...)",
+                "write the sentence's bytes at offset 0 and a 0 byte after them (`Attachment::write`)",
                 sentence_in_segment,
             )
             .check(
@@ -91,7 +91,7 @@ pub fn tests() -> Vec<Test> {
             .check(
                 1,
                 "reports a segment too small for the sentence",
-                "compare attachment.len() with the sentence's length (NUL included) before writing; if it does not fit, say so (key 0x2706) and exit 1",
+                "compare the attachment's length (`Attachment::len`) with the sentence's length (NUL included) before writing; if it does not fit, say so (key 0x2706) and exit 1",
                 |run| {
                     run.exited(0, 1)?;
                     run.stderr_mentions(0, &["0x2706"])

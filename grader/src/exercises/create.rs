@@ -48,7 +48,7 @@ pub fn tests() -> Vec<Test> {
             .check(
                 1,
                 "the segment has mode 0666",
-                "pass Mode::from_bits_truncate(0o666) to shmget: without mode bits the segment gets mode 000",
+                "give shmget the permission bits 0666 (sysv's `Mode`): without mode bits the segment gets mode 000",
                 |run| {
                     let segment = run.segment_with_key(KEY)?;
                     let mode = segment.entry.permissions();

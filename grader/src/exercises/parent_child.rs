@@ -55,7 +55,7 @@ pub fn tests() -> Vec<Test> {
             .check(
                 1,
                 "the child wrote 37892 into the segment",
-                "in the child: attach, write 37892i32.to_ne_bytes() at offset 0, detach",
+                "in the child: attach, write the int 37892 at offset 0 in the machine's byte order (`i32::to_ne_bytes`), detach",
                 value_in_segment,
             )
             .check(

@@ -113,7 +113,7 @@ pub fn tests() -> Vec<Test> {
             .check(
                 2,
                 "takes turns without sleeping",
-                "wait for the turn in a loop on atomic_u32(0).load(Ordering::Acquire) with std::thread::yield_now(); never sleep",
+                "wait for the turn in a loop: an Acquire load of the turn word (`Attachment::atomic_u32`), yielding the CPU between tries (`std::thread::yield_now`); never sleep",
                 |run| run.slept_nowhere(0, CLOCK_LIMIT),
             )
             .tidy()

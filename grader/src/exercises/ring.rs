@@ -95,7 +95,7 @@ pub fn tests() -> Vec<Test> {
             .check(
                 1,
                 "waits with atomics, never sleeps",
-                "spin on the counter with std::thread::yield_now(); a sleep only hides a missing synchronisation and costs milliseconds per message",
+                "spin on the counter, yielding the CPU between tries (`std::thread::yield_now`); a sleep only hides a missing synchronisation and costs milliseconds per message",
                 |run| run.slept_nowhere(0, CLOCK_LIMIT),
             )
             .tidy()

@@ -71,7 +71,7 @@ pub fn tests() -> Vec<Test> {
             .check(
                 1,
                 "a 10-byte segment gets 9 bytes of the message and a NUL",
-                "write at most attachment.len() - 1 bytes of the message, then the NUL",
+                "write at most one byte less than the attachment's length of the message, then the NUL",
                 |run| {
                     run.exited(0, 0)?;
                     run.printed(0, &["We have a".to_string()])?;
@@ -120,7 +120,7 @@ pub fn tests() -> Vec<Test> {
             .check(
                 1,
                 "rejects an empty or blank line",
-                "trim() the line; if nothing is left, report `no size given`",
+                "trim the line's whitespace (`str::trim`); if nothing is left, report `no size given`",
                 |run| {
                     rejected(run, &[1, 2], "no size given")
                 },

@@ -154,17 +154,28 @@ fn remove_abandoned(home: &Path) {
 }
 
 /// Where to make the sandbox's cgroup, and where the caller is now (to go back to).
+#[derive(Debug, PartialEq, Eq)]
 struct Location {
     parent: PathBuf,
     home: PathBuf,
 }
 
-/// Finds a `pids` hierarchy: cgroup v1's `pids` mount (next to the caller's cgroup), or
-/// cgroup v2 where the root hands the `pids` controller down (then under the root: the
-/// caller's own cgroup is usually a leaf, such as a systemd session scope, which cannot).
+/// Where the cgroup file systems are mounted.
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+/// Finds a `pids` hierarchy for the caller: see [`locate_in`].
 fn locate() -> Result<Location> {
     let membership =
         std::fs::read_to_string("/proc/self/cgroup").context("Failed to read /proc/self/cgroup")?;
+    locate_in(&membership, Path::new(CGROUP_ROOT))
+}
+
+/// Finds a `pids` hierarchy, given the caller's `/proc/self/cgroup` and where the cgroup file
+/// systems are mounted: cgroup v1's `pids` mount (`ROOT/pids`, next to the caller's cgroup),
+/// or cgroup v2 (`ROOT` itself) where the root hands the `pids` controller down (then under
+/// the root: the caller's own cgroup is usually a leaf, such as a systemd session scope, which
+/// cannot).
+fn locate_in(membership: &str, root: &Path) -> Result<Location> {
     for line in membership.lines() {
         let mut parts = line.splitn(3, ':');
         let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
@@ -173,7 +184,7 @@ fn locate() -> Result<Location> {
         };
         let path = path.trim_start_matches('/');
         if controllers.split(',').any(|c| c == "pids") {
-            let mount = Path::new("/sys/fs/cgroup/pids");
+            let mount = root.join("pids");
             if mount.join("cgroup.procs").exists() {
                 let home = mount.join(path);
                 return Ok(Location {
@@ -183,13 +194,12 @@ fn locate() -> Result<Location> {
             }
         }
         if controllers.is_empty() {
-            let mount = Path::new("/sys/fs/cgroup");
-            let delegated = std::fs::read_to_string(mount.join("cgroup.subtree_control"))
+            let delegated = std::fs::read_to_string(root.join("cgroup.subtree_control"))
                 .is_ok_and(|c| c.split_whitespace().any(|c| c == "pids"));
             if delegated {
                 return Ok(Location {
-                    parent: mount.to_path_buf(),
-                    home: mount.join(path),
+                    parent: root.to_path_buf(),
+                    home: root.join(path),
                 });
             }
         }
@@ -201,3 +211,6 @@ fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text)
         .with_context(|| format!("Failed to write {text} to {}", path.display()))
 }
+
+#[cfg(test)]
+mod tests;

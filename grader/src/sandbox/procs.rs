@@ -7,7 +7,7 @@
 //! following `PPid` (orphans stay descendants, since the sandbox is their subreaper).
 
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// A process as `/proc/PID/status` describes it.
 #[derive(Clone, Debug)]
@@ -41,14 +41,14 @@ pub fn name_of(pid: i32) -> Option<String> {
 /// The pid in `/proc`'s namespace of the process with this pid in the caller's, with a pidfd
 /// that keeps the pid from being reused while it is open: the pidfd's `fdinfo` tells it
 /// (Linux 5.3+). `None` when the process is gone (or the kernel is older).
-pub fn proc_pid(pid: i32) -> Option<(i32, std::os::fd::OwnedFd)> {
+pub fn proc_pid(pid: i32) -> Option<(i32, OwnedFd)> {
     // SAFETY: pidfd_open takes two integers; the returned descriptor is owned below.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if fd < 0 {
         return None;
     }
     // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
-    let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
+    let pidfd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
     let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).ok()?;
     let proc_pid = field(&info, "Pid:")?.trim().parse::<i32>().ok()?;
     (proc_pid > 0).then_some((proc_pid, pidfd))
@@ -124,11 +124,27 @@ fn all() -> Vec<Process> {
         .collect()
 }
 
+/// Whether the process of this pidfd still exists (a zombie not yet reaped does).
+pub fn exists(pidfd: &OwnedFd) -> bool {
+    // SAFETY: signal 0 checks only; the null siginfo and zero flags are what the call documents.
+    let sent = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            0,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    sent == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
 /// The kernel's `PF_EXITING` task flag: set at the start of `exit`, before the process closes
 /// its files and long before it is a zombie.
 const PF_EXITING: u64 = 0x4;
 
-fn is_exiting(proc_pid: i32) -> bool {
+/// Ended or ending: `PF_EXITING`, a zombie, or gone.
+pub fn is_exiting(proc_pid: i32) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{proc_pid}/stat")) else {
         return true; // gone already
     };

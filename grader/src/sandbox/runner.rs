@@ -409,10 +409,25 @@ impl<'a> Runner<'a> {
             let ended = tracer
                 .as_mut()
                 .map_or(Ended::Untraced, |tracer| tracer.ended(pid));
-            if ended == Ended::ToItsParent {
-                // Reported to us as its tracer; its parent reaps it.
-                let _ = waitpid(pid, Some(now));
-                continue;
+            match ended {
+                Ended::ToItsParent => {
+                    // Reported to us as its tracer; its parent reaps it.
+                    let _ = waitpid(pid, Some(now));
+                    continue;
+                }
+                Ended::Handover(handover) => {
+                    // The name first: if the parent has ended meanwhile, the wait ends it.
+                    let name = self.name_of(pid);
+                    let _ = waitpid(pid, Some(now));
+                    if handover.abandoned() && orphans.len() < MAX_LISTED {
+                        orphans.push(ProcessInfo {
+                            pid: pid.as_raw(),
+                            name,
+                        });
+                    }
+                    continue;
+                }
+                Ended::Untraced | Ended::Program | Ended::Orphan => {}
             }
             if pid == program {
                 *exit = match status {

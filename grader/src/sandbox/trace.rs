@@ -70,12 +70,18 @@
 //! **Exits and reaping.** A traced process's end is reported to its tracer before its parent
 //! can reap it; init then "reaps" it for the tracer only (the kernel hands the zombie on to its
 //! real parent). So init tells the program's processes that were abandoned (real parent: init)
-//! from those whose parent will still wait for them ([`Tracer::ended`]).
+//! from those whose parent will still wait for them ([`Tracer::ended`]). Who the real parent is
+//! can change under init's feet: a parent past its exit stop hands its children to init at any
+//! moment, and then init's wait, meant for the tracer only, ends the child for good. So when
+//! the parent was another process, init decides *after* its wait ([`Handover::abandoned`]):
+//! a child still there went to its parent; a child gone whose parent is ending was init's.
 
 mod arch;
 pub mod decode;
 pub mod explore;
 mod filter;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsFd, OwnedFd};
@@ -335,17 +341,44 @@ struct ActiveHold {
 }
 
 /// How init should treat the end of a process of the run.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Ended {
     /// Not a traced process (or the run is untraced): as before.
     Untraced,
     /// The program itself.
     Program,
-    /// A process whose real parent will reap it (or a thread): the end was reported to us as
-    /// its tracer only.
+    /// A thread: the end was reported to us as its tracer only.
     ToItsParent,
     /// Abandoned by its parent and handed to init: nobody waited for it.
     Orphan,
+    /// Its real parent was another process when we looked; reaping it hands it on to that
+    /// parent, unless the parent has ended since. [`Handover::abandoned`] tells, after the reap.
+    Handover(Handover),
+}
+
+/// A traced process whose end init reaps as its tracer while its real parent was, a moment
+/// ago, another process of the run.
+///
+/// Between that look and init's wait the parent may pass `exit_notify` and make init the real
+/// parent too; the wait then ends the child for good, and it was abandoned. The kernel's
+/// answer is in what the wait left: a child still there (a zombie for its parent) was handed
+/// on — if the parent ends without reaping it, it comes back to init and is counted then; a
+/// child gone was reaped by init (or by its parent, right after: but a parent's wait stops at
+/// its traced return, so that parent is not ending yet).
+#[derive(Debug)]
+pub struct Handover {
+    /// The child's pidfd: tells whether it still exists, whatever its pid became.
+    child: OwnedFd,
+    /// The parent's pid in `/proc`'s namespace.
+    parent: i32,
+}
+
+impl Handover {
+    /// Called after init's wait: true when that wait ended the child because its parent had
+    /// ended first (nobody waited for it).
+    pub fn abandoned(&self) -> bool {
+        !procs::exists(&self.child) && procs::is_exiting(self.parent)
+    }
 }
 
 /// Traces one step.
@@ -854,13 +887,12 @@ impl Tracer {
         if process.thread {
             return Ended::ToItsParent;
         }
-        let parent = process
-            .proc_pid
-            .as_ref()
-            .and_then(|(proc_pid, _)| procs::status_field(*proc_pid, "PPid:"))
-            .and_then(|ppid| ppid.parse::<i32>().ok());
+        let Some((proc_pid, child)) = process.proc_pid else {
+            return Ended::Orphan;
+        };
+        let parent = procs::status_field(proc_pid, "PPid:").and_then(|ppid| ppid.parse().ok());
         match (parent, self.my_proc_pid) {
-            (Some(parent), Some(me)) if parent != me => Ended::ToItsParent,
+            (Some(parent), Some(me)) if parent != me => Ended::Handover(Handover { child, parent }),
             _ => Ended::Orphan,
         }
     }

@@ -110,6 +110,7 @@ pub fn run_watch(lab: &mut dyn Lab, exercises: &[ExerciseInfo], root: &Path) -> 
     };
 
     let mut machine = Machine::new(exercises.to_vec(), state, welcome);
+    machine.set_solutions(root.join("solutions").is_dir());
     if !notices.is_empty() {
         machine.set_notice(Some(notices.join("\n")));
     }

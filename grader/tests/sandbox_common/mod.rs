@@ -206,9 +206,9 @@ fn sandbox_command(environment: &[(&str, &str)]) -> std::process::Command {
     command
 }
 
-/// Runs `grader __sandbox` under a wrapper command (e.g. `setpriv ...`, `unshare ...`), the
-/// wrapper's arguments first; `None` if the wrapper is not installed.
-pub fn run_wrapped(wrapper: &[&str], scenario: &Scenario) -> Option<Vec<Observation>> {
+/// Runs `grader __sandbox` under a wrapper command (e.g. `setpriv ...`, `unshare ...`: util-linux
+/// is a prerequisite of the tests), the wrapper's arguments first.
+pub fn run_wrapped(wrapper: &[&str], scenario: &Scenario) -> Vec<Observation> {
     use std::process::{Command, Stdio};
     let (program, args) = wrapper.split_first().expect("a wrapper command");
     let mut command = Command::new(program);
@@ -219,15 +219,10 @@ pub fn run_wrapped(wrapper: &[&str], scenario: &Scenario) -> Option<Vec<Observat
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let child = match command.spawn() {
-        Ok(child) => child,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("skipped: {program} is not installed");
-            return None;
-        }
-        Err(error) => panic!("cannot start {program}: {error}"),
-    };
-    Some(exchange(child, scenario))
+    let child = command
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {program} (util-linux): {error}"));
+    exchange(child, scenario)
 }
 
 /// Sends the scenario to a started `grader __sandbox` (stdin, stdout and stderr piped) and

@@ -105,21 +105,14 @@ pub fn selected(syscall: &Syscall, args: &[u64; 6]) -> bool {
 /// documents for a tracer at a seccomp stop; strace's `inject` does the same.
 #[cfg(target_arch = "x86_64")]
 pub fn skip_with_errno(pid: Pid, errno: i32) -> Result<(), Errno> {
-    let mut regs = nix::sys::ptrace::getregs(pid)?;
-    regs.orig_rax = u64::MAX;
-    regs.rax = (-i64::from(errno)) as u64;
-    nix::sys::ptrace::setregs(pid, regs)
+    edit_registers(pid, |regs| {
+        regs.orig_rax = u64::MAX;
+        regs.rax = (-i64::from(errno)) as u64;
+    })
 }
 
-/// At the stop after a skipped call: sets its return value again (needed where the kernel
-/// resets it on the way out).
-#[cfg(target_arch = "x86_64")]
-pub fn set_return(pid: Pid, value: i64) -> Result<(), Errno> {
-    let mut regs = nix::sys::ptrace::getregs(pid)?;
-    regs.rax = value as u64;
-    nix::sys::ptrace::setregs(pid, regs)
-}
-
+/// At a stop before the call runs (see the x86_64 version): aarch64 keeps the call's number
+/// in a register set of its own.
 #[cfg(target_arch = "aarch64")]
 pub fn skip_with_errno(pid: Pid, errno: i32) -> Result<(), Errno> {
     const NT_ARM_SYSTEM_CALL: libc::c_int = 0x404;
@@ -140,10 +133,28 @@ pub fn skip_with_errno(pid: Pid, errno: i32) -> Result<(), Errno> {
     set_return(pid, -i64::from(errno))
 }
 
-#[cfg(target_arch = "aarch64")]
+/// At the stop after a skipped call: sets its return value again (needed where the kernel
+/// resets it on the way out).
 pub fn set_return(pid: Pid, value: i64) -> Result<(), Errno> {
+    #[cfg(target_arch = "x86_64")]
+    return edit_registers(pid, |regs| regs.rax = value as u64);
+    #[cfg(target_arch = "aarch64")]
+    return edit_registers(pid, |regs| regs.regs[0] = value as u64);
+}
+
+/// Reads a stopped tracee's general registers, lets `edit` change them, and writes them back.
+#[cfg(target_arch = "x86_64")]
+fn edit_registers(pid: Pid, edit: impl FnOnce(&mut libc::user_regs_struct)) -> Result<(), Errno> {
+    let mut regs = nix::sys::ptrace::getregs(pid)?;
+    edit(&mut regs);
+    nix::sys::ptrace::setregs(pid, regs)
+}
+
+/// Reads a stopped tracee's general registers, lets `edit` change them, and writes them back.
+#[cfg(target_arch = "aarch64")]
+fn edit_registers(pid: Pid, edit: impl FnOnce(&mut libc::user_regs_struct)) -> Result<(), Errno> {
     use nix::sys::ptrace::regset::NT_PRSTATUS;
     let mut regs = nix::sys::ptrace::getregset::<NT_PRSTATUS>(pid)?;
-    regs.regs[0] = value as u64;
+    edit(&mut regs);
     nix::sys::ptrace::setregset::<NT_PRSTATUS>(pid, regs)
 }

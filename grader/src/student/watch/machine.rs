@@ -80,6 +80,9 @@ pub struct Machine {
     /// When the last grading finished, and how many there were in this session.
     graded_at: Option<String>,
     gradings: u32,
+    /// Whether the checkout has the reference solutions (`solutions/`): the instructor's does,
+    /// a student's handout does not.
+    solutions: bool,
 }
 
 impl Machine {
@@ -97,6 +100,7 @@ impl Machine {
             notice: None,
             graded_at: None,
             gradings: 0,
+            solutions: false,
         }
     }
 
@@ -120,6 +124,11 @@ impl Machine {
     /// The exercise being worked on, if any is left.
     pub fn current_exercise(&self) -> Option<&ExerciseInfo> {
         self.current.map(|index| &self.exercises[index])
+    }
+
+    /// Says whether the checkout has the reference solutions, shown after a pass.
+    pub fn set_solutions(&mut self, present: bool) {
+        self.solutions = present;
     }
 
     /// Sets (or clears) a standing remark shown above the keys line.
@@ -270,12 +279,23 @@ impl Machine {
                     }
                     Status::Passed(report) => {
                         push_report(&mut screen, report);
-                        let _ = writeln!(
-                            screen,
-                            "{} passes! Compare your code with the reference solution: {}",
-                            exercise.name,
-                            exercise.solution_main_rs().display()
-                        );
+                        let _ = if self.solutions {
+                            writeln!(
+                                screen,
+                                "{} passes! Compare your code with the reference solution: {}",
+                                exercise.name,
+                                exercise.solution_main_rs().display()
+                            )
+                        } else {
+                            writeln!(
+                                screen,
+                                "{} passes! Its chapter, {}, says what the grader checked and \
+                                 why (the reference solution is your instructor's: this checkout \
+                                 has no solutions/).",
+                                exercise.name,
+                                exercise.chapter_md().display()
+                            )
+                        };
                         if first_pending(&self.exercises, &self.state).is_none() {
                             screen.push('\n');
                             screen.push_str(&self.congratulations());
@@ -379,7 +399,9 @@ mod tests {
         for name in passed {
             state.record(name, true);
         }
-        Machine::new(exercises(), state, None)
+        let mut machine = Machine::new(exercises(), state, None);
+        machine.set_solutions(true);
+        machine
     }
 
     fn done(passed: bool, report: &str) -> Event {
@@ -489,6 +511,19 @@ mod tests {
         assert_eq!(
             machine.handle(Event::Key('n')),
             vec![Action::Redraw, grade("attach")]
+        );
+    }
+
+    #[test]
+    fn without_solutions_a_pass_points_to_the_chapter_not_to_a_missing_folder() {
+        let mut machine = Machine::new(exercises(), State::fresh(), None);
+        machine.start();
+        machine.handle(done(true, "all checks pass"));
+        let screen = machine.screen();
+        assert!(!screen.contains("solutions/01-create"), "{screen}");
+        assert!(
+            screen.contains("create passes! Its chapter, docs/src/exercises/01-create.md,"),
+            "{screen}"
         );
     }
 
