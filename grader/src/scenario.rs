@@ -106,7 +106,10 @@ pub struct Explore {
     /// The longest a process is held. It is released earlier once every other process of the
     /// step is blocked (waiting in the kernel), stopped, gone, or has run 1 ms of CPU since
     /// (a process spinning on a turn never blocks); never while another is in a traced sleep
-    /// (up to 1 s): waiting that out is what exposes ordering by sleeping.
+    /// (up to 1 s): waiting that out is what exposes ordering by sleeping. The bound is for a
+    /// process that gets no CPU at all: on a loaded machine the others may wait tens of
+    /// milliseconds for a core, and a hold released before they ran exposes nothing. On an
+    /// idle machine the others have run their millisecond long before it.
     pub hold: Duration,
     /// The calls a process may be held at (before the kernel runs them).
     pub at: Vec<SyscallKind>,
@@ -119,7 +122,7 @@ pub struct Explore {
 impl Default for Explore {
     fn default() -> Explore {
         Explore {
-            hold: Duration::from_millis(20),
+            hold: Duration::from_millis(100),
             at: vec![
                 SyscallKind::Write,
                 SyscallKind::Shmat,

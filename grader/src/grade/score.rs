@@ -12,6 +12,7 @@
 //!   when the main scenario ran to its end and passed at least one check of its work; otherwise
 //!   it fails with "not counted" and the reason. An empty `fn main() {}` earns nothing.
 
+use std::cmp::Reverse;
 use std::time::Duration;
 
 use crate::checks::lens::describe_schedule;
@@ -418,18 +419,19 @@ fn score_check(
         result.message = "the sandbox returned no observation".to_string();
         return result;
     }
-    // The failure reported: of the runs that failed, the one the grader steered hardest (the
-    // longest time it held processes), since that failure owes least to chance and the student
-    // can reproduce it ("with child 1's write held 20 ms"); the first failing run if none was
-    // steered. On a loaded machine a free run, or one held for a millisecond, can fail first by
-    // luck, and the report should not depend on luck.
-    let mut reported = None;
+    // The failure reported: when every run failed, the first (nothing steered: the simplest
+    // to reproduce); when only some did (a race), the failing run the grader steered hardest
+    // (the longest time it held processes), since that failure owes least to chance and the
+    // student can reproduce it ("with child 1's write held 20 ms"). On a loaded machine a free
+    // run, or one held a millisecond, can fail by luck, and the report should not depend on it.
+    let mut failing: Vec<(usize, Duration)> = Vec::new();
     for (index, observation) in observations.iter().enumerate() {
         // A run that stopped at a todo!() earns nothing, even for checks it passes by doing
         // nothing ("leaves no segment"): the student has not written that part yet.
-        let todo = match reported {
-            None => observation.steps.iter().find_map(stopped_at_todo),
-            Some(_) => None,
+        let todo = if failing.is_empty() {
+            observation.steps.iter().find_map(stopped_at_todo)
+        } else {
+            None
         };
         if let Some(todo) = todo {
             result.points = 0.0;
@@ -441,19 +443,29 @@ fn score_check(
             ));
             return result;
         }
-        let run = Run::new(&outcome.scenario, observation);
-        let Err(failure) = check.verify(&run) else {
-            continue;
-        };
-        let steering = held_in_total(&observation.schedule);
-        if reported
-            .as_ref()
-            .is_none_or(|(_, _, _, most)| steering > *most)
+        if check
+            .verify(&Run::new(&outcome.scenario, observation))
+            .is_err()
         {
-            reported = Some((index, observation, failure, steering));
+            failing.push((index, held_in_total(&observation.schedule)));
         }
     }
-    if let Some((index, observation, failure, _)) = reported {
+    let reported = if failing.len() == observations.len() {
+        failing.first()
+    } else {
+        // The longest held; the earliest of those.
+        failing
+            .iter()
+            .min_by_key(|(index, held)| (Reverse(*held), *index))
+    };
+    let reported = reported.and_then(|(index, _)| {
+        let observation = &observations[*index];
+        let failure = check
+            .verify(&Run::new(&outcome.scenario, observation))
+            .err()?;
+        Some((*index, observation, failure))
+    });
+    if let Some((index, observation, failure)) = reported {
         result.points = 0.0;
         result.status = CheckStatus::Failed;
         result.message = failure_message(&failure, index, runs, &observation.schedule);
