@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
+use crate::checks::{
+    Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure, unpredictable,
+};
 
 const KEY: i32 = 1001;
 /// Without a trace, only the clock can tell sleeping: a run this long slept (the notes' version
@@ -47,6 +49,8 @@ fn stale_contents() -> Vec<u8> {
 pub fn tests() -> Vec<Test> {
     vec![
         Test::new("the children take turns", &[KEY])
+            // Not id 0: a hard-coded id fails.
+            .burn_ids(1 + unpredictable(8))
             .held(KEY, 512, 0o666, &stale_contents())
             .run(&[])
             .race()
