@@ -119,3 +119,16 @@ fn ping_pong_printing_an_unread_question_fails_the_order_check() {
         "{result:#?}"
     );
 }
+
+#[test]
+fn ping_pong_with_threads_fails_the_fork_check_only() {
+    // Before threads were told from processes, the two threads passed for the two children,
+    // and only "waits for both children" failed (the threads seemed left for init to reap).
+    let fork_check = "forks two children, each printing its own lines";
+    let result = fails_exactly_every_time("ping-pong", "ping-pong-threads", &[fork_check]);
+    let message = message_of(&result, fork_check);
+    assert!(
+        message.starts_with("the program forked no process"),
+        "{message}"
+    );
+}
