@@ -132,3 +132,21 @@ fn ping_pong_with_threads_fails_the_fork_check_only() {
         "{message}"
     );
 }
+
+#[test]
+fn a_racy_program_that_exits_1_meets_the_schedules_all_the_same() {
+    // The schedules used to follow only a baseline that exited 0: exiting 1 kept the race
+    // hidden, and the order check's 4 points (17/20, where the same race exiting 0 got 16).
+    let order = "prints the four lines in causal order, with the real id";
+    let result = fails_exactly_every_time(
+        "ping-pong",
+        "ping-pong-turn-before-print-exits-1",
+        &[
+            "exits with status 0",
+            order,
+            "creates the segment itself and prints the four lines",
+        ],
+    );
+    let message = message_of(&result, order);
+    assert!(message.contains("with child 1's "), "{message}");
+}
