@@ -97,7 +97,9 @@
 //!    ([`Tier::Sandboxed`], [`require_sandbox`]) unless given `--unsafe-host`.
 //!
 //! **Limits** (`limits.rs`): every program gets `RLIMIT_AS` (1 GiB), `RLIMIT_FSIZE` (1 MiB),
-//! `RLIMIT_CORE` = 0, and a cap on its processes: `RLIMIT_NPROC` (counted per user namespace
+//! `RLIMIT_CORE` = 0, the run's segments at most [`SEGMENT_MEMORY`] in all, its message queues
+//! and semaphores at most [`MESSAGE_QUEUES`] and [`SEMAPHORES`] (as root: `kernel.shmall`,
+//! `msgmni` and `sem` of the run's IPC namespace, set by init; no address space counts them), and a cap on its processes: `RLIMIT_NPROC` (counted per user namespace
 //! since Linux 5.14), and as root also a `pids` cgroup with `pids.max` = [`MAX_TASKS`], made on
 //! the machine's side and impossible to leave from inside (no `/sys`, no capability, `mount`
 //! refused), so that a fork bomb ends at the step's timeout without using up the machine's pids.
@@ -140,7 +142,7 @@ pub use capture::{HEAD_BYTES, TAIL_BYTES};
 pub use confine::ENVIRONMENT;
 pub use host::LOCK_PATH as HOST_LOCK_PATH;
 pub use limits::MAX_TASKS;
-pub use rootfs::SCRATCH;
+pub use rootfs::{MESSAGE_QUEUES, SCRATCH, SEGMENT_MEMORY, SEMAPHORES};
 pub use runner::CONTENTS_BYTES;
 pub use userns::{PROGRAM_ID, RANGE_BASE};
 

@@ -89,7 +89,8 @@ pub enum Schedules {
     #[default]
     Once,
     /// The [`Scenario::repeat`] runs (the first is the *baseline*), then, if every step of the
-    /// baseline exited 0 (so a stub stopped at its `todo!()` or a hanging program runs once),
+    /// baseline ran to its end, whatever its exit status (a stub stopped at its `todo!()` or a
+    /// hanging program runs once; a racy one that also exits 1 meets the schedules too),
     /// one run per [`Hold`] derived from the baseline's trace: every process × every
     /// [`Explore::at`] call it made, each occurrence, where another process may run meanwhile
     /// (a child's calls; a parent's between its first fork and the wait that reaped its last

@@ -555,3 +555,60 @@ fn the_seccomp_filter_refuses_its_system_calls_as_root() {
 fn the_seccomp_filter_refuses_its_system_calls_as_an_ordinary_user() {
     refused_system_calls(As::OrdinaryUser);
 }
+
+fn hold_segment_memory(who: As) {
+    let mut bystander = Bystander::new();
+    let step = attack(
+        who,
+        "hostile-shm-memory",
+        &["2048".to_string()],
+        Duration::from_secs(20),
+    );
+    assert_eq!(step.exit, Exit::Code(0), "{step:#?}");
+    let stdout = &step.stdout.text;
+    assert_refused(stdout, "hold another segment");
+    let held = number_after(stdout, "held ");
+    assert!(
+        held << 20 <= grader::sandbox::SEGMENT_MEMORY,
+        "the run held {held} MiB of segments"
+    );
+    bystander.assert_untouched();
+}
+
+#[test]
+fn segments_made_and_detached_hold_at_most_the_cap_as_root() {
+    hold_segment_memory(As::Root);
+}
+
+#[test]
+#[ignore = "known gap: self-mapped, the sandbox has no uid 0 in its user namespace, and only that uid may set the IPC namespace's kernel.shmall"]
+fn segments_made_and_detached_hold_at_most_the_cap_as_an_ordinary_user() {
+    hold_segment_memory(As::OrdinaryUser);
+}
+
+/// The number in the line of `stdout` that starts with `prefix` (`held 64 MiB...`).
+fn number_after(stdout: &str, prefix: &str) -> u64 {
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix(prefix)?.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {prefix:?} line in:\n{stdout}"))
+}
+
+#[test]
+fn message_queues_and_semaphores_are_capped_as_root() {
+    let mut bystander = Bystander::new();
+    let step = attack(
+        As::Root,
+        "hostile-ipc-memory",
+        &["64".to_string(), "16".to_string()],
+        Duration::from_secs(20),
+    );
+    assert_eq!(step.exit, Exit::Code(0), "{step:#?}");
+    let stdout = &step.stdout.text;
+    assert_refused(stdout, "make another queue");
+    assert_refused(stdout, "make another semaphore set");
+    let queues = number_after(stdout, "held ");
+    assert!(queues < 1, "the run held {queues} MiB of messages");
+    assert_eq!(number_after(stdout, "made "), 0, "{stdout}");
+    bystander.assert_untouched();
+}

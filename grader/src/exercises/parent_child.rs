@@ -3,7 +3,7 @@
 use super::spec::parent_child::KEY;
 use std::time::Duration;
 
-use crate::checks::lens::{describe_lineage, events_where, render_events};
+use crate::checks::lens::{describe_lineage, events_where, process_with_lineage, render_events};
 use crate::checks::{Failure, Run, Test, Verdict, describe_bytes, ensure, unpredictable};
 use crate::scenario::{Call, SyscallKind};
 
@@ -181,6 +181,65 @@ fn value_in_segment(run: &Run) -> Verdict {
         Failure::new("the segment does not hold 37892")
             .expected(VALUE.to_string())
             .actual(render_int(actual))
+    })?;
+    child_attached_the_segment(run)
+}
+
+/// The 37892 in the segment is the child's: child 1 attached the segment itself, and the
+/// parent did not attach it before forking (it could have written the value then, leaving the
+/// child only a number to print). Without a trace, or without a child (the fork check's
+/// business), nothing more can be seen.
+fn child_attached_the_segment(run: &Run) -> Verdict {
+    let Ok(trace) = run.traced(0) else {
+        return Ok(());
+    };
+    let Some(child) = process_with_lineage(trace, CHILD) else {
+        return Ok(());
+    };
+    let id = run.setup_id(0)?;
+    let attaches = events_where(
+        trace,
+        |event| matches!(event.call, Call::Shmat { id: attached, result: Ok(_), .. } if attached == id),
+    );
+    let forked = trace
+        .events
+        .iter()
+        .position(|event| event.process == 0 && matches!(event.call, Call::Fork { .. }))
+        .unwrap_or(usize::MAX);
+    let mut shown = attaches.clone();
+    if forked != usize::MAX {
+        shown.push(forked);
+        shown.sort_unstable();
+    }
+    let parent_first = attaches
+        .iter()
+        .any(|&event| trace.events[event].process == 0 && event < forked);
+    ensure(!parent_first, || {
+        Failure::new(
+            "the parent attached the segment before it forked: the child must attach it and \
+             write 37892 itself; the parent attaches only after waitpid",
+        )
+        .expected(format!(
+            "{} attaches the segment, after the fork",
+            describe_lineage(CHILD)
+        ))
+        .actual("the parent attached it first")
+        .trace(render_events(trace, &shown))
+        .step(0)
+    })?;
+    let child_attached = attaches
+        .iter()
+        .any(|&event| trace.events[event].process == child);
+    ensure(child_attached, || {
+        Failure::new(format!(
+            "{} never attached the segment, so the 37892 in it is not the child's: the child \
+             must attach it and write the value itself",
+            describe_lineage(CHILD)
+        ))
+        .expected(format!("shmat({id}, ...) by {}", describe_lineage(CHILD)))
+        .actual(format!("no shmat by {}", describe_lineage(CHILD)))
+        .trace(render_events(trace, &shown))
+        .step(0)
     })
 }
 

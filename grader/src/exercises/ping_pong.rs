@@ -6,7 +6,9 @@ use crate::checks::lens::{
     PrintedLine, describe_lineage, describe_process, events_where, lines_by_process,
     process_with_lineage, render_events, seen_at_line,
 };
-use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
+use crate::checks::{
+    Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure, unpredictable,
+};
 use crate::scenario::{Call, Exit};
 
 use super::spec::ping_pong::KEY;
@@ -59,6 +61,8 @@ fn stale_contents() -> Vec<u8> {
 pub fn tests() -> Vec<Test> {
     vec![
         Test::new("the children take turns", &[KEY])
+            // Not id 0: a hard-coded id fails.
+            .burn_ids(1 + unpredictable(8))
             .held(KEY, 512, 0o666, &stale_contents())
             .run(&[])
             .race()

@@ -1,7 +1,9 @@
 //! 05 sized: read a size from the terminal, validate it, create key 2004 of that size, use it.
 
 use super::spec::sized::KEY;
-use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
+use crate::checks::{
+    Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure, unpredictable,
+};
 use crate::scenario::SyscallKind;
 
 const PROMPT: &str = "Enter the size of shared memory: ";
@@ -27,6 +29,8 @@ pub fn tests() -> Vec<Test> {
     }
     vec![
         Test::new("typing 64", &[KEY])
+            // Not id 0: a hard-coded id fails.
+            .burn_ids(1 + unpredictable(8))
             .held(KEY, 64, 0o666, &[0; 64])
             .dialog(PROMPT, "64\n")
             .check(

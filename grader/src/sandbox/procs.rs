@@ -41,9 +41,18 @@ pub fn name_of(pid: i32) -> Option<String> {
 /// The pid in `/proc`'s namespace of the process with this pid in the caller's, with a pidfd
 /// that keeps the pid from being reused while it is open: the pidfd's `fdinfo` tells it
 /// (Linux 5.3+). `None` when the process is gone (or the kernel is older).
+///
+/// A thread other than its process's first one has a pidfd only with `PIDFD_THREAD` (Linux
+/// 6.9; the value of `O_EXCL`): without it the kernel answers `EINVAL`, and the thread would
+/// be taken for a process of its own (a "child" the program never forked, nor waited for).
 pub fn proc_pid(pid: i32) -> Option<(i32, OwnedFd)> {
+    const PIDFD_THREAD: libc::c_long = libc::O_EXCL as libc::c_long;
     // SAFETY: pidfd_open takes two integers; the returned descriptor is owned below.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let open = |flags: libc::c_long| unsafe { libc::syscall(libc::SYS_pidfd_open, pid, flags) };
+    let fd = match open(0) {
+        fd if fd >= 0 => fd,
+        _ => open(PIDFD_THREAD),
+    };
     if fd < 0 {
         return None;
     }

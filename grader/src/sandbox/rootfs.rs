@@ -188,6 +188,7 @@ pub fn enter_run(ids: (u32, u32)) -> Result<()> {
         none,
     )
     .context("Failed to mount the run's /proc")?;
+    cap_ipc_memory()?;
     // As bubblewrap does: the kernel's knobs under /proc read-only, though only the machine's
     // root may write them anyway.
     for knobs in PROC_KNOBS {
@@ -206,6 +207,48 @@ pub fn enter_run(ids: (u32, u32)) -> Result<()> {
         Some(format!("{SCRATCH_SIZE},uid={uid},gid={gid}").as_str()),
     )
     .context("Failed to mount the scratch directory")?;
+    Ok(())
+}
+
+/// The most memory all the segments of a run may hold together (the kernel's `shmall`).
+pub const SEGMENT_MEMORY: u64 = 256 << 20;
+/// The most message queues a run may make (`msgmni`; each holds at most `msgmnb`, 16 KiB).
+pub const MESSAGE_QUEUES: u32 = 16;
+/// The most semaphores a run may make, in at most as many sets (`sem`'s `semmns` and
+/// `semmni`); at most 32 per set (`semmsl`) and 32 operations per `semop` (`semopm`).
+pub const SEMAPHORES: u32 = 256;
+
+/// Caps what the run's System V objects may hold, in the run's IPC namespace (the knobs of
+/// `/proc/sys/kernel/{shmall,msgmni,sem}` belong to the IPC namespace of the process that
+/// writes them). No address space counts them: a segment made and detached, a full message
+/// queue, a set of 32000 semaphores (2 MB of the kernel's memory) all live until the
+/// namespace ends, and a fresh namespace allows 16 EiB of segments, 500 MiB of messages and
+/// 64 GB of semaphores. Past a cap the call fails with `ENOSPC`, as on a machine whose
+/// objects are used up. The lab uses segments only; the others are allowed a little.
+///
+/// The kernel lets only the namespace's root (uid 0 of the user namespace that owns it) write
+/// them: as root the sandbox maps uid 0, but self-mapped as an ordinary user it has no uid 0,
+/// and nothing is capped (a known gap: there only the machine's own limits bound them).
+fn cap_ipc_memory() -> Result<()> {
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(());
+    }
+    // SAFETY: sysconf only reads a value of the system; no memory is passed.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    let page = u64::try_from(page)
+        .ok()
+        .filter(|&page| page > 0)
+        .unwrap_or(4096);
+    let sets = SEMAPHORES / 32;
+    for (knob, value) in [
+        ("shmall", (SEGMENT_MEMORY / page).to_string()),
+        ("msgmni", MESSAGE_QUEUES.to_string()),
+        ("sem", format!("32 {SEMAPHORES} 32 {sets}")),
+    ] {
+        let path = format!("/proc/sys/kernel/{knob}");
+        std::fs::write(&path, value)
+            .with_context(|| format!("Failed to cap the run's System V objects ({path})"))?;
+    }
     Ok(())
 }
 
