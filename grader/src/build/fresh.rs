@@ -17,7 +17,7 @@
 //! - the grader's own executable is older too: what makes cargo rebuild everything (a new
 //!   compiler, `RUSTFLAGS`, a changed profile, a `.cargo/config.toml` anywhere) makes
 //!   `cargo run` rebuild the grader first;
-//! - the environment variables cargo and rustc read (`CARGO*`, `RUST*`) are the same;
+//! - the environment variables that change a build (`RUSTFLAGS`, `CARGO_*`...) are the same;
 //! - the executable is still there, and the package built (a compiler error is always asked
 //!   of cargo again).
 //!
@@ -161,7 +161,24 @@ fn read_stamp(path: &Path) -> Option<Stamp> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-/// The variables that cargo and rustc read, sorted.
+/// Variables that `cargo run` (and rustup's proxy) set for the program it runs: the same in
+/// every `cargo grade`, absent when the grader is run directly, and no part of a build.
+fn set_for_the_program(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+        ]
+        .contains(&name)
+}
+
+/// The variables that change how cargo builds (`RUSTFLAGS`, `RUSTC_WRAPPER`, `CARGO_PROFILE_*`,
+/// `CARGO_BUILD_*`...: every `CARGO_*`, `RUSTC*` and `*FLAGS` but those
+/// [`set_for_the_program`]), sorted.
 fn environment() -> Vec<(String, String)> {
     let mut variables: Vec<(String, String)> = std::env::vars_os()
         .map(|(name, value)| {
@@ -170,7 +187,10 @@ fn environment() -> Vec<(String, String)> {
                 value.to_string_lossy().into_owned(),
             )
         })
-        .filter(|(name, _)| name.starts_with("CARGO") || name.starts_with("RUST"))
+        .filter(|(name, _)| {
+            (name.starts_with("CARGO") || name.starts_with("RUSTC") || name.ends_with("FLAGS"))
+                && !set_for_the_program(name)
+        })
         .collect();
     variables.sort();
     variables
