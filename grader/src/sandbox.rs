@@ -8,7 +8,8 @@
 //! tests), so [`run`] starts a fresh copy of the grader binary, `grader __sandbox`, which reads
 //! the scenario as JSON on stdin and writes one [`Observation`] per run, as JSON, on stdout:
 //! the repeats, then one per schedule the baseline's trace calls for (`trace/explore.rs`).
-//! [`serve`] is that hidden subcommand; `main` calls it before anything else.
+//! [`serve`] is that hidden subcommand; `main` calls it before anything else. Grading keeps
+//! one such process started ahead per thread ([`Sandboxes`]), so that its start overlaps a run.
 //!
 //! **The process tree.** `grader __sandbox` (on the machine's side, which is where the pids
 //! cgroup is made and the uid range is mapped) forks a *jail* per scenario; the jail forks a
