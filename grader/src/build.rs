@@ -5,13 +5,15 @@
 //! error belongs to (`compiler-message`), so one broken exercise does not stop the others from
 //! being graded. Only when cargo fails before compiling anything it can attribute (a package
 //! missing from a submission, a broken manifest) are the remaining packages built one by one,
-//! each failure then reported against its own package.
+//! each failure then reported against its own package. When the last build's stamp shows that
+//! nothing changed since, cargo is not asked at all ([`fresh`]).
 //!
 //! The exercises whose checks read the compiled code (the ring's orderings) are also compiled to
 //! LLVM IR, by a second cargo invocation: see [`compiled`].
 
 pub mod cache;
 pub mod compiled;
+pub mod fresh;
 pub mod jail;
 pub mod jailed;
 pub mod programs;
@@ -77,6 +79,14 @@ pub fn build(request: &BuildRequest) -> Result<Builds> {
             warnings: BTreeMap::new(),
         });
     }
+    // Nothing to build, as far as the last build's stamp shows: cargo is not asked again. The
+    // IR of the inspected exercises is made if missing (a build from before it was needed);
+    // otherwise it is current and this costs two `stat`s.
+    if let Some(builds) = fresh::up_to_date(request) {
+        compiled::emit_for(request, &builds.packages)?;
+        return Ok(builds);
+    }
+    let cargo_started = std::time::SystemTime::now();
     let together = run_cargo(request, &request.packages)?;
     // A crate the exercises depend on (the lab's `sysv`) that does not compile is not an
     // exercise's failure: nothing can be graded, and the student's code is not to blame.
@@ -116,11 +126,14 @@ pub fn build(request: &BuildRequest) -> Result<Builds> {
         .into_iter()
         .filter(|(package, _)| request.packages.contains(package))
         .collect();
-    Ok(Builds {
+    let builds = Builds {
         packages,
         duration: started.elapsed(),
         warnings,
-    })
+    };
+    // Best effort: without a stamp, the next build asks cargo.
+    let _ = fresh::record(request, cargo_started, &builds);
+    Ok(builds)
 }
 
 /// What one cargo invocation reported.

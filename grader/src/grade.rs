@@ -194,10 +194,19 @@ pub fn grade_exercises(
             let sender = sender.clone();
             let queue = &queue;
             scope.spawn(move || {
+                let mut sandboxes =
+                    crate::sandbox::Sandboxes::new(&options.sandbox_exe, options.tier);
                 while let Some(job) = queue.next() {
                     // The receiver lives until every worker is done: sends cannot fail.
                     let _ = sender.send(Event::Started(job.exercise));
-                    let outcome = run_test(options, job.test_ref, job.program, job.pin_cpu);
+                    let outcome = run_test(
+                        options,
+                        job.test_ref,
+                        job.program,
+                        job.pin_cpu,
+                        &mut sandboxes,
+                        queue,
+                    );
                     if job.test == 0 {
                         queue.main_ran();
                     }
@@ -336,6 +345,11 @@ impl<'a> JobQueue<'a> {
         self.ready.notify_all();
     }
 
+    /// Whether a job is waiting (worth starting a sandbox ahead for it).
+    fn has_waiting(&self) -> bool {
+        self.state.lock().is_ok_and(|state| !state.jobs.is_empty())
+    }
+
     /// The next job, waiting for one; `None` once the queue is closed and empty.
     fn next(&self) -> Option<Job<'a>> {
         let mut state = self.state.lock().ok()?;
@@ -394,12 +408,18 @@ pub fn scenario(
     }
 }
 
-fn run_test(options: &Options, test: &Test, program: &Path, pin_cpu: Option<usize>) -> TestOutcome {
+fn run_test(
+    options: &Options,
+    test: &Test,
+    program: &Path,
+    pin_cpu: Option<usize>,
+    sandboxes: &mut crate::sandbox::Sandboxes,
+    queue: &JobQueue,
+) -> TestOutcome {
     let scenario = scenario(test, program, options, pin_cpu);
     let started = Instant::now();
-    let run = |scenario: &Scenario| {
-        crate::sandbox::run_with(scenario, &options.sandbox_exe, options.tier)
-    };
+    // The next sandbox starts during this scenario's runs when another test waits for one.
+    let mut run = |scenario: &Scenario| sandboxes.run(scenario, queue.has_waiting());
     let observations = if scenario.repeat > 1 {
         // The first run alone (with the lens's schedules, which the sandbox explores only when
         // it ended well): a program that hangs or stops at its todo!() there is not run again,

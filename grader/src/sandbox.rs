@@ -8,7 +8,8 @@
 //! tests), so [`run`] starts a fresh copy of the grader binary, `grader __sandbox`, which reads
 //! the scenario as JSON on stdin and writes one [`Observation`] per run, as JSON, on stdout:
 //! the repeats, then one per schedule the baseline's trace calls for (`trace/explore.rs`).
-//! [`serve`] is that hidden subcommand; `main` calls it before anything else.
+//! [`serve`] is that hidden subcommand; `main` calls it before anything else. Grading keeps
+//! one such process started ahead per thread ([`Sandboxes`]), so that its start overlaps a run.
 //!
 //! **The process tree.** `grader __sandbox` (on the machine's side, which is where the pids
 //! cgroup is made and the uid range is mapped) forks a *jail* per scenario; the jail forks a
@@ -271,11 +272,66 @@ pub fn run(scenario: &Scenario, sandbox_exe: &Path) -> Result<Vec<Observation>> 
 
 /// [`run`], forcing an isolation tier.
 pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<Vec<Observation>> {
-    let input = serde_json::to_vec(scenario).context("Failed to encode the scenario")?;
+    let child = give_scenario(start(sandbox_exe, tier)?, scenario)?;
+    collect(child, scenario)
+}
+
+/// Runs scenarios one after another like [`run_with`], each in a sandbox process started
+/// while the previous scenario ran: the sandbox's start (exec, and as root entering its pids
+/// cgroup, which waits for the kernel's RCU grace period: 5 to 40 ms here) then overlaps a
+/// run instead of delaying the next. One per grading thread; dropping it ends the spare.
+pub struct Sandboxes {
+    sandbox_exe: std::path::PathBuf,
+    tier: Tier,
+    spare: Option<std::process::Child>,
+}
+
+impl Sandboxes {
+    pub fn new(sandbox_exe: &Path, tier: Tier) -> Sandboxes {
+        Sandboxes {
+            sandbox_exe: sandbox_exe.to_path_buf(),
+            tier,
+            spare: None,
+        }
+    }
+
+    /// Runs `scenario`; with `more` (another scenario may follow), starts the next sandbox
+    /// meanwhile.
+    pub fn run(&mut self, scenario: &Scenario, more: bool) -> Result<Vec<Observation>> {
+        let sent = match self.spare.take() {
+            Some(spare) => give_scenario(spare, scenario).or_else(|error| {
+                // The spare died before its scenario came (killed from outside): start afresh.
+                drop(error);
+                give_scenario(start(&self.sandbox_exe, self.tier)?, scenario)
+            }),
+            None => give_scenario(start(&self.sandbox_exe, self.tier)?, scenario),
+        };
+        let child = sent?;
+        if more {
+            self.spare = start(&self.sandbox_exe, self.tier).ok();
+        }
+        collect(child, scenario)
+    }
+}
+
+impl Drop for Sandboxes {
+    fn drop(&mut self) {
+        if let Some(mut spare) = self.spare.take() {
+            // Never given a scenario: it ends on end of file; kill it anyway, and reap it.
+            let _ = spare.kill();
+            let _ = spare.wait();
+            remove_cgroup_of(&spare);
+        }
+    }
+}
+
+/// Starts a sandbox process (`sandbox_exe __sandbox`) that waits for its scenario on stdin.
+fn start(sandbox_exe: &Path, tier: Tier) -> Result<std::process::Child> {
     let mut command = Command::new(sandbox_exe);
     // SAFETY: the closure runs in the forked child before exec and only calls prctl, which is
     // async-signal-safe. The sandbox dies with the thread that started it (this one, which
-    // waits for it below), so a grader killed mid-run leaves no sandbox behind.
+    // waits for it, or the thread that keeps it as a spare and ends it), so a grader killed
+    // mid-run leaves no sandbox behind.
     unsafe {
         command.pre_exec(|| {
             nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
@@ -288,7 +344,7 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
     if let Some(mode) = std::env::var_os(TRACE_ENV) {
         command.env(TRACE_ENV, mode);
     }
-    let mut child = command
+    command
         .arg(SUBCOMMAND)
         .arg(PARENT_REMOVES_CGROUP)
         .env(ISOLATION_ENV, tier.name())
@@ -296,17 +352,45 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .with_context(|| format!("Failed to start the sandbox {}", sandbox_exe.display()))?;
+        .with_context(|| format!("Failed to start the sandbox {}", sandbox_exe.display()))
+}
+
+/// Gives a started sandbox its scenario. On failure the sandbox is ended and reaped.
+fn give_scenario(
+    mut child: std::process::Child,
+    scenario: &Scenario,
+) -> Result<std::process::Child> {
+    let input = serde_json::to_vec(scenario).context("Failed to encode the scenario")?;
     // The sandbox reads all of its input before it writes anything: no deadlock.
-    let mut stdin = child
+    let written = child
         .stdin
         .take()
-        .context("the sandbox's stdin is not a pipe")?;
-    stdin
-        .write_all(&input)
-        .context("Failed to send the scenario to the sandbox")?;
-    drop(stdin);
+        .context("the sandbox's stdin is not a pipe")
+        .and_then(|mut stdin| {
+            stdin
+                .write_all(&input)
+                .context("Failed to send the scenario to the sandbox")
+        });
+    match written {
+        Ok(()) => Ok(child),
+        Err(error) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            remove_cgroup_of(&child);
+            Err(error)
+        }
+    }
+}
 
+/// As root, removes the pids cgroup of a sandbox that has been reaped.
+fn remove_cgroup_of(child: &std::process::Child) {
+    if nix::unistd::geteuid().is_root() {
+        limits::remove_sandbox_cgroup(child.id());
+    }
+}
+
+/// Waits for a sandbox that has its scenario, and decodes its observations.
+fn collect(child: std::process::Child, scenario: &Scenario) -> Result<Vec<Observation>> {
     // A watchdog, in case the sandbox itself hangs: its own timeouts end every step long before.
     let steps = u32::try_from(scenario.steps.len()).unwrap_or(u32::MAX);
     let budget = scenario
@@ -323,7 +407,8 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
                 }),
         )
         .saturating_add(Duration::from_secs(10));
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let id = child.id();
+    let pid = nix::unistd::Pid::from_raw(id as i32);
     let (done, finished) = mpsc::channel();
     let waiter = std::thread::spawn(move || {
         let output = child.wait_with_output();
@@ -339,7 +424,7 @@ pub fn run_with(scenario: &Scenario, sandbox_exe: &Path, tier: Tier) -> Result<V
         .map_err(|_| anyhow::anyhow!("the sandbox's waiting thread panicked"))?
         .context("Failed to wait for the sandbox")?;
     if nix::unistd::geteuid().is_root() {
-        limits::remove_sandbox_cgroup(pid.as_raw() as u32);
+        limits::remove_sandbox_cgroup(id);
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
@@ -391,6 +476,17 @@ pub fn serve() -> ExitCode {
 }
 
 fn serve_scenario() -> Result<Vec<Observation>> {
+    // Decided on the machine's side of any user namespace: the real user, the cgroup. Before
+    // the scenario is read: a sandbox started ahead of its scenario ([`Sandboxes`]) enters its
+    // cgroup, which takes the kernel a grace period, while it waits.
+    let root = nix::unistd::geteuid().is_root();
+    let limits = Limits::for_caller();
+    let removed_by_parent = std::env::args().nth(2).as_deref() == Some(PARENT_REMOVES_CGROUP);
+    let _cgroup = if root {
+        PidsCgroup::enter(removed_by_parent).ok()
+    } else {
+        None
+    };
     let mut input = Vec::new();
     std::io::stdin()
         .read_to_end(&mut input)
@@ -405,22 +501,12 @@ fn serve_scenario() -> Result<Vec<Observation>> {
         })?,
         Err(_) => Tier::Best,
     };
-    let root = nix::unistd::geteuid().is_root();
     let candidates: Vec<Tier> = match requested {
         Tier::Best if root => vec![Tier::Namespaces, Tier::UserNamespace, Tier::Host],
         Tier::Best => vec![Tier::UserNamespace, Tier::Host],
         Tier::Sandboxed if root => vec![Tier::Namespaces, Tier::UserNamespace],
         Tier::Sandboxed => vec![Tier::UserNamespace],
         forced => vec![forced],
-    };
-
-    // Decided on the machine's side of any user namespace: the real user, the cgroup.
-    let limits = Limits::for_caller();
-    let removed_by_parent = std::env::args().nth(2).as_deref() == Some(PARENT_REMOVES_CGROUP);
-    let _cgroup = if root {
-        PidsCgroup::enter(removed_by_parent).ok()
-    } else {
-        None
     };
 
     let tracing = Tracing::decide(&scenario.lens)?;

@@ -346,8 +346,10 @@ fn unescape_mount_point(field: &str) -> PathBuf {
     let mut out = Vec::with_capacity(bytes.len());
     let mut at = 0;
     while at < bytes.len() {
-        let octal = bytes
-            .get(at + 1..at + 4)
+        // Only a backslash starts an escape (each run reads the table: keep the rest cheap).
+        let octal = (bytes[at] == b'\\')
+            .then(|| bytes.get(at + 1..at + 4))
+            .flatten()
             .and_then(|digits| std::str::from_utf8(digits).ok())
             .and_then(|digits| u8::from_str_radix(digits, 8).ok());
         match (bytes[at], octal) {
@@ -372,4 +374,20 @@ fn create_file(path: &Path) -> Result<()> {
     std::fs::File::create(path)
         .map(drop)
         .with_context(|| format!("Failed to create {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_points_lose_their_octal_escapes_and_keep_the_rest() {
+        assert_eq!(unescape_mount_point("/usr/lib"), PathBuf::from("/usr/lib"));
+        assert_eq!(
+            unescape_mount_point("/a\\040b\\134c\\011"),
+            PathBuf::from("/a b\\c\t")
+        );
+        // A backslash not followed by three octal digits stays as it is.
+        assert_eq!(unescape_mount_point("/a\\9x\\"), PathBuf::from("/a\\9x\\"));
+    }
 }
