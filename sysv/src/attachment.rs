@@ -379,7 +379,7 @@ impl Attachment {
             return Err(AccessError::ReadOnly);
         }
         self.check_bounds(offset, bytes.len())?;
-        if offset % WORD == 0 {
+        if offset.is_multiple_of(WORD) {
             // Fast path (the same Relaxed word stores, without the per-word bookkeeping): the
             // whole words, then at most one partial word, done by the general loop below.
             let whole = bytes.len() - bytes.len() % WORD;
@@ -463,7 +463,7 @@ impl Attachment {
     pub fn try_read(&self, offset: usize, buf: &mut [u8]) -> Result<(), AccessError> {
         self.check_bounds(offset, buf.len())?;
         let mut done = 0;
-        if offset % WORD == 0 {
+        if offset.is_multiple_of(WORD) {
             // Fast path: the same Relaxed word loads, straight into the buffer.
             done = buf.len() - buf.len() % WORD;
             for (index, chunk) in buf[..done].chunks_exact_mut(WORD).enumerate() {
@@ -569,7 +569,7 @@ impl Attachment {
             return Err(AccessError::ReadOnly);
         }
         self.check_bounds(offset, WORD)?;
-        if offset % WORD != 0 {
+        if !offset.is_multiple_of(WORD) {
             return Err(AccessError::Misaligned { offset });
         }
         Ok(self.word(offset))
@@ -590,7 +590,7 @@ impl Attachment {
     ///
     /// On a read-only attachment the caller only loads from it, with `Relaxed`.
     fn word(&self, start: usize) -> &AtomicU32 {
-        debug_assert!(start % WORD == 0 && start < self.len);
+        debug_assert!(start.is_multiple_of(WORD) && start < self.len);
         // SAFETY: the mapping starts on a page boundary (the kernel chose the address), so
         // `start`, a multiple of 4, is aligned for a u32. `start < len`, and the mapping covers
         // whole pages, so the 4 bytes are mapped (the last ones may be past `len` but in the

@@ -75,10 +75,10 @@ impl std::ops::Deref for Attachment<'_> {
 
 impl Drop for Attachment<'_> {
     fn drop(&mut self) {
-        if let Some(inner) = self.inner.take() {
-            if let Err(errno) = sysv::shmdt(inner) {
-                eprintln!("error: {}", failed("shmdt", errno));
-            }
+        if let Some(inner) = self.inner.take()
+            && let Err(errno) = sysv::shmdt(inner)
+        {
+            eprintln!("error: {}", failed("shmdt", errno));
         }
     }
 }
