@@ -87,7 +87,19 @@ pub fn build(request: &BuildRequest) -> Result<Builds> {
         return Ok(builds);
     }
     let cargo_started = std::time::SystemTime::now();
-    let together = run_cargo(request, &request.packages)?;
+    // The exercises whose checks read their compiled code (the ring) are compiled by
+    // `cargo rustc`, which writes the LLVM IR in the same compile as the executable; the others
+    // together, by one `cargo build` ([`compiled`]).
+    let (inspected, plain): (Vec<String>, Vec<String>) = request
+        .packages
+        .iter()
+        .cloned()
+        .partition(|package| compiled::inspected(package));
+    let mut together = run_cargo(request, &plain)?;
+    for package in &inspected {
+        let alone = cargo_run(request, compiled::build_args(package))?;
+        together.absorb(alone);
+    }
     // A crate the exercises depend on (the lab's `sysv`) that does not compile is not an
     // exercise's failure: nothing can be graded, and the student's code is not to blame.
     if let Some((dependency, messages)) = together
@@ -120,6 +132,14 @@ pub fn build(request: &BuildRequest) -> Result<Builds> {
             .unwrap_or_else(|| Built::DidNotCompile(alone.cargo_stderr.trim().to_string()));
         packages.insert(package, built);
     }
+    for (package, built) in &packages {
+        if let Built::Binary(executable) = built
+            && inspected.contains(package)
+        {
+            compiled::adopt_ir(executable)?;
+        }
+    }
+    // Those that cargo built some other way (one by one, above) get their IR now.
     compiled::emit_for(request, &packages)?;
     let warnings = together
         .warnings
@@ -136,7 +156,7 @@ pub fn build(request: &BuildRequest) -> Result<Builds> {
     Ok(builds)
 }
 
-/// What one cargo invocation reported.
+/// What one cargo invocation reported (or several, [`CargoRun::absorb`]ed).
 struct CargoRun {
     executables: BTreeMap<String, PathBuf>,
     errors: BTreeMap<String, String>,
@@ -145,7 +165,29 @@ struct CargoRun {
     cargo_stderr: String,
 }
 
+impl Default for CargoRun {
+    /// No invocation: nothing built, nothing failed.
+    fn default() -> CargoRun {
+        CargoRun {
+            executables: BTreeMap::new(),
+            errors: BTreeMap::new(),
+            warnings: BTreeMap::new(),
+            success: true,
+            cargo_stderr: String::new(),
+        }
+    }
+}
+
 impl CargoRun {
+    /// Adds what another invocation, of other packages, reported.
+    fn absorb(&mut self, other: CargoRun) {
+        self.executables.extend(other.executables);
+        self.errors.extend(other.errors);
+        self.warnings.extend(other.warnings);
+        self.success &= other.success;
+        self.cargo_stderr.push_str(&other.cargo_stderr);
+    }
+
     fn outcome(&self, package: &str) -> Option<Built> {
         if let Some(path) = self.executables.get(package) {
             return Some(Built::Binary(path.clone()));
@@ -167,13 +209,23 @@ fn cargo() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
+/// `cargo build` of `packages` (nothing to do for none: cargo would build the default members).
 fn run_cargo(request: &BuildRequest, packages: &[String]) -> Result<CargoRun> {
+    if packages.is_empty() {
+        return Ok(CargoRun::default());
+    }
     let mut args: Vec<String> = ["build", "--message-format=json", "--keep-going"]
         .map(String::from)
         .to_vec();
     for package in packages {
         args.extend(["--package".to_string(), package.clone()]);
     }
+    cargo_run(request, args)
+}
+
+/// Runs cargo with `args` (which ask for `--message-format=json`) and reads what it built,
+/// and the errors and warnings of each package.
+fn cargo_run(request: &BuildRequest, args: Vec<String>) -> Result<CargoRun> {
     let output = cargo_output(request, args)?;
     let mut run = CargoRun {
         executables: BTreeMap::new(),
