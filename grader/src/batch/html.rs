@@ -317,7 +317,9 @@ fn table_or_none(section: &mut String, header: &str, rows: &[String]) {
     }
 }
 
-/// Score histogram: ten bins of a tenth of the lab's points each (full marks in the last).
+/// Score histogram: ten bins of a tenth of the lab's points each (full marks in the last),
+/// labelled in percent of the lab, which reads the same whatever its total (a tenth of 132
+/// points is 13.2).
 fn histogram(graded: &[&Record], lab_max: f64) -> Result<String> {
     const BINS: u32 = 10;
     let mut counts = vec![0u32; BINS as usize];
@@ -330,15 +332,9 @@ fn histogram(graded: &[&Record], lab_max: f64) -> Result<String> {
         let bin = ((fraction * f64::from(BINS)).floor() as u32).min(BINS - 1);
         counts[bin as usize] += 1;
     }
-    let step = lab_max / f64::from(BINS);
+    let step = 100 / BINS;
     let labels = (0..BINS)
-        .map(|bin| {
-            format!(
-                "{}–{}",
-                number(f64::from(bin) * step),
-                number(f64::from(bin + 1) * step)
-            )
-        })
+        .map(|bin| format!("{}–{}%", bin * step, (bin + 1) * step))
         .collect();
     let highest = counts.iter().copied().max().unwrap_or(0).max(1);
     bar_chart(labels, &counts, highest, "students", RGBColor(70, 110, 180))
