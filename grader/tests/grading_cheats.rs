@@ -105,9 +105,9 @@ fn a_thread_instead_of_a_child_fails_the_fork_checks_and_is_no_unwaited_child() 
 
 #[test]
 #[ignore = "known gap: a child that waits by spinning on the clock (Instant::now, a vDSO call \
-            the tracer never sees) for longer than a hold (at most 20 ms, and released after \
+            the tracer never sees) for longer than a hold (released after \
             the spinner's first 1 ms of CPU) orders the children by time, undetected"]
-fn ping_pong_spinning_on_the_clock_fails_the_order_check() {
+fn known_gap_ping_pong_spinning_on_the_clock_fails_the_order_check() {
     let result = grade_fixture("ping-pong", "ping-pong-spins-on-the-clock");
     assert!(
         failed_checks(&result).contains(&"prints the four lines in causal order, with the real id"),
@@ -119,7 +119,7 @@ fn ping_pong_spinning_on_the_clock_fails_the_order_check() {
 #[ignore = "known gap: child 2 prints the question it builds itself instead of the one it read; \
             only a poke of the question between child 1's write and child 2's read (a poke \
             triggered at a call, not at an exit) could show it"]
-fn ping_pong_printing_an_unread_question_fails_the_order_check() {
+fn known_gap_ping_pong_printing_an_unread_question_fails_the_order_check() {
     let result = grade_fixture("ping-pong", "ping-pong-prints-unread-question");
     assert!(
         failed_checks(&result).contains(&"prints the four lines in causal order, with the real id"),
