@@ -117,6 +117,7 @@ mod host;
 mod limits;
 mod procs;
 mod rootfs;
+pub(crate) use rootfs::SYSTEM_DIRS;
 mod runner;
 mod seccomp;
 mod spawn;

@@ -66,6 +66,8 @@ use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Gid, Pid, Uid, fork, pipe, pivot_root};
 use serde::{Deserialize, Serialize};
 
+use crate::sandbox::SYSTEM_DIRS;
+
 /// The hidden subcommand: `grader __build-jail` runs [`serve`].
 pub const SUBCOMMAND: &str = "__build-jail";
 
@@ -89,21 +91,13 @@ const MAX_FILE_BYTES: u64 = 512 << 20;
 const MAX_MEMORY_BYTES: u64 = 2 << 30;
 
 /// Paths of the machine shown read-only in every jail (those that exist): the programs and
-/// libraries, and what the C linker reads in /etc.
-const SYSTEM_PATHS: &[&str] = &[
-    "/usr",
-    "/bin",
-    "/sbin",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/libx32",
-    "/etc/alternatives",
-    "/etc/ld.so.cache",
-    "/dev/null",
-    "/dev/zero",
-    "/dev/urandom",
-];
+/// libraries, as the run sandbox shows them ([`SYSTEM_DIRS`]), and what the C linker and the
+/// build scripts read besides.
+const JAIL_EXTRA_PATHS: [&str; 4] = ["/etc/ld.so.cache", "/dev/null", "/dev/zero", "/dev/urandom"];
+
+fn system_paths() -> impl Iterator<Item = &'static Path> {
+    SYSTEM_DIRS.iter().chain(&JAIL_EXTRA_PATHS).map(Path::new)
+}
 
 /// One thing to show inside the jail, in order.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -333,9 +327,8 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
     // Every source is opened now, with the grader's own rights (a 0700 /root/.rustup is
     // reachable to it); the mounts are made after the switch to the jail's ids, from these
     // handles, because a tmpfs made in the namespace takes no file of an unmapped owner.
-    let system: Vec<(&Path, Shown)> = SYSTEM_PATHS
-        .iter()
-        .map(|path| Ok((Path::new(*path), Shown::open(Path::new(path))?)))
+    let system: Vec<(&Path, Shown)> = system_paths()
+        .map(|path| Ok((path, Shown::open(path)?)))
         .collect::<Result<_>>()?;
     let mut opened = Vec::new();
     for item in &jail.mounts {
@@ -498,7 +491,7 @@ impl Shown {
         let Ok(metadata) = path.symlink_metadata() else {
             return Ok(Shown::Missing);
         };
-        if metadata.file_type().is_symlink() && SYSTEM_PATHS.iter().any(|p| Path::new(p) == path) {
+        if metadata.file_type().is_symlink() && system_paths().any(|system| system == path) {
             let link = std::fs::read_link(path)
                 .with_context(|| format!("Failed to read the link {}", path.display()))?;
             return Ok(Shown::Link(link));

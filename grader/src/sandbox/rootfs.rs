@@ -40,7 +40,7 @@ const SCRATCH_SIZE: &str = "size=16m,nr_inodes=1024,mode=0700";
 /// What a dynamically linked program needs from the system: programs and libraries (or the
 /// symbolic links that point into `/usr`, as they are on the machine).
 /// (`/nix/store` holds them all on NixOS.)
-const SYSTEM_DIRS: [&str; 9] = [
+pub(crate) const SYSTEM_DIRS: [&str; 9] = [
     "/usr",
     "/bin",
     "/sbin",
