@@ -47,19 +47,27 @@ fn read(path: &Path) -> String {
 
 /// `line` without its `//` comment (a `//` inside a string literal is kept).
 fn strip_comment(line: &str) -> &str {
-    let mut in_string = false;
+    match comment_start(line, &mut false) {
+        Some(index) => &line[..index],
+        None => line,
+    }
+}
+
+/// Where the `//` comment of `line` starts, reading it from inside a string literal when
+/// `in_string` says so; `in_string` then says whether the next line starts inside one.
+fn comment_start(line: &str, in_string: &mut bool) -> Option<usize> {
     let mut escaped = false;
     let bytes = line.as_bytes();
     for (index, &byte) in bytes.iter().enumerate() {
         match byte {
             _ if escaped => escaped = false,
-            b'\\' if in_string => escaped = true,
-            b'"' => in_string = !in_string,
-            b'/' if !in_string && bytes.get(index + 1) == Some(&b'/') => return &line[..index],
+            b'\\' if *in_string => escaped = true,
+            b'"' => *in_string = !*in_string,
+            b'/' if !*in_string && bytes.get(index + 1) == Some(&b'/') => return Some(index),
             _ => {}
         }
     }
-    line
+    None
 }
 
 /// The `//` comment of `line`, if any (doc comments included).
@@ -167,17 +175,7 @@ fn starts_in_string(source: &str) -> Vec<bool> {
     let mut starts = Vec::new();
     for line in source.lines() {
         starts.push(in_string);
-        let mut escaped = false;
-        let bytes = line.as_bytes();
-        for (index, &byte) in bytes.iter().enumerate() {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' if in_string => escaped = true,
-                b'"' => in_string = !in_string,
-                b'/' if !in_string && bytes.get(index + 1) == Some(&b'/') => break,
-                _ => {}
-            }
-        }
+        comment_start(line, &mut in_string);
     }
     starts
 }
