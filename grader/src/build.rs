@@ -204,6 +204,43 @@ impl CargoRun {
     }
 }
 
+/// Trims the Cargo.lock of the lab in `lab` to the packages it has: `cargo metadata
+/// --offline` drops the others and keeps every remaining version as locked, so that the lab's
+/// first build (a student's, or one in the build jail) leaves the file as written. `cargo` is
+/// the command to run (with its environment).
+pub fn trim_lockfile(mut cargo: Command, lab: &Path) -> Result<()> {
+    let output = cargo
+        .args([
+            "metadata",
+            "--offline",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
+        .arg(lab.join("Cargo.toml"))
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| {
+            format!(
+                "Failed to run `cargo metadata` on the lab in {} (is cargo on PATH?)",
+                lab.display()
+            )
+        })?;
+    if !output.status.success() {
+        bail!(
+            "cargo cannot read the lab written in {}: {}",
+            lab.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// The cargo to run: the one that runs us under `cargo run` (hence `cargo grade`), else PATH's.
+pub fn cargo_command() -> Command {
+    Command::new(cargo())
+}
+
 fn cargo() -> OsString {
     // Under `cargo run` (hence `cargo grade`) CARGO names the cargo that runs us.
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())

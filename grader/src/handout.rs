@@ -22,7 +22,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
@@ -355,26 +354,7 @@ fn set_executable(path: &Path) -> Result<()> {
 /// Drops the packages the handout does not have from its Cargo.lock, offline (every
 /// remaining package is already locked), so that the students' first build leaves it as is.
 fn update_lockfile(out: &Path) -> Result<()> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(&cargo)
-        .args([
-            "metadata",
-            "--offline",
-            "--format-version",
-            "1",
-            "--manifest-path",
-        ])
-        .arg(out.join("Cargo.toml"))
-        .output()
-        .context("Failed to run cargo metadata on the new lab (is cargo on PATH?)")?;
-    if !output.status.success() {
-        bail!(
-            "cargo could not load the lab written in {}: {}",
-            out.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(())
+    crate::build::trim_lockfile(crate::build::cargo_command(), out)
 }
 
 #[cfg(test)]

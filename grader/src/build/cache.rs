@@ -218,25 +218,9 @@ impl DependencyCache {
             write_file(&self.lab.join(path), bytes)?;
         }
         // Cargo.lock lists the grader's whole workspace; keep the versions, drop the rest.
-        let output = Command::new(self.toolchain.sysroot.join("bin/cargo"))
-            .args([
-                "metadata",
-                "--offline",
-                "--format-version",
-                "1",
-                "--manifest-path",
-            ])
-            .arg(self.lab.join("Cargo.toml"))
-            .env("RUSTC", self.toolchain.sysroot.join("bin/rustc"))
-            .output()
-            .context("Failed to run `cargo metadata` in the pristine lab")?;
-        if !output.status.success() {
-            bail!(
-                "cargo cannot read the pristine lab in {}: {}",
-                self.lab.display(),
-                String::from_utf8_lossy(&output.stderr).trim()
-            );
-        }
+        let mut cargo = Command::new(self.toolchain.sysroot.join("bin/cargo"));
+        cargo.env("RUSTC", self.toolchain.sysroot.join("bin/rustc"));
+        super::trim_lockfile(cargo, &self.lab)?;
         make_dir(&self.target, 0o755)?;
         give_to_build_uid(&self.target)?;
         let mut mounts = self.common_mounts();
