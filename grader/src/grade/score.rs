@@ -1,7 +1,9 @@
 //! Scoring: from a test's observations to points, with the rules that make a score mean work.
 //!
 //! Each check of each test is scored over all the runs of its scenario: it passes only if it
-//! passes in every run, and the first failing run is the one reported. Two rules sit on top:
+//! passes in every run. The run reported is the first when every run failed, else the failing
+//! run the grader held longest (a race: the schedule the student can reproduce). Two rules sit
+//! on top:
 //!
 //! - **The main scenario first.** An exercise's first test is its main task ([`main_task`]).
 //!   If it stops at the stub's `todo!()` the exercise is *not started*; if it hangs, the other
@@ -424,7 +426,7 @@ fn score_check(
     // (the longest time it held processes), since that failure owes least to chance and the
     // student can reproduce it ("with child 1's write held 20 ms"). On a loaded machine a free
     // run, or one held a millisecond, can fail by luck, and the report should not depend on it.
-    let mut failing: Vec<(usize, Duration)> = Vec::new();
+    let mut failing: Vec<(usize, Duration, Failure)> = Vec::new();
     for (index, observation) in observations.iter().enumerate() {
         // A run that stopped at a todo!() earns nothing, even for checks it passes by doing
         // nothing ("leaves no segment"): the student has not written that part yet.
@@ -443,29 +445,20 @@ fn score_check(
             ));
             return result;
         }
-        if check
-            .verify(&Run::new(&outcome.scenario, observation))
-            .is_err()
-        {
-            failing.push((index, held_in_total(&observation.schedule)));
+        if let Err(failure) = check.verify(&Run::new(&outcome.scenario, observation)) {
+            failing.push((index, held_in_total(&observation.schedule), failure));
         }
     }
     let reported = if failing.len() == observations.len() {
-        failing.first()
+        failing.into_iter().next()
     } else {
         // The longest held; the earliest of those.
         failing
-            .iter()
-            .min_by_key(|(index, held)| (Reverse(*held), *index))
+            .into_iter()
+            .min_by_key(|(index, held, _)| (Reverse(*held), *index))
     };
-    let reported = reported.and_then(|(index, _)| {
-        let observation = &observations[*index];
-        let failure = check
-            .verify(&Run::new(&outcome.scenario, observation))
-            .err()?;
-        Some((*index, observation, failure))
-    });
-    if let Some((index, observation, failure)) = reported {
+    if let Some((index, _, failure)) = reported {
+        let observation = &observations[index];
         result.points = 0.0;
         result.status = CheckStatus::Failed;
         result.message = failure_message(&failure, index, runs, &observation.schedule);
