@@ -49,7 +49,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             let selected = exercises::select(&exercises, &[])?;
             let report = grade_command(cli, &selected, false)?;
             record_progress(&report);
-            out(&render_list(&report))?;
+            out(&crate::student::list::render_graded(&report))?;
             Ok(ExitCode::from(if report.grader_error() {
                 EXIT_GRADER_ERROR
             } else {
@@ -355,45 +355,6 @@ pub fn grade_command(cli: &Cli, exercises: &[&Exercise], write_output: bool) -> 
     report.exercises = results;
     crate::student::progress::annotate_for_student(&target, &mut report.exercises, &warnings);
     Ok(report)
-}
-
-/// `cargo grade list`: number, name, state, points.
-pub fn render_list(report: &Report) -> String {
-    let width = report
-        .exercises
-        .iter()
-        .map(|exercise| exercise.name.len())
-        .max()
-        .unwrap_or(8)
-        .max(8);
-    let mut text = format!("   #  {:<width$}  {:<15}  points\n", "exercise", "status");
-    for (index, exercise) in report.exercises.iter().enumerate() {
-        let state = match exercise.status {
-            ExerciseStatus::Passed => "done",
-            ExerciseStatus::Failed => "in progress",
-            ExerciseStatus::NotStarted
-                if exercise
-                    .message
-                    .starts_with(crate::student::progress::IN_PROGRESS) =>
-            {
-                "in progress"
-            }
-            other => other.label(),
-        };
-        text.push_str(&format!(
-            "  {:>2}  {:<width$}  {state:<15}  {:>3}/{}\n",
-            index + 1,
-            exercise.name,
-            human::number(exercise.points),
-            human::number(exercise.max)
-        ));
-    }
-    text.push_str(&format!(
-        "\nScore: {}/{}\n",
-        human::number(report.score()),
-        human::number(report.max_score())
-    ));
-    text
 }
 
 /// `cargo grade watch`, wired to the real grader: grades the student's `exercises/` in the

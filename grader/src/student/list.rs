@@ -1,63 +1,123 @@
 //! The exercise list and the progress bar: `cargo grade list` and the `l` key in watch mode.
 //!
-//! Rendering is a pure function of the metadata and the progress, returning a `String` with
-//! `\n` line ends: callers print it (the watch loop converts line ends for raw mode), and tests
+//! One table serves both: its rows come from the progress file (watch mode: done or not) or
+//! from a graded report (`cargo grade list`: in progress, not started, partial points).
+//! Rendering is a pure function of those rows, returning a `String` with `\n` line ends: callers print it (the watch loop converts line ends for raw mode), and tests
 //! compare it without a terminal.
 
 use std::fmt::Write as _;
 
 use super::ExerciseInfo;
 use super::state::State;
+use crate::report::human::number;
+use crate::report::{ExerciseStatus, Report};
 
 /// Width of the progress bar, in characters between the brackets.
 const BAR_WIDTH: usize = 30;
+
+/// One row of the exercise table: what `cargo grade list` learns by grading, or what the watch
+/// loop's progress file knows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row<'a> {
+    pub name: &'a str,
+    pub status: &'a str,
+    pub earned: f64,
+    pub max: f64,
+}
+
+/// The rows the progress file gives: "done" with full points, or "not done" with none. Only
+/// `cargo grade list`, which grades, can tell "not started" from "in progress".
+pub fn rows_from_state<'a>(exercises: &'a [ExerciseInfo], state: &State) -> Vec<Row<'a>> {
+    exercises
+        .iter()
+        .map(|exercise| {
+            let done = state.has_passed(&exercise.name);
+            let max = f64::from(exercise.points);
+            Row {
+                name: &exercise.name,
+                status: if done { "done" } else { "not done" },
+                earned: if done { max } else { 0.0 },
+                max,
+            }
+        })
+        .collect()
+}
 
 /// The table of exercises, in order, with their status and points, then the progress line.
 ///
 /// `current` marks the exercise the watch loop is on (with `>`), if any.
 pub fn render_list(exercises: &[ExerciseInfo], state: &State, current: Option<&str>) -> String {
-    let mut text = render_table(exercises, state, current);
+    let mut text = render_table(&rows_from_state(exercises, state), current);
     text.push_str(&render_progress(exercises, state));
     text.push('\n');
     text
 }
 
-/// The table of [`render_list`] alone: the watch loop shows the progress line anyway.
-pub fn render_table(exercises: &[ExerciseInfo], state: &State, current: Option<&str>) -> String {
-    let name_width = exercises
+/// The table alone, one row per exercise (the watch loop shows the progress line anyway;
+/// `cargo grade list` ends with the score instead).
+pub fn render_table(rows: &[Row], current: Option<&str>) -> String {
+    let name_width = rows
         .iter()
-        .map(|exercise| exercise.name.len())
+        .map(|row| row.name.len())
         .max()
         .unwrap_or(0)
         .max("exercise".len());
+    let status_width = rows
+        .iter()
+        .map(|row| row.status.len())
+        .max()
+        .unwrap_or(0)
+        .max("status".len());
     let mut text = String::new();
     // `write!` to a String cannot fail; the results are ignored for that reason only.
     // The number column is right-aligned under `#`: the marker, a space, then two digits.
     let _ = writeln!(
         text,
-        "     #  {:<name_width$}  {:<8}  points",
+        "     #  {:<name_width$}  {:<status_width$}  points",
         "exercise", "status"
     );
-    for (index, exercise) in exercises.iter().enumerate() {
-        let marker = if current == Some(exercise.name.as_str()) {
-            ">"
-        } else {
-            " "
-        };
-        let done = state.has_passed(&exercise.name);
-        // The progress file knows passed or not; `cargo grade list`, which grades, tells "not
-        // started" from "in progress". The words are the same where they overlap.
-        let status = if done { "done" } else { "not done" };
-        let earned = if done { exercise.points } else { 0 };
+    for (index, row) in rows.iter().enumerate() {
+        let marker = if current == Some(row.name) { ">" } else { " " };
         let _ = writeln!(
             text,
-            "  {marker} {:>2}  {:<name_width$}  {status:<8}  {earned:>3}/{}",
+            "  {marker} {:>2}  {:<name_width$}  {:<status_width$}  {:>3}/{}",
             index + 1,
-            exercise.name,
-            exercise.points
+            row.name,
+            row.status,
+            number(row.earned),
+            number(row.max)
         );
     }
     text
+}
+
+/// `cargo grade list`: the exercise table with what grading found, then the score.
+pub fn render_graded(report: &Report) -> String {
+    let rows: Vec<Row> = report
+        .exercises
+        .iter()
+        .map(|exercise| Row {
+            name: &exercise.name,
+            status: match exercise.status {
+                ExerciseStatus::Passed => "done",
+                ExerciseStatus::Failed => "in progress",
+                ExerciseStatus::NotStarted
+                    if exercise.message.starts_with(super::progress::IN_PROGRESS) =>
+                {
+                    "in progress"
+                }
+                other => other.label(),
+            },
+            earned: exercise.points,
+            max: exercise.max,
+        })
+        .collect();
+    format!(
+        "{}\nScore: {}/{}\n",
+        render_table(&rows, None),
+        number(report.score()),
+        number(report.max_score())
+    )
 }
 
 /// One line: `Progress: [#####>-----] 2/6 exercises, 25/100 points`.
@@ -132,6 +192,53 @@ mod tests {
             "{}",
             lines[4]
         );
+    }
+
+    #[test]
+    fn the_graded_list_tells_in_progress_from_not_started_and_keeps_partial_points() {
+        use crate::report::{ExerciseResult, Source};
+        use std::time::Duration;
+        let result = |name: &str, status, points, message: &str| ExerciseResult {
+            name: name.to_owned(),
+            dir: String::new(),
+            status,
+            points,
+            max: 15.0,
+            message: message.to_owned(),
+            compiler_output: None,
+            checks: Vec::new(),
+            isolation: None,
+            time: Duration::ZERO,
+        };
+        let report = Report {
+            source: Source::Exercises,
+            root: String::new(),
+            build_time: Duration::ZERO,
+            grade_time: Duration::ZERO,
+            isolation: None,
+            submission: None,
+            exercises: vec![
+                result("create", ExerciseStatus::Passed, 15.0, ""),
+                result("attach", ExerciseStatus::Failed, 7.5, ""),
+                result(
+                    "parent-child",
+                    ExerciseStatus::NotStarted,
+                    0.0,
+                    &format!("{} in src/main.rs:12", super::super::progress::IN_PROGRESS),
+                ),
+                result("ping-pong", ExerciseStatus::NotStarted, 0.0, ""),
+                result("sized", ExerciseStatus::DidNotCompile, 0.0, ""),
+            ],
+        };
+        let text = render_graded(&report);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "     #  exercise      status           points");
+        assert_eq!(lines[1], "     1  create        done              15/15");
+        assert_eq!(lines[2], "     2  attach        in progress      7.50/15");
+        assert_eq!(lines[3], "     3  parent-child  in progress        0/15");
+        assert_eq!(lines[4], "     4  ping-pong     not started        0/15");
+        assert_eq!(lines[5], "     5  sized         did not compile    0/15");
+        assert_eq!(lines[7], "Score: 22.50/75");
     }
 
     #[test]

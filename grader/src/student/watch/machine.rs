@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use crate::student::ExerciseInfo;
 use crate::student::hint::render_hint;
-use crate::student::list::{render_progress, render_table};
+use crate::student::list::{render_progress, render_table, rows_from_state};
 use crate::student::state::State;
 
 /// Something that happened.
@@ -323,7 +323,10 @@ impl Machine {
                 let current = self
                     .current_exercise()
                     .map(|exercise| exercise.name.as_str());
-                screen.push_str(&render_table(&self.exercises, &self.state, current));
+                screen.push_str(&render_table(
+                    &rows_from_state(&self.exercises, &self.state),
+                    current,
+                ));
                 screen.push('\n');
             }
             Panel::Message(message) => {
