@@ -277,20 +277,41 @@ fn an_unflushed_prompt_is_named() {
     );
 }
 
+/// sized's checks of bad input, one per kind.
+const SIZED_REJECTIONS: [&str; 6] = [
+    "rejects end of file",
+    "rejects an empty or blank line",
+    "rejects what is not a whole number",
+    "rejects a negative size",
+    "rejects 0",
+    "rejects a number too large to hold",
+];
+
+#[test]
+fn a_prompt_on_stderr_and_errors_on_stdout_fail_though_the_terminal_looks_right() {
+    // The dialog runs on a terminal, which shows both streams as one: only the trace's writes
+    // tell which went where.
+    let result = grade_fixture("sized", "sized-swaps-streams");
+    let failed = failed_checks(&result);
+    assert_eq!(failed[0], "prompts and exits with status 0", "{failed:?}");
+    assert_eq!(
+        message_of(&result, "prompts and exits with status 0"),
+        "the prompt went to stderr; print it on stdout (print!, not eprint!)"
+    );
+    for rejection in SIZED_REJECTIONS {
+        assert!(failed.contains(&rejection), "{rejection}: {failed:?}");
+    }
+    assert_eq!(
+        message_of(&result, "rejects 0"),
+        "run 9 (typing \"0\\n\"): its error message went to stdout; print it on stderr \
+         (eprintln!, not println!)"
+    );
+}
+
 #[test]
 fn accepting_bad_input_fails_every_rejection_check() {
     let result = grade_fixture("sized", "sized-accepts-bad-input");
-    assert_eq!(
-        failed_checks(&result),
-        [
-            "rejects end of file",
-            "rejects an empty or blank line",
-            "rejects what is not a whole number",
-            "rejects a negative size",
-            "rejects 0",
-            "rejects a number too large to hold",
-        ]
-    );
+    assert_eq!(failed_checks(&result), SIZED_REJECTIONS);
     assert_eq!(
         message_of(&result, "rejects end of file"),
         "run 1 (typing \"\") exited with status 0: expected exit status 1"

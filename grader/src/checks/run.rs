@@ -10,7 +10,7 @@ use super::text::{
     normalise_newlines, not_yet_implemented, panic_message, quoted_list, sorted,
 };
 use super::{Failure, Verdict, ensure};
-use crate::scenario::{Exit, Input, Observation, Scenario, SegmentState, StepOutcome};
+use crate::scenario::{Call, Exit, Input, Observation, Scenario, SegmentState, StepOutcome, Trace};
 
 /// One observation of a test's scenario, as the checks see it.
 pub struct Run<'a> {
@@ -110,11 +110,10 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// What the program printed on stdout: lines without their `\r`. For a dialog, the part of
-    /// the terminal transcript after the prompt and the echo of the reply.
+    /// What the program printed on stdout: lines without their `\r`. For a dialog, the part
+    /// after the prompt and the echo of the reply.
     pub fn output_lines(&self, index: usize) -> Result<Vec<String>, Failure> {
-        let step = self.step(index)?;
-        let text = normalise_newlines(&step.stdout.text);
+        let text = self.stdout_text(index)?;
         let text = match &self.scenario.steps.get(index).map(|step| &step.input) {
             Some(Input::Dialog { prompt, reply }) => after_dialog(&text, prompt, reply),
             _ => text,
@@ -122,15 +121,66 @@ impl<'a> Run<'a> {
         Ok(text.lines().map(str::to_string).collect())
     }
 
-    /// What the program wrote on stderr (for a dialog: the transcript, where stderr goes too).
+    /// What the program wrote on stdout, newlines normalised.
+    ///
+    /// A dialog runs on a terminal, which merges stdout and stderr: there the trace's writes
+    /// to fd 1 tell them apart, so a prompt or a message sent to stderr is not taken for
+    /// stdout. Untraced (or with a trace that kept only part of the text), the transcript.
+    pub fn stdout_text(&self, index: usize) -> Result<String, Failure> {
+        let step = self.step(index)?;
+        Ok(normalise_newlines(
+            &self
+                .dialog_stream(index, 1)
+                .unwrap_or_else(|| step.stdout.text.clone()),
+        ))
+    }
+
+    /// What the program wrote on stderr; for a dialog as [`Run::stdout_text`] does for stdout.
     pub fn error_text(&self, index: usize) -> Result<String, Failure> {
         let step = self.step(index)?;
-        Ok(
-            match self.scenario.steps.get(index).map(|step| &step.input) {
-                Some(Input::Dialog { .. }) => normalise_newlines(&step.stdout.text),
-                _ => normalise_newlines(&step.stderr.text),
-            },
-        )
+        let merged = match self.scenario.steps.get(index).map(|step| &step.input) {
+            Some(Input::Dialog { .. }) => &step.stdout.text,
+            _ => &step.stderr.text,
+        };
+        Ok(normalise_newlines(
+            &self
+                .dialog_stream(index, 2)
+                .unwrap_or_else(|| merged.clone()),
+        ))
+    }
+
+    /// For a dialog step with a whole trace: everything its processes wrote to `fd`, in the
+    /// order the tracer saw the writes. `None` for other steps, untraced, or when the trace
+    /// dropped events or cut texts (then the transcript is all there is).
+    fn dialog_stream(&self, index: usize, fd: i32) -> Option<String> {
+        let Some(Input::Dialog { .. }) = self.scenario.steps.get(index).map(|step| &step.input)
+        else {
+            return None;
+        };
+        let trace = self.observation.steps.get(index)?.trace.as_ref()?;
+        let mut text = String::new();
+        let mut kept = 0;
+        for event in &trace.events {
+            if let Call::Write {
+                fd: written_to,
+                text: written,
+                result,
+            } = &event.call
+            {
+                // One write keeps at most Call::WRITE_BYTES of its text.
+                if result
+                    .as_ref()
+                    .is_ok_and(|&bytes| bytes > Call::WRITE_BYTES as u64)
+                {
+                    return None;
+                }
+                kept += written.len();
+                if *written_to == fd {
+                    text.push_str(written);
+                }
+            }
+        }
+        (trace.dropped == 0 && kept < Trace::MAX_TEXT_BYTES).then_some(text)
     }
 
     /// Stdout of step `index` is exactly `expected`, line by line.
@@ -185,11 +235,21 @@ impl<'a> Run<'a> {
             .filter(|needle| !text.contains(needle))
             .collect();
         ensure(missing.is_empty(), || {
-            Failure::new(format!(
-                "{}: its error message does not mention {}",
-                self.describe_step(index),
-                quoted_list(&missing)
-            ))
+            let on_stdout = self
+                .stdout_text(index)
+                .is_ok_and(|stdout| needles.iter().all(|needle| stdout.contains(needle)));
+            Failure::new(if on_stdout {
+                format!(
+                    "{}: its error message went to stdout; print it on stderr (eprintln!, not println!)",
+                    self.describe_step(index)
+                )
+            } else {
+                format!(
+                    "{}: its error message does not mention {}",
+                    self.describe_step(index),
+                    quoted_list(&missing)
+                )
+            })
             .expected(format!("stderr mentioning {}", quoted_list(needles)))
             .actual(if text.trim().is_empty() {
                 "nothing on stderr".to_string()

@@ -39,9 +39,17 @@ pub fn tests() -> Vec<Test> {
                 "print the prompt (no newline), flush stdout, read one line; return Ok from main",
                 |run| {
                     run.exited(0, 0)?;
-                    let transcript = &run.step(0)?.stdout.text;
-                    ensure(transcript.starts_with(PROMPT), || {
-                        Failure::new("the output does not start with the prompt").expected(PROMPT).actual(transcript.clone()).step(0)
+                    let stdout = run.stdout_text(0)?;
+                    let on_stderr = run.error_text(0)?.starts_with(PROMPT);
+                    ensure(stdout.starts_with(PROMPT), || {
+                        Failure::new(if on_stderr {
+                            "the prompt went to stderr; print it on stdout (print!, not eprint!)"
+                        } else {
+                            "the output does not start with the prompt"
+                        })
+                        .expected(format!("stdout starting with {PROMPT:?}"))
+                        .actual(stdout.clone())
+                        .step(0)
                     })
                 },
             )
