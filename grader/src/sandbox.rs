@@ -85,8 +85,10 @@
 //!    machine (not `CAP_SYS_ADMIN`: the jail gets every capability it needs in its own user
 //!    namespace);
 //! 2. `user-namespace` (anyone, where unprivileged user namespaces are allowed): the caller's
-//!    own uid mapped to itself, `setgroups` denied. Refused to the machine's root, whose uid
-//!    must never run a program;
+//!    own uid mapped to 0 in the jail's user namespace (so that init is the root of the run's
+//!    IPC namespace and may cap it), and back to its own number in a user namespace of the
+//!    program's, nested in the jail's; `setgroups` denied. Refused to the machine's root, whose
+//!    uid must never run a program;
 //! 3. neither: host mode, **not a sandbox**: the program runs with the grader's rights in the
 //!    machine's namespaces, with a cleared environment, no capabilities and the same seccomp
 //!    filter, and with the rules of `host.rs`: runs
@@ -99,8 +101,9 @@
 //!
 //! **Limits** (`limits.rs`): every program gets `RLIMIT_AS` (1 GiB), `RLIMIT_FSIZE` (1 MiB),
 //! `RLIMIT_CORE` = 0, the run's segments at most [`SEGMENT_MEMORY`] in all, its message queues
-//! and semaphores at most [`MESSAGE_QUEUES`] and [`SEMAPHORES`] (as root: `kernel.shmall`,
-//! `msgmni` and `sem` of the run's IPC namespace, set by init; no address space counts them), and a cap on its processes: `RLIMIT_NPROC` (counted per user namespace
+//! and semaphores at most [`MESSAGE_QUEUES`] and [`SEMAPHORES`] (`kernel.shmall`, `msgmni`
+//! and `sem` of the run's IPC namespace, set by init, its root; no address space counts them),
+//! and a cap on its processes: `RLIMIT_NPROC` (counted per user namespace
 //! since Linux 5.14), and as root also a `pids` cgroup with `pids.max` = [`MAX_TASKS`], made on
 //! the machine's side and impossible to leave from inside (no `/sys`, no capability, `mount`
 //! refused), so that a fork bomb ends at the step's timeout without using up the machine's pids.
@@ -633,7 +636,8 @@ fn jail(
     mut report: std::fs::File,
 ) -> i32 {
     let parent = nix::unistd::getppid();
-    let (ids, program) = match enter_jail(tier, &scenario.program, unshared, mapped) {
+    let (ids, own_namespace, program) = match enter_jail(tier, &scenario.program, unshared, mapped)
+    {
         Ok(entered) => entered,
         Err(error) => {
             let _ = write!(report, "{}: {error:#}", tier.name());
@@ -651,7 +655,7 @@ fn jail(
         // The program's uid is the range's, not the machine's root: RLIMIT_NPROC applies.
         limits.tasks = Some(MAX_TASKS);
     }
-    let confinement = Confinement::new(Some(ids), rootfs::SCRATCH);
+    let confinement = Confinement::new(Some(ids), rootfs::SCRATCH).in_own_namespace(own_namespace);
     let isolation = Isolation::Namespaces {
         self_mapped: tier == Tier::UserNamespace,
     };
@@ -702,8 +706,12 @@ fn jail(
     i32::from(report.write_all(&array).is_err())
 }
 
-/// The jail's namespaces and root; returns the program's uid and gid inside, and whether its
-/// binary could be opened (if not, there is no new root: nothing will run).
+/// A uid and a gid.
+type Ids = (u32, u32);
+
+/// The jail's namespaces and root; returns the program's uid and gid inside, its ids in a user
+/// namespace of its own (the self-mapped tier: see `userns.rs`), and whether its binary could
+/// be opened (if not, there is no new root: nothing will run).
 ///
 /// The program is opened in the new mount namespace (a bind mount's source must be in the
 /// caller's), and, as root, before the jail takes the range's uid 0: until then it still has the
@@ -714,8 +722,8 @@ fn enter_jail(
     program: &Path,
     unshared: OwnedFd,
     mapped: OwnedFd,
-) -> Result<((u32, u32), Result<()>)> {
-    let ids = if tier == Tier::Namespaces {
+) -> Result<(Ids, Option<Ids>, Result<()>)> {
+    let own_namespace = if tier == Tier::Namespaces {
         unshare(CloneFlags::CLONE_NEWUSER).context("unshare(CLONE_NEWUSER)")?;
         nix::unistd::write(&unshared, &[1]).context("Failed to tell the sandbox")?;
         let mut byte = [0u8; 1];
@@ -735,8 +743,9 @@ fn enter_jail(
     )
     .context("unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP)")?;
     let program = rootfs::Program::open(program);
-    let ids = match ids {
-        Some(ids) => ids,
+    let ids = match own_namespace {
+        // Self-mapped, the caller's uid is the namespace's 0.
+        Some(_) => (0, 0),
         None => {
             userns::become_range_root()?;
             (userns::PROGRAM_ID, userns::PROGRAM_ID)
@@ -751,9 +760,9 @@ fn enter_jail(
     match program {
         Ok(program) => {
             rootfs::build(&program)?;
-            Ok((ids, Ok(())))
+            Ok((ids, own_namespace, Ok(())))
         }
-        Err(error) => Ok((ids, Err(error))),
+        Err(error) => Ok((ids, own_namespace, Err(error))),
     }
 }
 

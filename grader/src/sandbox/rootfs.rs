@@ -189,8 +189,9 @@ pub fn enter_run(ids: (u32, u32)) -> Result<()> {
     )
     .context("Failed to mount the run's /proc")?;
     cap_ipc_memory()?;
-    // As bubblewrap does: the kernel's knobs under /proc read-only, though only the machine's
-    // root may write them anyway.
+    // As bubblewrap does: the kernel's knobs under /proc read-only. Most only the machine's
+    // root may write; the run's IPC caps (just set) their owner's uid may, which in the
+    // self-mapped tier is also the program's.
     for knobs in PROC_KNOBS {
         let path = Path::new(knobs);
         if path.exists() {
@@ -226,13 +227,13 @@ pub const SEMAPHORES: u32 = 256;
 /// 64 GB of semaphores. Past a cap the call fails with `ENOSPC`, as on a machine whose
 /// objects are used up. The lab uses segments only; the others are allowed a little.
 ///
-/// The kernel lets only the namespace's root (uid 0 of the user namespace that owns it) write
-/// them: as root the sandbox maps uid 0, but self-mapped as an ordinary user it has no uid 0,
-/// and nothing is capped (a known gap: there only the machine's own limits bound them).
+/// The kernel lets only the namespace's root (the machine's uid that uid 0 of the user
+/// namespace owning it maps to) write them: init is that root in both tiers (as root the range's
+/// 0; self-mapped, the caller's uid mapped to 0, the program's own namespace nested inside:
+/// see `userns.rs`). The program cannot raise them again: `/proc/sys` is read-only to it (see
+/// [`PROC_KNOBS`]), which matters in the self-mapped tier, where its uid on the machine is
+/// that root's.
 fn cap_ipc_memory() -> Result<()> {
-    if !nix::unistd::geteuid().is_root() {
-        return Ok(());
-    }
     // SAFETY: sysconf only reads a value of the system; no memory is passed.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     let page = u64::try_from(page)

@@ -19,9 +19,20 @@
 //!   with `CAP_SETUID` in the parent namespace may map more than its own uid.
 //! - **Self-mapping** (an ordinary user, [`Tier::UserNamespace`](super::Tier)): the kernel lets
 //!   an unprivileged process map only its own uid and gid, and only after `setgroups` is denied.
-//!   The program then runs as the caller's own uid (the same number inside and out), with no
-//!   capabilities; its supplementary groups stay (nobody can drop them without `setgroups`).
-//!   Refused to the machine's root, whose own uid is the one that must never run a program.
+//!   Two namespaces, one inside the other, each mapping that one uid:
+//!   - the sandbox's ([`enter_self_mapped`]) maps it to uid and gid 0, so that the sandbox's
+//!     processes are the root of the run's IPC namespace, which alone may cap its System V
+//!     objects (the kernel grants the IPC namespace's `/proc/sys/kernel` knobs to the uid 0 of
+//!     the user namespace that owns it);
+//!   - the program's own ([`enter_mapped`], between fork and exec) maps it back to
+//!     the same number, so that the program runs as the caller's own uid, with no capabilities
+//!     there nor in the sandbox's namespace (which owns the IPC namespace). It is still the
+//!     same uid on the machine, so the kernel's ownership test of the knobs would let it write
+//!     them: what stops it is that `/proc/sys` is mounted read-only and it may not mount
+//!     (`tests/sandbox_hostile.rs` checks both tiers).
+//!
+//!   Its supplementary groups stay (nobody can drop them without `setgroups`). Refused to the
+//!   machine's root, whose own uid is the one that must never run a program.
 
 use std::fs;
 use std::io::ErrorKind;
@@ -58,8 +69,9 @@ pub fn become_range_root() -> Result<()> {
     Ok(())
 }
 
-/// Unshares a user namespace mapping only the caller's own uid and gid to themselves; returns
-/// them (the program's ids inside).
+/// The self-mapped tier's sandbox namespace: unshares a user namespace mapping only the
+/// caller's own uid and gid, to 0 inside; returns them (the program's ids in its own
+/// namespace, [`enter_mapped`]).
 pub fn enter_self_mapped() -> Result<(u32, u32)> {
     let uid = nix::unistd::getuid();
     let gid = nix::unistd::getgid();
@@ -69,6 +81,15 @@ pub fn enter_self_mapped() -> Result<(u32, u32)> {
              the sandbox maps a dedicated uid range instead"
         );
     }
+    enter_mapped((0, 0), (uid.as_raw(), gid.as_raw()))?;
+    Ok((uid.as_raw(), gid.as_raw()))
+}
+
+/// Unshares a user namespace where `inside` (uid, gid) maps onto the caller's `outside`, the
+/// one mapping an unprivileged process may write for itself. The self-mapped tier's program
+/// enters one this way (its ids inside, the sandbox's 0 and 0 outside) before it confines
+/// itself.
+pub fn enter_mapped(inside: (u32, u32), outside: (u32, u32)) -> Result<()> {
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER).context("unshare(CLONE_NEWUSER)")?;
     // Must precede gid_map for an unprivileged caller; absent before Linux 3.19.
     match fs::write("/proc/self/setgroups", "deny") {
@@ -77,9 +98,10 @@ pub fn enter_self_mapped() -> Result<(u32, u32)> {
         }
         _ => {}
     }
-    fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"))
+    let ((uid, gid), (host_uid, host_gid)) = (inside, outside);
+    fs::write("/proc/self/uid_map", format!("{uid} {host_uid} 1"))
         .context("Failed to write /proc/self/uid_map")?;
-    fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"))
+    fs::write("/proc/self/gid_map", format!("{gid} {host_gid} 1"))
         .context("Failed to write /proc/self/gid_map")?;
-    Ok((uid.as_raw(), gid.as_raw()))
+    Ok(())
 }
