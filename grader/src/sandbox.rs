@@ -116,8 +116,10 @@
 
 mod capture;
 mod confine;
+pub(crate) use confine::drop_privileges;
 mod host;
 mod limits;
+pub(crate) mod namespaces;
 mod procs;
 mod rootfs;
 pub(crate) use rootfs::SYSTEM_DIRS;
@@ -138,7 +140,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use nix::fcntl::OFlag;
-use nix::sched::{CloneFlags, unshare};
+use nix::sched::CloneFlags;
 use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork, pipe2};
@@ -724,7 +726,7 @@ fn enter_jail(
     mapped: OwnedFd,
 ) -> Result<(Ids, Option<Ids>, Result<()>)> {
     let own_namespace = if tier == Tier::Namespaces {
-        unshare(CloneFlags::CLONE_NEWUSER).context("unshare(CLONE_NEWUSER)")?;
+        namespaces::unshare(CloneFlags::CLONE_NEWUSER)?;
         nix::unistd::write(&unshared, &[1]).context("Failed to tell the sandbox")?;
         let mut byte = [0u8; 1];
         if nix::unistd::read(&mapped, &mut byte) != Ok(1) {
@@ -735,13 +737,12 @@ fn enter_jail(
         drop((unshared, mapped));
         Some(userns::enter_self_mapped()?)
     };
-    unshare(
+    namespaces::unshare(
         CloneFlags::CLONE_NEWNS
             | CloneFlags::CLONE_NEWNET
             | CloneFlags::CLONE_NEWUTS
             | CloneFlags::CLONE_NEWCGROUP,
-    )
-    .context("unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP)")?;
+    )?;
     let program = rootfs::Program::open(program);
     let ids = match own_namespace {
         // Self-mapped, the caller's uid is the namespace's 0.
@@ -751,12 +752,7 @@ fn enter_jail(
             (userns::PROGRAM_ID, userns::PROGRAM_ID)
         }
     };
-    let hostname = b"shmlab-sandbox";
-    // SAFETY: the pointer and length describe `hostname`, which the kernel only reads.
-    nix::errno::Errno::result(unsafe {
-        libc::sethostname(hostname.as_ptr().cast(), hostname.len())
-    })
-    .context("Failed to set the hostname")?;
+    namespaces::set_hostname("shmlab-sandbox")?;
     match program {
         Ok(program) => {
             rootfs::build(&program)?;
@@ -883,11 +879,8 @@ fn namespace_worker(
     mut report: std::fs::File,
 ) -> i32 {
     let flags = CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS;
-    if let Err(errno) = unshare(flags) {
-        let _ = write!(
-            report,
-            "unshare(CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNS): {errno}"
-        );
+    if let Err(error) = namespaces::unshare(flags) {
+        let _ = write!(report, "{error:#}");
         return UNSHARE_REFUSED;
     }
     // SAFETY: the worker is a fork of the single-threaded jail, single-threaded too.

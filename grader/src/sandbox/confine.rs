@@ -151,6 +151,14 @@ impl Drop for ActingAsProgram {
     }
 }
 
+/// Every capability gone and none to regain, for a process that keeps its uid (the build
+/// jail's command, uid 0 of its namespace: `SECBIT_NOROOT` makes that an ordinary uid).
+pub(crate) fn drop_privileges() -> nix::Result<()> {
+    drop_capability_bounds()?;
+    clear_capabilities()?;
+    nix::sys::prctl::set_no_new_privs()
+}
+
 /// `prctl` options and bits the libc crate does not name on every target.
 const PR_CAP_AMBIENT: libc::c_int = 47;
 const PR_CAP_AMBIENT_CLEAR_ALL: libc::c_ulong = 4;

@@ -34,11 +34,11 @@
 //!   Its supplementary groups stay (nobody can drop them without `setgroups`). Refused to the
 //!   machine's root, whose own uid is the one that must never run a program.
 
-use std::fs;
-use std::io::ErrorKind;
-
 use anyhow::{Context, Result, bail};
+use nix::sched::CloneFlags;
 use nix::unistd::{Gid, Pid, Uid, setgroups, setresgid, setresuid};
+
+use super::namespaces::{self, IdMap, write_id_maps};
 
 /// The first of the machine's uids (and gids) mapped into a root-tier sandbox.
 pub const RANGE_BASE: u32 = 2_000_000_000;
@@ -50,12 +50,12 @@ pub const PROGRAM_ID: u32 = 1000;
 /// Writes the dedicated range's maps for `child`, which has just unshared its user namespace.
 /// Called by the parent, root on the machine.
 pub fn map_range(child: Pid) -> Result<()> {
-    let map = format!("0 {RANGE_BASE} {RANGE_SIZE}");
-    for file in ["uid_map", "gid_map"] {
-        let path = format!("/proc/{child}/{file}");
-        fs::write(&path, &map).with_context(|| format!("Failed to write {map:?} to {path}"))?;
-    }
-    Ok(())
+    let map = IdMap {
+        inside: (0, 0),
+        outside: (RANGE_BASE, RANGE_BASE),
+        count: RANGE_SIZE,
+    };
+    write_id_maps(&child.to_string(), &map, false)
 }
 
 /// In the child, once [`map_range`] is done: becomes uid and gid 0 of the namespace (host
@@ -90,18 +90,11 @@ pub fn enter_self_mapped() -> Result<(u32, u32)> {
 /// enters one this way (its ids inside, the sandbox's 0 and 0 outside) before it confines
 /// itself.
 pub fn enter_mapped(inside: (u32, u32), outside: (u32, u32)) -> Result<()> {
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER).context("unshare(CLONE_NEWUSER)")?;
-    // Must precede gid_map for an unprivileged caller; absent before Linux 3.19.
-    match fs::write("/proc/self/setgroups", "deny") {
-        Err(error) if error.kind() != ErrorKind::NotFound => {
-            return Err(error).context("Failed to write /proc/self/setgroups");
-        }
-        _ => {}
-    }
-    let ((uid, gid), (host_uid, host_gid)) = (inside, outside);
-    fs::write("/proc/self/uid_map", format!("{uid} {host_uid} 1"))
-        .context("Failed to write /proc/self/uid_map")?;
-    fs::write("/proc/self/gid_map", format!("{gid} {host_gid} 1"))
-        .context("Failed to write /proc/self/gid_map")?;
-    Ok(())
+    namespaces::unshare(CloneFlags::CLONE_NEWUSER)?;
+    let map = IdMap {
+        inside,
+        outside,
+        count: 1,
+    };
+    write_id_maps("self", &map, true)
 }
