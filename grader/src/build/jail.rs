@@ -70,7 +70,7 @@ use nix::unistd::{ForkResult, Gid, Pid, Uid, fork, pipe};
 use serde::{Deserialize, Serialize};
 
 use crate::sandbox::SYSTEM_DIRS;
-use crate::sandbox::namespaces::{self, Access, IdMap, create_dir, create_file, write_id_maps};
+use crate::sandbox::namespaces::{self, Access, IdMap, Shown, create_dir, write_id_maps};
 
 /// The hidden subcommand: `grader __build-jail` runs [`serve`].
 pub const SUBCOMMAND: &str = "__build-jail";
@@ -318,14 +318,16 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
     // reachable to it); the mounts are made after the switch to the jail's ids, from these
     // handles, because a tmpfs made in the namespace takes no file of an unmapped owner.
     let system: Vec<(&Path, Shown)> = system_paths()
-        .map(|path| Ok((path, Shown::open(path)?)))
+        .map(|path| Ok((path, open(path)?)))
         .collect::<Result<_>>()?;
     let mut opened = Vec::new();
     for item in &jail.mounts {
         opened.push(match item {
-            Mount::Bind { source, .. } => vec![Shown::open(source)?],
+            Mount::Bind { source, .. } => vec![open(source)?],
             Mount::Tmpfs { .. } => Vec::new(),
-            Mount::Overlay { lower, layers, .. } => vec![Shown::open(lower)?, Shown::open(layers)?],
+            Mount::Overlay { lower, layers, .. } => {
+                vec![open(lower)?, open(layers)?]
+            }
         });
     }
     nix::unistd::setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
@@ -344,7 +346,7 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
         "mode=0755,size=16m",
     )?;
     for (path, shown) in &system {
-        shown.show(&inside(root, path), false)?;
+        shown.show(&inside(root, path), access(false))?;
     }
     let mut overlays = Vec::new();
     for (index, (item, sources)) in jail.mounts.iter().zip(&opened).enumerate() {
@@ -354,7 +356,7 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
                     target, writable, ..
                 },
                 [source],
-            ) => source.show(&inside(root, target), *writable)?,
+            ) => source.show(&inside(root, target), access(*writable))?,
             (Mount::Tmpfs { target, megabytes }, []) => {
                 let at = inside(root, target);
                 create_dir(&at)?;
@@ -374,8 +376,8 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
                 [lower, layers],
             ) => {
                 let staged = root.join(format!(".layers-{index}"));
-                lower.show(&staged.join("lower"), false)?;
-                layers.show(&staged.join("layers"), true)?;
+                lower.show(&staged.join("lower"), access(false))?;
+                layers.show(&staged.join("layers"), access(true))?;
                 overlays.push((staged, upper.clone(), work.clone(), target.clone()));
             }
             _ => bail!("a mount and its sources do not match"),
@@ -436,81 +438,18 @@ fn inside(root: &Path, path: &Path) -> PathBuf {
     root.join(path.strip_prefix("/").unwrap_or(path))
 }
 
-/// A path of the machine to show in the jail, looked up before the switch of ids.
-enum Shown {
-    /// The machine has no such path: nothing to show.
-    Missing,
-    /// A symbolic link (merged /usr: `/bin -> usr/bin`), shown as the same link.
-    Link(PathBuf),
-    /// A file or folder, bound from this handle.
-    Handle {
-        fd: std::os::fd::OwnedFd,
-        is_dir: bool,
-    },
+/// A path of the machine to show in the jail, looked up before the switch of ids; the system's
+/// symbolic links (`/bin -> usr/bin`) are shown as links.
+fn open(path: &Path) -> Result<Shown> {
+    Shown::open(path, system_paths().any(|system| system == path))
 }
 
-impl Shown {
-    fn open(path: &Path) -> Result<Shown> {
-        let Ok(metadata) = path.symlink_metadata() else {
-            return Ok(Shown::Missing);
-        };
-        if metadata.file_type().is_symlink() && system_paths().any(|system| system == path) {
-            let link = std::fs::read_link(path)
-                .with_context(|| format!("Failed to read the link {}", path.display()))?;
-            return Ok(Shown::Link(link));
-        }
-        let fd = nix::fcntl::open(
-            path,
-            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-        .with_context(|| format!("Failed to open {} for the jail", path.display()))?;
-        Ok(Shown::Handle {
-            fd,
-            is_dir: path.is_dir(),
-        })
-    }
-
-    /// Makes it appear at `at` (under the jail's root): read-only unless `writable`.
-    fn show(&self, at: &Path, writable: bool) -> Result<()> {
-        match self {
-            Shown::Missing => Ok(()),
-            Shown::Link(link) => {
-                if let Some(parent) = at.parent() {
-                    create_dir(parent)?;
-                }
-                std::os::unix::fs::symlink(link, at)
-                    .with_context(|| format!("Failed to make the link {}", at.display()))
-            }
-            Shown::Handle { fd, is_dir } => {
-                use std::os::fd::AsRawFd;
-                bind(
-                    Path::new(&format!("/proc/self/fd/{}", fd.as_raw_fd())),
-                    *is_dir,
-                    at,
-                    writable,
-                )
-            }
-        }
-    }
-}
-
-/// Binds `source` on `at` (made first: a folder or an empty file, like the source), read-only
-/// unless `writable`; device files work (`/dev/null`).
-fn bind(source: &Path, is_dir: bool, at: &Path, writable: bool) -> Result<()> {
-    if is_dir {
-        create_dir(at)?;
-    } else {
-        if let Some(parent) = at.parent() {
-            create_dir(parent)?;
-        }
-        create_file(at)?;
-    }
-    let access = Access {
+/// Read-only unless `writable`; device files work (`/dev/null`).
+fn access(writable: bool) -> Access {
+    Access {
         writable,
         devices: true,
-    };
-    namespaces::bind(source, at, access)
+    }
 }
 
 fn limit(resource: Resource, value: u64) -> Result<()> {

@@ -1,7 +1,8 @@
 //! The steps of building a jail that the run sandbox (`rootfs.rs`, `userns.rs`) and the build
 //! jail (`crate::build::jail`) both take, each written once: unsharing namespaces, writing id
-//! maps, the mounts of a new root (private propagation, a tmpfs, bind mounts made read-only,
-//! `/proc`), `pivot_root`, the root made read-only, the hostname. (Dropping every capability is
+//! maps, the mounts of a new root (private propagation, a tmpfs, paths of the machine shown
+//! as links or bind mounts made read-only, `/proc`), `pivot_root`, the root made read-only,
+//! the hostname. (Dropping every capability is
 //! `confine::drop_privileges`.)
 //!
 //! The order they are called in is each caller's, in the order bubblewrap uses: a new user
@@ -10,6 +11,7 @@
 
 use std::ffi::OsString;
 use std::io::ErrorKind;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
@@ -147,6 +149,74 @@ pub(crate) fn bind(source: &Path, target: &Path, access: Access) -> Result<()> {
             .with_context(|| format!("Failed to remount {}", mount_point.display()))?;
     }
     Ok(())
+}
+
+/// A path of the machine to show in a new root, looked up first: opened (`O_PATH`) while the
+/// caller still has its rights over the folders on the way (before its ids change, or before
+/// the machine's root is out of sight), and shown later from that handle.
+pub(crate) enum Shown {
+    /// The machine has no such path: nothing to show.
+    Missing,
+    /// A symbolic link (merged /usr: `/bin -> usr/bin`), shown as the same link.
+    Link(PathBuf),
+    /// A file or folder, bound from this handle.
+    Handle { fd: OwnedFd, is_dir: bool },
+}
+
+impl Shown {
+    /// Looks `path` up; a symbolic link is shown as a link if `keep_link`, else followed.
+    pub fn open(path: &Path, keep_link: bool) -> Result<Shown> {
+        let Ok(metadata) = path.symlink_metadata() else {
+            return Ok(Shown::Missing);
+        };
+        if metadata.file_type().is_symlink() && keep_link {
+            let link = std::fs::read_link(path)
+                .with_context(|| format!("Failed to read the link {}", path.display()))?;
+            return Ok(Shown::Link(link));
+        }
+        Ok(Shown::Handle {
+            fd: open_path(path)?,
+            is_dir: path.is_dir(),
+        })
+    }
+
+    /// Makes it appear at `at` (a path under the new root, made here with the folders on its
+    /// way: a folder or an empty file, like the source), bound with `access`.
+    pub fn show(&self, at: &Path, access: Access) -> Result<()> {
+        match self {
+            Shown::Missing => Ok(()),
+            Shown::Link(link) => {
+                if let Some(parent) = at.parent() {
+                    create_dir(parent)?;
+                }
+                std::os::unix::fs::symlink(link, at)
+                    .with_context(|| format!("Failed to make the link {}", at.display()))
+            }
+            Shown::Handle { fd, is_dir } => {
+                if *is_dir {
+                    create_dir(at)?;
+                } else {
+                    if let Some(parent) = at.parent() {
+                        create_dir(parent)?;
+                    }
+                    create_file(at)?;
+                }
+                // The magic link resolves to the file itself, whatever folders lie on its path.
+                let source = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+                bind(&source, at, access)
+            }
+        }
+    }
+}
+
+/// Opens `path` with `O_PATH` (no right to read it needed, only to reach it).
+fn open_path(path: &Path) -> Result<OwnedFd> {
+    nix::fcntl::open(
+        path,
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .with_context(|| format!("Failed to open {}", path.display()))
 }
 
 /// Makes `root` (a mount point) the root, the old one kept at `old_root` (a folder under

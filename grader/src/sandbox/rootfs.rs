@@ -17,14 +17,13 @@
 //!    outside), the old root detached for good, and a fresh tmpfs on [`SCRATCH`], owned by the
 //!    program's uid, as its working directory and `HOME`.
 
-use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 
-use super::namespaces::{self, Access, bind, create_dir, create_file};
+use super::namespaces::{self, Access, Shown, bind, create_dir};
 
 /// Where [`build`] assembles the new root, in the sandbox's own mount namespace.
 const ASSEMBLY: &str = "/tmp";
@@ -67,7 +66,7 @@ const DEVICES: [&str; 5] = [
 /// The program's binary, opened (`O_PATH`) while the sandbox still had the grader's access to
 /// its folders, and where it is to appear.
 pub struct Program {
-    fd: OwnedFd,
+    shown: Shown,
     path: PathBuf,
     /// One of the system's programs (under [`SYSTEM_DIRS`]), visible anyway.
     system: bool,
@@ -90,7 +89,7 @@ impl Program {
             );
         }
         Ok(Program {
-            fd,
+            shown: Shown::Handle { fd, is_dir: false },
             path: path.to_path_buf(),
             system: SYSTEM_DIRS.iter().any(|dir| real.starts_with(dir)),
         })
@@ -113,33 +112,19 @@ pub fn build(program: &Program) -> Result<()> {
     ] {
         create_dir(&inside(dir))?;
     }
+    // The system's symbolic links (`/bin -> usr/bin`) as links; its folders and files bound.
     for dir in SYSTEM_DIRS {
-        let Ok(metadata) = std::fs::symlink_metadata(dir) else {
-            continue; // not on this machine
-        };
-        if metadata.file_type().is_symlink() {
-            let target =
-                std::fs::read_link(dir).with_context(|| format!("Failed to read link {dir}"))?;
-            symlink(&target, inside(dir))
-                .with_context(|| format!("Failed to link {dir} in the sandbox"))?;
-        } else {
-            create_dir(&inside(dir))?;
-            bind(Path::new(dir), &inside(dir), Access::READ_ONLY)?;
-        }
+        Shown::open(Path::new(dir), true)?.show(&inside(dir), Access::READ_ONLY)?;
     }
     for file in SYSTEM_FILES {
-        if Path::new(file).is_file() {
-            create_file(&inside(file))?;
-            bind(Path::new(file), &inside(file), Access::READ_ONLY)?;
-        }
+        Shown::open(Path::new(file), false)?.show(&inside(file), Access::READ_ONLY)?;
     }
     let devices = Access {
         writable: false,
         devices: true,
     };
     for device in DEVICES {
-        create_file(&inside(device))?;
-        bind(Path::new(device), &inside(device), devices)?;
+        Shown::open(Path::new(device), false)?.show(&inside(device), devices)?;
     }
     // A private instance: the machine's terminals stay out of reach. Only the dialog steps use
     // a terminal, so a kernel that refuses it fails those steps, not the sandbox.
@@ -232,11 +217,5 @@ fn bind_program(program: &Program, root: &Path) -> Result<()> {
         return Ok(());
     }
     let target = root.join(program.path.strip_prefix("/").unwrap_or(&program.path));
-    if let Some(parent) = target.parent() {
-        create_dir(parent)?;
-    }
-    create_file(&target)?;
-    // The magic link resolves to the file itself, whatever folders lie on its path.
-    let source = PathBuf::from(format!("/proc/self/fd/{}", program.fd.as_raw_fd()));
-    bind(&source, &target, Access::READ_ONLY)
+    program.shown.show(&target, Access::READ_ONLY)
 }
