@@ -276,10 +276,7 @@ fn wait_code(pid: Pid) -> Result<u8> {
 fn enter(jail: &Jail, ready: std::os::fd::OwnedFd, mapped: std::os::fd::OwnedFd) -> Result<i32> {
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("Failed to set PDEATHSIG")?;
     if Uid::effective().is_root() {
-        // SAFETY: setgroups with an empty list only changes this process's credentials.
-        if unsafe { libc::setgroups(0, std::ptr::null()) } != 0 {
-            return Err(std::io::Error::last_os_error()).context("Failed to clear the groups");
-        }
+        nix::unistd::setgroups(&[]).context("Failed to clear the groups")?;
     }
     namespaces::unshare(
         CloneFlags::CLONE_NEWUSER
@@ -330,13 +327,9 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
             }
         });
     }
-    nix::unistd::setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
-        .context("Failed to switch to the jail's gid")?;
-    nix::unistd::setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
-        .context("Failed to switch to the jail's uid")?;
-    // The kernel forgets the parent-death signal when the uid changes: ask again, or a killed
-    // jail (the timeout) would leave its pid 1, and so the whole namespace, running.
-    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("Failed to set PDEATHSIG")?;
+    // Which asks again for the parent-death signal, which the change of ids cleared: else a
+    // killed jail (the timeout) would leave its pid 1, and so the whole namespace, running.
+    namespaces::become_root()?;
     // Any folder will do to build the new root on: the mount namespace is private and every
     // source is open already. /tmp exists everywhere and the jail's uid can reach it.
     let root = Path::new("/tmp");

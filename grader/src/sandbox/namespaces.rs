@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use nix::mount::{MsFlags, mount};
 use nix::sched::CloneFlags;
+use nix::unistd::{Gid, Uid, setresgid, setresuid};
 
 /// `unshare(flags)`, its error naming the flags (`unshare(CLONE_NEWNS | CLONE_NEWNET)`).
 pub(crate) fn unshare(flags: CloneFlags) -> Result<()> {
@@ -60,6 +61,17 @@ pub(crate) fn write_id_maps(process: &str, map: &IdMap, deny_setgroups: bool) ->
             .with_context(|| format!("Failed to write {line:?} to {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Takes uid and gid 0 (real, effective and saved) of the caller's user namespace, whose
+/// maps must be written, keeping the capabilities it has there. The change of credentials
+/// clears the parent-death signal: asked again (`SIGKILL`).
+pub(crate) fn become_root() -> Result<()> {
+    let (uid, gid) = (Uid::from_raw(0), Gid::from_raw(0));
+    setresgid(gid, gid, gid).context("Failed to become gid 0 of the user namespace")?;
+    setresuid(uid, uid, uid).context("Failed to become uid 0 of the user namespace")?;
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .context("Failed to set PDEATHSIG")
 }
 
 /// Sets the UTS namespace's hostname.

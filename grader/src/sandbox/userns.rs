@@ -36,7 +36,7 @@
 
 use anyhow::{Context, Result, bail};
 use nix::sched::CloneFlags;
-use nix::unistd::{Gid, Pid, Uid, setgroups, setresgid, setresuid};
+use nix::unistd::{Pid, setgroups};
 
 use super::namespaces::{self, IdMap, write_id_maps};
 
@@ -62,11 +62,7 @@ pub fn map_range(child: Pid) -> Result<()> {
 /// `RANGE_BASE`), keeping its capabilities there, and drops the machine's supplementary groups.
 pub fn become_range_root() -> Result<()> {
     setgroups(&[]).context("Failed to drop the supplementary groups")?;
-    setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
-        .context("Failed to become gid 0 of the sandbox's user namespace")?;
-    setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
-        .context("Failed to become uid 0 of the sandbox's user namespace")?;
-    Ok(())
+    namespaces::become_root()
 }
 
 /// The self-mapped tier's sandbox namespace: unshares a user namespace mapping only the
