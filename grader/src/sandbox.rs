@@ -24,7 +24,7 @@
 //! ```
 //!
 //! **The jail, once per scenario** (`userns.rs`, `rootfs.rs`): a new user namespace (as root the
-//! dedicated uid range, mapped by the sandbox, which alone may; otherwise the caller's own uid),
+//! dedicated uid range, mapped by the sandbox, which alone may; otherwise the caller's own uid as 0),
 //! then new mount, network, UTS and cgroup namespaces, and the minimal read-only root built and
 //! pivoted into. One network namespace for all the repeats: making one costs about 0.4 ms here
 //! and tearing it down more (an asynchronous kernel worker), against 0.04 ms for IPC and PID;
@@ -43,7 +43,8 @@
 //! unshared only once per process, hence one worker per repeat.)
 //!
 //! **The program** (`confine.rs`, `seccomp.rs`) runs as an unprivileged uid (1000 inside, host
-//! uid [`RANGE_BASE`]` + 1000`, as root; the caller's own uid otherwise), with no capabilities
+//! uid [`RANGE_BASE`]` + 1000`, as root; otherwise the caller's own uid, in a user namespace of
+//! its own nested in the jail's: see `userns.rs`), with no capabilities
 //! in any set, the bounding set empty and `SECBIT_NOROOT` locked, `no_new_privs`, a seccomp
 //! filter that refuses `setns`, `unshare`, `mount`, `ptrace` (but `PTRACE_TRACEME`), `bpf`,
 //! `keyctl` and the like, its scratch directory ([`SCRATCH`]) as working directory and `HOME`,
