@@ -10,7 +10,7 @@ use super::text::{
     normalise_newlines, not_yet_implemented, panic_message, quoted_list, sorted,
 };
 use super::{Failure, Verdict, ensure};
-use crate::scenario::{Exit, Input, Observation, ProcessInfo, Scenario, SegmentState, StepOutcome};
+use crate::scenario::{Exit, Input, Observation, Scenario, SegmentState, StepOutcome};
 
 /// One observation of a test's scenario, as the checks see it.
 pub struct Run<'a> {
@@ -343,7 +343,7 @@ impl<'a> Run<'a> {
     /// saying how many `problem` and naming them.
     fn no_process_in(
         &self,
-        list: impl Fn(&StepOutcome) -> &[ProcessInfo],
+        list: impl Fn(&StepOutcome) -> &[crate::scenario::ProcessInfo],
         problem: &str,
         expected: &str,
     ) -> Verdict {
