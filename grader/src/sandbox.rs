@@ -24,7 +24,7 @@
 //! ```
 //!
 //! **The jail, once per scenario** (`userns.rs`, `rootfs.rs`): a new user namespace (as root the
-//! dedicated uid range, mapped by the sandbox, which alone may; otherwise the caller's own uid),
+//! dedicated uid range, mapped by the sandbox, which alone may; otherwise the caller's own uid as 0),
 //! then new mount, network, UTS and cgroup namespaces, and the minimal read-only root built and
 //! pivoted into. One network namespace for all the repeats: making one costs about 0.4 ms here
 //! and tearing it down more (an asynchronous kernel worker), against 0.04 ms for IPC and PID;
@@ -43,7 +43,8 @@
 //! unshared only once per process, hence one worker per repeat.)
 //!
 //! **The program** (`confine.rs`, `seccomp.rs`) runs as an unprivileged uid (1000 inside, host
-//! uid [`RANGE_BASE`]` + 1000`, as root; the caller's own uid otherwise), with no capabilities
+//! uid [`RANGE_BASE`]` + 1000`, as root; otherwise the caller's own uid, in a user namespace of
+//! its own nested in the jail's: see `userns.rs`), with no capabilities
 //! in any set, the bounding set empty and `SECBIT_NOROOT` locked, `no_new_privs`, a seccomp
 //! filter that refuses `setns`, `unshare`, `mount`, `ptrace` (but `PTRACE_TRACEME`), `bpf`,
 //! `keyctl` and the like, its scratch directory ([`SCRATCH`]) as working directory and `HOME`,
@@ -85,8 +86,10 @@
 //!    machine (not `CAP_SYS_ADMIN`: the jail gets every capability it needs in its own user
 //!    namespace);
 //! 2. `user-namespace` (anyone, where unprivileged user namespaces are allowed): the caller's
-//!    own uid mapped to itself, `setgroups` denied. Refused to the machine's root, whose uid
-//!    must never run a program;
+//!    own uid mapped to 0 in the jail's user namespace (so that init is the root of the run's
+//!    IPC namespace and may cap it), and back to its own number in a user namespace of the
+//!    program's, nested in the jail's; `setgroups` denied. Refused to the machine's root, whose
+//!    uid must never run a program;
 //! 3. neither: host mode, **not a sandbox**: the program runs with the grader's rights in the
 //!    machine's namespaces, with a cleared environment, no capabilities and the same seccomp
 //!    filter, and with the rules of `host.rs`: runs
@@ -99,8 +102,9 @@
 //!
 //! **Limits** (`limits.rs`): every program gets `RLIMIT_AS` (1 GiB), `RLIMIT_FSIZE` (1 MiB),
 //! `RLIMIT_CORE` = 0, the run's segments at most [`SEGMENT_MEMORY`] in all, its message queues
-//! and semaphores at most [`MESSAGE_QUEUES`] and [`SEMAPHORES`] (as root: `kernel.shmall`,
-//! `msgmni` and `sem` of the run's IPC namespace, set by init; no address space counts them), and a cap on its processes: `RLIMIT_NPROC` (counted per user namespace
+//! and semaphores at most [`MESSAGE_QUEUES`] and [`SEMAPHORES`] (`kernel.shmall`, `msgmni`
+//! and `sem` of the run's IPC namespace, set by init, its root; no address space counts them),
+//! and a cap on its processes: `RLIMIT_NPROC` (counted per user namespace
 //! since Linux 5.14), and as root also a `pids` cgroup with `pids.max` = [`MAX_TASKS`], made on
 //! the machine's side and impossible to leave from inside (no `/sys`, no capability, `mount`
 //! refused), so that a fork bomb ends at the step's timeout without using up the machine's pids.
@@ -113,8 +117,10 @@
 
 mod capture;
 mod confine;
+pub(crate) use confine::drop_privileges;
 mod host;
 mod limits;
+pub(crate) mod namespaces;
 mod procs;
 mod rootfs;
 pub(crate) use rootfs::SYSTEM_DIRS;
@@ -135,7 +141,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use nix::fcntl::OFlag;
-use nix::sched::{CloneFlags, unshare};
+use nix::sched::CloneFlags;
 use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork, pipe2};
@@ -633,7 +639,8 @@ fn jail(
     mut report: std::fs::File,
 ) -> i32 {
     let parent = nix::unistd::getppid();
-    let (ids, program) = match enter_jail(tier, &scenario.program, unshared, mapped) {
+    let (ids, own_namespace, program) = match enter_jail(tier, &scenario.program, unshared, mapped)
+    {
         Ok(entered) => entered,
         Err(error) => {
             let _ = write!(report, "{}: {error:#}", tier.name());
@@ -651,7 +658,7 @@ fn jail(
         // The program's uid is the range's, not the machine's root: RLIMIT_NPROC applies.
         limits.tasks = Some(MAX_TASKS);
     }
-    let confinement = Confinement::new(Some(ids), rootfs::SCRATCH);
+    let confinement = Confinement::new(Some(ids), rootfs::SCRATCH).in_own_namespace(own_namespace);
     let isolation = Isolation::Namespaces {
         self_mapped: tier == Tier::UserNamespace,
     };
@@ -702,8 +709,12 @@ fn jail(
     i32::from(report.write_all(&array).is_err())
 }
 
-/// The jail's namespaces and root; returns the program's uid and gid inside, and whether its
-/// binary could be opened (if not, there is no new root: nothing will run).
+/// A uid and a gid.
+type Ids = (u32, u32);
+
+/// The jail's namespaces and root; returns the program's uid and gid inside, its ids in a user
+/// namespace of its own (the self-mapped tier: see `userns.rs`), and whether its binary could
+/// be opened (if not, there is no new root: nothing will run).
 ///
 /// The program is opened in the new mount namespace (a bind mount's source must be in the
 /// caller's), and, as root, before the jail takes the range's uid 0: until then it still has the
@@ -714,9 +725,9 @@ fn enter_jail(
     program: &Path,
     unshared: OwnedFd,
     mapped: OwnedFd,
-) -> Result<((u32, u32), Result<()>)> {
-    let ids = if tier == Tier::Namespaces {
-        unshare(CloneFlags::CLONE_NEWUSER).context("unshare(CLONE_NEWUSER)")?;
+) -> Result<(Ids, Option<Ids>, Result<()>)> {
+    let own_namespace = if tier == Tier::Namespaces {
+        namespaces::unshare(CloneFlags::CLONE_NEWUSER)?;
         nix::unistd::write(&unshared, &[1]).context("Failed to tell the sandbox")?;
         let mut byte = [0u8; 1];
         if nix::unistd::read(&mapped, &mut byte) != Ok(1) {
@@ -727,33 +738,28 @@ fn enter_jail(
         drop((unshared, mapped));
         Some(userns::enter_self_mapped()?)
     };
-    unshare(
+    namespaces::unshare(
         CloneFlags::CLONE_NEWNS
             | CloneFlags::CLONE_NEWNET
             | CloneFlags::CLONE_NEWUTS
             | CloneFlags::CLONE_NEWCGROUP,
-    )
-    .context("unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP)")?;
+    )?;
     let program = rootfs::Program::open(program);
-    let ids = match ids {
-        Some(ids) => ids,
+    let ids = match own_namespace {
+        // Self-mapped, the caller's uid is the namespace's 0.
+        Some(_) => (0, 0),
         None => {
             userns::become_range_root()?;
             (userns::PROGRAM_ID, userns::PROGRAM_ID)
         }
     };
-    let hostname = b"shmlab-sandbox";
-    // SAFETY: the pointer and length describe `hostname`, which the kernel only reads.
-    nix::errno::Errno::result(unsafe {
-        libc::sethostname(hostname.as_ptr().cast(), hostname.len())
-    })
-    .context("Failed to set the hostname")?;
+    namespaces::set_hostname("shmlab-sandbox")?;
     match program {
         Ok(program) => {
             rootfs::build(&program)?;
-            Ok((ids, Ok(())))
+            Ok((ids, own_namespace, Ok(())))
         }
-        Err(error) => Ok((ids, Err(error))),
+        Err(error) => Ok((ids, own_namespace, Err(error))),
     }
 }
 
@@ -874,11 +880,8 @@ fn namespace_worker(
     mut report: std::fs::File,
 ) -> i32 {
     let flags = CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS;
-    if let Err(errno) = unshare(flags) {
-        let _ = write!(
-            report,
-            "unshare(CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNS): {errno}"
-        );
+    if let Err(error) = namespaces::unshare(flags) {
+        let _ = write!(report, "{error:#}");
         return UNSHARE_REFUSED;
     }
     // SAFETY: the worker is a fork of the single-threaded jail, single-threaded too.

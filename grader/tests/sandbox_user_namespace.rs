@@ -79,6 +79,13 @@ fn an_ordinary_user_gets_the_self_mapped_tier() {
         "the user's own uid inside"
     );
     assert_eq!(observation.segments.len(), 2);
+    for segment in &observation.segments {
+        assert_eq!(
+            (segment.entry.uid, segment.entry.cuid, segment.entry.gid),
+            (NOBODY, NOBODY, NOBODY),
+            "the user's own uid and gid own both segments"
+        );
+    }
     assert_eq!(observation.segments[1].entry.cpid, 2);
 }
 

@@ -48,9 +48,11 @@
 //!
 //! Written with nix rather than a sandboxing crate for the same reasons as the run-time
 //! sandbox: the needs are small (a dozen mounts, two maps) and the order of the steps matters.
-//! The run-time sandbox (`crate::sandbox`, the `sandbox-hardening` work) sets up much the same
-//! namespaces for running programs; the two should share this code later (a mount plan, the
-//! id maps, the capability drop), keeping this module small until then.
+//! Each step both set up (unsharing, the id maps, the tmpfs root, bind mounts made read-only,
+//! `/proc`, `pivot_root`, the read-only root, the hostname) is written once, in
+//! `crate::sandbox::namespaces`, and the capability drop is the sandbox's
+//! (`crate::sandbox::drop_privileges`); this module keeps what only a build needs: the
+//! sources opened before the switch of ids, the overlay, the limits, the exec of cargo.
 
 use std::io::{Read, Write as _};
 use std::os::unix::process::CommandExt;
@@ -60,13 +62,15 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
-use nix::sched::{CloneFlags, unshare};
+use nix::sched::CloneFlags;
+use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Gid, Pid, Uid, fork, pipe, pivot_root};
+use nix::unistd::{ForkResult, Gid, Pid, Uid, fork, pipe};
 use serde::{Deserialize, Serialize};
 
 use crate::sandbox::SYSTEM_DIRS;
+use crate::sandbox::namespaces::{self, Access, IdMap, Shown, create_dir, write_id_maps};
 
 /// The hidden subcommand: `grader __build-jail` runs [`serve`].
 pub const SUBCOMMAND: &str = "__build-jail";
@@ -236,7 +240,12 @@ fn serve_jail() -> Result<u8> {
             if ready.ok() != Some(1) {
                 return wait_code(child);
             }
-            write_id_maps(child, uid, gid)?;
+            let map = IdMap {
+                inside: (0, 0),
+                outside: (uid, gid),
+                count: 1,
+            };
+            write_id_maps(&child.to_string(), &map, true)?;
             std::fs::File::from(mapped_write)
                 .write_all(b"m")
                 .context("Failed to tell the jail its ids are mapped")?;
@@ -249,17 +258,6 @@ fn serve_jail() -> Result<u8> {
             wait_code(child)
         }
     }
-}
-
-fn write_id_maps(child: Pid, uid: u32, gid: u32) -> Result<()> {
-    let proc_dir = PathBuf::from(format!("/proc/{child}"));
-    std::fs::write(proc_dir.join("setgroups"), "deny")
-        .context("Failed to deny setgroups in the jail")?;
-    std::fs::write(proc_dir.join("uid_map"), format!("0 {uid} 1\n"))
-        .with_context(|| format!("Failed to map uid {uid} into the jail"))?;
-    std::fs::write(proc_dir.join("gid_map"), format!("0 {gid} 1\n"))
-        .with_context(|| format!("Failed to map gid {gid} into the jail"))?;
-    Ok(())
 }
 
 /// The exit code to pass on for the process `pid`: its own, or 128 + the signal that killed it.
@@ -278,20 +276,16 @@ fn wait_code(pid: Pid) -> Result<u8> {
 fn enter(jail: &Jail, ready: std::os::fd::OwnedFd, mapped: std::os::fd::OwnedFd) -> Result<i32> {
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("Failed to set PDEATHSIG")?;
     if Uid::effective().is_root() {
-        // SAFETY: setgroups with an empty list only changes this process's credentials.
-        if unsafe { libc::setgroups(0, std::ptr::null()) } != 0 {
-            return Err(std::io::Error::last_os_error()).context("Failed to clear the groups");
-        }
+        nix::unistd::setgroups(&[]).context("Failed to clear the groups")?;
     }
-    unshare(
+    namespaces::unshare(
         CloneFlags::CLONE_NEWUSER
             | CloneFlags::CLONE_NEWNS
             | CloneFlags::CLONE_NEWPID
             | CloneFlags::CLONE_NEWNET
             | CloneFlags::CLONE_NEWIPC
             | CloneFlags::CLONE_NEWUTS,
-    )
-    .context("Failed to unshare the user, mount, PID, network, IPC and UTS namespaces")?;
+    )?;
     std::fs::File::from(ready)
         .write_all(b"r")
         .context("Failed to tell the helper the namespaces exist")?;
@@ -316,48 +310,36 @@ fn enter(jail: &Jail, ready: std::os::fd::OwnedFd, mapped: std::os::fd::OwnedFd)
 /// The jail's pid 1: mounts, ids, limits, then `exec` of the command.
 fn init(jail: &Jail) -> Result<std::convert::Infallible> {
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("Failed to set PDEATHSIG")?;
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .context("Failed to make the mounts private")?;
+    namespaces::make_mounts_private()?;
     // Every source is opened now, with the grader's own rights (a 0700 /root/.rustup is
     // reachable to it); the mounts are made after the switch to the jail's ids, from these
     // handles, because a tmpfs made in the namespace takes no file of an unmapped owner.
     let system: Vec<(&Path, Shown)> = system_paths()
-        .map(|path| Ok((path, Shown::open(path)?)))
+        .map(|path| Ok((path, open(path)?)))
         .collect::<Result<_>>()?;
     let mut opened = Vec::new();
     for item in &jail.mounts {
         opened.push(match item {
-            Mount::Bind { source, .. } => vec![Shown::open(source)?],
+            Mount::Bind { source, .. } => vec![open(source)?],
             Mount::Tmpfs { .. } => Vec::new(),
-            Mount::Overlay { lower, layers, .. } => vec![Shown::open(lower)?, Shown::open(layers)?],
+            Mount::Overlay { lower, layers, .. } => {
+                vec![open(lower)?, open(layers)?]
+            }
         });
     }
-    nix::unistd::setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
-        .context("Failed to switch to the jail's gid")?;
-    nix::unistd::setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
-        .context("Failed to switch to the jail's uid")?;
-    // The kernel forgets the parent-death signal when the uid changes: ask again, or a killed
-    // jail (the timeout) would leave its pid 1, and so the whole namespace, running.
-    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("Failed to set PDEATHSIG")?;
+    // Which asks again for the parent-death signal, which the change of ids cleared: else a
+    // killed jail (the timeout) would leave its pid 1, and so the whole namespace, running.
+    namespaces::become_root()?;
     // Any folder will do to build the new root on: the mount namespace is private and every
     // source is open already. /tmp exists everywhere and the jail's uid can reach it.
     let root = Path::new("/tmp");
-    mount(
-        Some("tmpfs"),
+    namespaces::mount_tmpfs(
         root,
-        Some("tmpfs"),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("mode=0755,size=16m"),
-    )
-    .with_context(|| format!("Failed to mount the jail's root on {}", root.display()))?;
+        "mode=0755,size=16m",
+    )?;
     for (path, shown) in &system {
-        shown.show(&inside(root, path), false)?;
+        shown.show(&inside(root, path), access(false))?;
     }
     let mut overlays = Vec::new();
     for (index, (item, sources)) in jail.mounts.iter().zip(&opened).enumerate() {
@@ -367,18 +349,15 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
                     target, writable, ..
                 },
                 [source],
-            ) => source.show(&inside(root, target), *writable)?,
+            ) => source.show(&inside(root, target), access(*writable))?,
             (Mount::Tmpfs { target, megabytes }, []) => {
                 let at = inside(root, target);
-                make_dir(&at)?;
-                mount(
-                    Some("tmpfs"),
+                create_dir(&at)?;
+                namespaces::mount_tmpfs(
                     &at,
-                    Some("tmpfs"),
                     MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-                    Some(format!("mode=1777,size={megabytes}m").as_str()),
-                )
-                .with_context(|| format!("Failed to mount a tmpfs on {}", target.display()))?;
+                    &format!("mode=1777,size={megabytes}m"),
+                )?;
             }
             (
                 Mount::Overlay {
@@ -390,8 +369,8 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
                 [lower, layers],
             ) => {
                 let staged = root.join(format!(".layers-{index}"));
-                lower.show(&staged.join("lower"), false)?;
-                layers.show(&staged.join("layers"), true)?;
+                lower.show(&staged.join("lower"), access(false))?;
+                layers.show(&staged.join("layers"), access(true))?;
                 overlays.push((staged, upper.clone(), work.clone(), target.clone()));
             }
             _ => bail!("a mount and its sources do not match"),
@@ -399,7 +378,7 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
     }
     for (staged, upper, work, target) in overlays {
         let at = inside(root, &target);
-        make_dir(&at)?;
+        create_dir(&at)?;
         let layers = staged.join("layers");
         let options = format!(
             "lowerdir={},upperdir={},workdir={},userxattr",
@@ -422,39 +401,22 @@ fn init(jail: &Jail) -> Result<std::convert::Infallible> {
         std::fs::remove_dir_all(&staged).context("Failed to remove the overlay's staging")?;
     }
     let proc_dir = root.join("proc");
-    make_dir(&proc_dir)?;
-    mount(
-        Some("proc"),
-        &proc_dir,
-        Some("proc"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        None::<&str>,
-    )
-    .context("Failed to mount the jail's /proc")?;
+    create_dir(&proc_dir)?;
+    namespaces::mount_proc(&proc_dir)?;
     let old_root = root.join(".old-root");
-    make_dir(&old_root)?;
-    pivot_root(root, &old_root).context("Failed to pivot_root into the jail")?;
-    std::env::set_current_dir("/").context("Failed to enter the jail's root")?;
+    create_dir(&old_root)?;
+    namespaces::pivot(root, &old_root)?;
     umount2("/.old-root", MntFlags::MNT_DETACH).context("Failed to detach the machine's root")?;
     std::fs::remove_dir("/.old-root").context("Failed to remove /.old-root")?;
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        None::<&str>,
-    )
-    .context("Failed to make the jail's root read-only")?;
-    let hostname = b"shmlab-build";
-    // SAFETY: sethostname reads `len` bytes of the slice, which lives for the call. The name
-    // only tells a curious build where it is, so a failure does not matter.
-    let _ = unsafe { libc::sethostname(hostname.as_ptr().cast(), hostname.len()) };
+    namespaces::make_root_read_only()?;
+    // The name only tells a curious build where it is, so a failure does not matter.
+    let _ = namespaces::set_hostname("shmlab-build");
     std::env::set_current_dir(&jail.cwd)
         .with_context(|| format!("Failed to enter {} in the jail", jail.cwd.display()))?;
-    limit(libc::RLIMIT_FSIZE, MAX_FILE_BYTES)?;
-    limit(libc::RLIMIT_AS, MAX_MEMORY_BYTES)?;
-    limit(libc::RLIMIT_CORE, 0)?;
-    drop_privileges()?;
+    limit(Resource::RLIMIT_FSIZE, MAX_FILE_BYTES)?;
+    limit(Resource::RLIMIT_AS, MAX_MEMORY_BYTES)?;
+    limit(Resource::RLIMIT_CORE, 0)?;
+    crate::sandbox::drop_privileges().context("Failed to drop the capabilities")?;
     let error = Command::new(&jail.program)
         .args(&jail.args)
         .env_clear()
@@ -469,193 +431,21 @@ fn inside(root: &Path, path: &Path) -> PathBuf {
     root.join(path.strip_prefix("/").unwrap_or(path))
 }
 
-fn make_dir(path: &Path) -> Result<()> {
-    std::fs::create_dir_all(path).with_context(|| format!("Failed to create {}", path.display()))
+/// A path of the machine to show in the jail, looked up before the switch of ids; the system's
+/// symbolic links (`/bin -> usr/bin`) are shown as links.
+fn open(path: &Path) -> Result<Shown> {
+    Shown::open(path, system_paths().any(|system| system == path))
 }
 
-/// A path of the machine to show in the jail, looked up before the switch of ids.
-enum Shown {
-    /// The machine has no such path: nothing to show.
-    Missing,
-    /// A symbolic link (merged /usr: `/bin -> usr/bin`), shown as the same link.
-    Link(PathBuf),
-    /// A file or folder, bound from this handle.
-    Handle {
-        fd: std::os::fd::OwnedFd,
-        is_dir: bool,
-    },
-}
-
-impl Shown {
-    fn open(path: &Path) -> Result<Shown> {
-        let Ok(metadata) = path.symlink_metadata() else {
-            return Ok(Shown::Missing);
-        };
-        if metadata.file_type().is_symlink() && system_paths().any(|system| system == path) {
-            let link = std::fs::read_link(path)
-                .with_context(|| format!("Failed to read the link {}", path.display()))?;
-            return Ok(Shown::Link(link));
-        }
-        let fd = nix::fcntl::open(
-            path,
-            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-        .with_context(|| format!("Failed to open {} for the jail", path.display()))?;
-        Ok(Shown::Handle {
-            fd,
-            is_dir: path.is_dir(),
-        })
-    }
-
-    /// Makes it appear at `at` (under the jail's root): read-only unless `writable`.
-    fn show(&self, at: &Path, writable: bool) -> Result<()> {
-        match self {
-            Shown::Missing => Ok(()),
-            Shown::Link(link) => {
-                if let Some(parent) = at.parent() {
-                    make_dir(parent)?;
-                }
-                std::os::unix::fs::symlink(link, at)
-                    .with_context(|| format!("Failed to make the link {}", at.display()))
-            }
-            Shown::Handle { fd, is_dir } => {
-                use std::os::fd::AsRawFd;
-                bind(
-                    Path::new(&format!("/proc/self/fd/{}", fd.as_raw_fd())),
-                    *is_dir,
-                    at,
-                    writable,
-                )
-            }
-        }
+/// Read-only unless `writable`; device files work (`/dev/null`).
+fn access(writable: bool) -> Access {
+    Access {
+        writable,
+        devices: true,
     }
 }
 
-/// Binds `source` on `at` (made first: a folder or an empty file, like the source), then makes
-/// it read-only unless `writable`, keeping the flags the kernel locks on mounts from outside
-/// the namespace (a remount that dropped them would be refused).
-fn bind(source: &Path, is_dir: bool, at: &Path, writable: bool) -> Result<()> {
-    if is_dir {
-        make_dir(at)?;
-    } else {
-        if let Some(parent) = at.parent() {
-            make_dir(parent)?;
-        }
-        std::fs::File::create(at)
-            .with_context(|| format!("Failed to create the mount point {}", at.display()))?;
-    }
-    mount(
-        Some(source),
-        at,
-        None::<&str>,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        None::<&str>,
-    )
-    .with_context(|| format!("Failed to bind {} into the jail", at.display()))?;
-    let statvfs = nix::sys::statvfs::statvfs(at)
-        .with_context(|| format!("Failed to read the mount flags of {}", at.display()))?;
-    use nix::sys::statvfs::FsFlags;
-    let locked = [
-        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
-        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
-        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
-        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
-        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
-        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
-    ]
-    .into_iter()
-    .filter(|(has, _)| statvfs.flags().contains(*has))
-    .fold(MsFlags::MS_NOSUID, |flags, (_, flag)| flags | flag);
-    let read_only = if writable {
-        MsFlags::empty()
-    } else {
-        MsFlags::MS_RDONLY
-    };
-    mount(
-        None::<&str>,
-        at,
-        None::<&str>,
-        MsFlags::MS_BIND | MsFlags::MS_REMOUNT | locked | read_only,
-        None::<&str>,
-    )
-    .with_context(|| format!("Failed to make {} read-only in the jail", at.display()))
-}
-
-fn limit(resource: libc::__rlimit_resource_t, value: u64) -> Result<()> {
-    let limit = libc::rlimit {
-        rlim_cur: value,
-        rlim_max: value,
-    };
-    // SAFETY: setrlimit reads the struct we pass; it lives for the call.
-    if unsafe { libc::setrlimit(resource, &limit) } != 0 {
-        return Err(std::io::Error::last_os_error()).context("Failed to set a resource limit");
-    }
-    Ok(())
-}
-
-/// No capabilities in any set, none to regain: uid 0 inside is then an ordinary uid.
-fn drop_privileges() -> Result<()> {
-    const SECBIT_NOROOT: libc::c_ulong = 1 << 0;
-    const SECBIT_NOROOT_LOCKED: libc::c_ulong = 1 << 1;
-    const SECBIT_NO_SETUID_FIXUP: libc::c_ulong = 1 << 2;
-    const SECBIT_NO_SETUID_FIXUP_LOCKED: libc::c_ulong = 1 << 3;
-    const SECBIT_KEEP_CAPS_LOCKED: libc::c_ulong = 1 << 5;
-    const SECBIT_NO_CAP_AMBIENT_RAISE: libc::c_ulong = 1 << 6;
-    const SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED: libc::c_ulong = 1 << 7;
-    let bits = SECBIT_NOROOT
-        | SECBIT_NOROOT_LOCKED
-        | SECBIT_NO_SETUID_FIXUP
-        | SECBIT_NO_SETUID_FIXUP_LOCKED
-        | SECBIT_KEEP_CAPS_LOCKED
-        | SECBIT_NO_CAP_AMBIENT_RAISE
-        | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
-    prctl(libc::PR_SET_SECUREBITS, bits).context("Failed to lock the secure bits")?;
-    prctl(
-        libc::PR_CAP_AMBIENT,
-        libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
-    )
-    .context("Failed to clear the ambient capabilities")?;
-    for capability in 0..=63 {
-        // EINVAL past the kernel's last capability: the set is then empty.
-        if prctl(libc::PR_CAPBSET_DROP, capability).is_err() {
-            break;
-        }
-    }
-    nix::sys::prctl::set_no_new_privs().context("Failed to set no_new_privs")?;
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-    let mut header = Header {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let data = [Data {
-        effective: 0,
-        permitted: 0,
-        inheritable: 0,
-    }; 2];
-    // SAFETY: capset reads a version-3 header and two data structs, which we pass.
-    if unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) } != 0 {
-        return Err(std::io::Error::last_os_error()).context("Failed to drop the capabilities");
-    }
-    Ok(())
-}
-
-fn prctl(option: libc::c_int, argument: libc::c_ulong) -> std::io::Result<()> {
-    // SAFETY: the options used here take integers only.
-    if unsafe { libc::prctl(option, argument, 0 as libc::c_ulong, 0 as libc::c_ulong, 0) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
+fn limit(resource: Resource, value: u64) -> Result<()> {
+    setrlimit(resource, value, value)
+        .with_context(|| format!("Failed to set {resource:?} to {value}"))
 }

@@ -383,34 +383,40 @@ impl<'a> Run<'a> {
 
     /// Every process of every step was waited for by its parent.
     pub fn children_waited_for(&self) -> Verdict {
-        for (index, step) in self.observation.steps.iter().enumerate() {
-            ensure(step.not_waited_for.is_empty(), || {
-                let names = describe_processes(&step.not_waited_for);
-                Failure::new(format!(
-                    "{}: {} child process(es) ended without being waited for: {}",
-                    self.describe_step(index),
-                    step.not_waited_for.len(),
-                    names
-                ))
-                .expected("every child reaped with waitpid")
-                .step(index)
-            })?;
-        }
-        Ok(())
+        self.no_process_in(
+            |step| &step.not_waited_for,
+            "child process(es) ended without being waited for",
+            "every child reaped with waitpid",
+        )
     }
 
     /// No process of any step was still running once its program exited.
     pub fn nothing_left_running(&self) -> Verdict {
+        self.no_process_in(
+            |step| &step.left_running,
+            "process(es) still running after it exited (killed by the grader)",
+            "no process left running",
+        )
+    }
+
+    /// Each step's list of processes chosen by `list` is empty; else the first step's fails,
+    /// saying how many `problem` and naming them.
+    fn no_process_in(
+        &self,
+        list: impl Fn(&StepOutcome) -> &[crate::scenario::ProcessInfo],
+        problem: &str,
+        expected: &str,
+    ) -> Verdict {
         for (index, step) in self.observation.steps.iter().enumerate() {
-            ensure(step.left_running.is_empty(), || {
-                let names = describe_processes(&step.left_running);
+            let processes = list(step);
+            ensure(processes.is_empty(), || {
                 Failure::new(format!(
-                    "{}: {} process(es) still running after it exited (killed by the grader): {}",
+                    "{}: {} {problem}: {}",
                     self.describe_step(index),
-                    step.left_running.len(),
-                    names
+                    processes.len(),
+                    describe_processes(processes)
                 ))
-                .expected("no process left running")
+                .expected(expected)
                 .step(index)
             })?;
         }

@@ -2,8 +2,10 @@
 //! own), every capability, the right to gain any back, most of the environment, and the
 //! system calls of the deny filter.
 //!
-//! The order matters: the capability bounding set and the securebits need `CAP_SETPCAP`, so
-//! they go first; then the uid changes (which, from the namespace's root, also clears the
+//! The order matters: the self-mapped tier's program enters its own user namespace first (a
+//! new user namespace starts with every capability, a full bounding set and the default
+//! securebits); the capability bounding set and the securebits need `CAP_SETPCAP`, so
+//! they go next; then the uid changes (which, from the namespace's root, also clears the
 //! permitted and effective sets); then whatever capabilities are left are cleared explicitly
 //! (the self-mapped tier keeps its uid, and with it its capabilities, until then); then
 //! `no_new_privs`, which seccomp requires; the filter last, so that nothing above is refused.
@@ -23,9 +25,12 @@ pub const ENVIRONMENT: [&str; 2] = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C
 /// The program's identity and surroundings, decided by the sandbox before it forks.
 #[derive(Clone, Debug)]
 pub struct Confinement {
-    /// The uid and gid the program runs as, inside its user namespace; `None` in host mode,
-    /// where it keeps the grader's.
+    /// The uid and gid the program runs as, as the sandbox's user namespace numbers them (the
+    /// one init is in); `None` in host mode, where it keeps the grader's.
     pub ids: Option<(u32, u32)>,
+    /// The self-mapped tier: the program's uid and gid in a user namespace of its own, nested
+    /// in the sandbox's, where they stand for `ids` (see `userns.rs`).
+    pub own_namespace: Option<(u32, u32)>,
     /// Its working directory, which is also its `HOME`.
     pub scratch: CString,
     /// Its environment, `KEY=value`.
@@ -42,16 +47,53 @@ impl Confinement {
             .collect();
         Confinement {
             ids,
+            own_namespace: None,
             scratch: CString::new(scratch).unwrap_or_default(),
             environment,
+        }
+    }
+
+    /// The self-mapped tier: the program runs as `ids` in a user namespace of its own.
+    pub fn in_own_namespace(self, ids: Option<(u32, u32)>) -> Self {
+        Confinement {
+            own_namespace: ids,
+            ..self
+        }
+    }
+
+    /// Numbers a segment's owner and creator as the program's user namespace does (init reads
+    /// the table in the sandbox's, where the self-mapped tier's program is uid 0).
+    pub fn as_the_program_sees(&self, entry: &mut crate::proc_shm::ShmEntry) {
+        let (Some((uid, gid)), Some((own_uid, own_gid))) = (self.ids, self.own_namespace) else {
+            return;
+        };
+        for (id, from, to) in [
+            (&mut entry.uid, uid, own_uid),
+            (&mut entry.cuid, uid, own_uid),
+            (&mut entry.gid, gid, own_gid),
+            (&mut entry.cgid, gid, own_gid),
+        ] {
+            if *id == from {
+                *id = to;
+            }
         }
     }
 
     /// Run in the program's forked child, last before `exec` (and before the lens's own
     /// filter, which needs the `no_new_privs` set here).
     pub fn enter(&self) -> nix::Result<()> {
+        if let (Some(outside), Some(inside)) = (self.ids, self.own_namespace) {
+            super::userns::enter_mapped(inside, outside).map_err(|error| {
+                error
+                    .downcast_ref::<std::io::Error>()
+                    .and_then(std::io::Error::raw_os_error)
+                    .map(Errno::from_raw)
+                    .or_else(|| error.downcast_ref::<Errno>().copied())
+                    .unwrap_or(Errno::EPERM)
+            })?;
+        }
         drop_capability_bounds()?;
-        if let Some((uid, gid)) = self.ids {
+        if let Some((uid, gid)) = self.own_namespace.or(self.ids) {
             let (uid, gid) = (Uid::from_raw(uid), Gid::from_raw(gid));
             setresgid(gid, gid, gid)?;
             setresuid(uid, uid, uid)?;
@@ -107,6 +149,14 @@ impl Drop for ActingAsProgram {
         // worker die in between, the run still ends by itself, at its steps' timeouts.)
         let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
     }
+}
+
+/// Every capability gone and none to regain, for a process that keeps its uid (the build
+/// jail's command, uid 0 of its namespace: `SECBIT_NOROOT` makes that an ordinary uid).
+pub(crate) fn drop_privileges() -> nix::Result<()> {
+    drop_capability_bounds()?;
+    clear_capabilities()?;
+    nix::sys::prctl::set_no_new_privs()
 }
 
 /// `prctl` options and bits the libc crate does not name on every target.

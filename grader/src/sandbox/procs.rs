@@ -39,8 +39,13 @@ pub fn name_of(pid: i32) -> Option<String> {
 }
 
 /// The pid in `/proc`'s namespace of the process with this pid in the caller's, with a pidfd
-/// that keeps the pid from being reused while it is open: the pidfd's `fdinfo` tells it
-/// (Linux 5.3+). `None` when the process is gone (or the kernel is older).
+/// of that process: the pidfd's `fdinfo` tells the pid (Linux 5.3+). `None` when the process
+/// is gone (or the kernel is older).
+///
+/// The pidfd names that very process: calls through it ([`exists`]) answer for it even after
+/// its pid has gone to another process. It does not keep the pid from being reused: the
+/// number is this process's only until it is reaped (while it runs, and as a zombie), so
+/// `/proc/PID` read by number is read while the caller knows it has not been reaped.
 ///
 /// A thread other than its process's first one has a pidfd only with `PIDFD_THREAD` (Linux
 /// 6.9; the value of `O_EXCL`): without it the kernel answers `EINVAL`, and the thread would

@@ -17,14 +17,13 @@
 //!    outside), the old root detached for good, and a fresh tmpfs on [`SCRATCH`], owned by the
 //!    program's uid, as its working directory and `HOME`.
 
-use std::ffi::OsString;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
+
+use super::namespaces::{self, Access, Shown, bind, create_dir};
 
 /// Where [`build`] assembles the new root, in the sandbox's own mount namespace.
 const ASSEMBLY: &str = "/tmp";
@@ -67,7 +66,7 @@ const DEVICES: [&str; 5] = [
 /// The program's binary, opened (`O_PATH`) while the sandbox still had the grader's access to
 /// its folders, and where it is to appear.
 pub struct Program {
-    fd: OwnedFd,
+    shown: Shown,
     path: PathBuf,
     /// One of the system's programs (under [`SYSTEM_DIRS`]), visible anyway.
     system: bool,
@@ -90,7 +89,7 @@ impl Program {
             );
         }
         Ok(Program {
-            fd,
+            shown: Shown::Handle { fd, is_dir: false },
             path: path.to_path_buf(),
             system: SYSTEM_DIRS.iter().any(|dir| real.starts_with(dir)),
         })
@@ -100,47 +99,32 @@ impl Program {
 /// Part 1: call in a fresh mount namespace of a fresh user namespace, with `/proc` still the
 /// machine's. Afterwards `/` is the new root.
 pub fn build(program: &Program) -> Result<()> {
-    let none: Option<&str> = None;
-    mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none)
-        .context("Failed to make the sandbox's mounts private")?;
+    namespaces::make_mounts_private()?;
     let root = Path::new(ASSEMBLY);
-    mount(
-        Some("tmpfs"),
+    namespaces::mount_tmpfs(
         root,
-        Some("tmpfs"),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("size=1m,nr_inodes=4096,mode=0755"),
-    )
-    .context("Failed to mount the sandbox's root tmpfs")?;
+        "size=1m,nr_inodes=4096,mode=0755",
+    )?;
     let inside = |path: &str| root.join(path.trim_start_matches('/'));
     for dir in [
         "/etc", "/dev", "/dev/pts", "/proc", "/tmp", SCRATCH, OLD_ROOT,
     ] {
         create_dir(&inside(dir))?;
     }
+    // The system's symbolic links (`/bin -> usr/bin`) as links; its folders and files bound.
     for dir in SYSTEM_DIRS {
-        let Ok(metadata) = std::fs::symlink_metadata(dir) else {
-            continue; // not on this machine
-        };
-        if metadata.file_type().is_symlink() {
-            let target =
-                std::fs::read_link(dir).with_context(|| format!("Failed to read link {dir}"))?;
-            symlink(&target, inside(dir))
-                .with_context(|| format!("Failed to link {dir} in the sandbox"))?;
-        } else {
-            create_dir(&inside(dir))?;
-            bind_read_only(Path::new(dir), &inside(dir), true)?;
-        }
+        Shown::open(Path::new(dir), true)?.show(&inside(dir), Access::READ_ONLY)?;
     }
     for file in SYSTEM_FILES {
-        if Path::new(file).is_file() {
-            create_file(&inside(file))?;
-            bind_read_only(Path::new(file), &inside(file), true)?;
-        }
+        Shown::open(Path::new(file), false)?.show(&inside(file), Access::READ_ONLY)?;
     }
+    let devices = Access {
+        writable: false,
+        devices: true,
+    };
     for device in DEVICES {
-        create_file(&inside(device))?;
-        bind_read_only(Path::new(device), &inside(device), false)?;
+        Shown::open(Path::new(device), false)?.show(&inside(device), devices)?;
     }
     // A private instance: the machine's terminals stay out of reach. Only the dialog steps use
     // a terminal, so a kernel that refuses it fails those steps, not the sandbox.
@@ -157,57 +141,31 @@ pub fn build(program: &Program) -> Result<()> {
         symlink("pts/ptmx", inside("/dev/ptmx")).context("Failed to link /dev/ptmx")?;
     }
     bind_program(program, root)?;
-
-    nix::unistd::chdir(root).context("Failed to enter the sandbox's root")?;
-    nix::unistd::pivot_root(".", &inside(OLD_ROOT)).context("Failed to pivot_root")?;
-    nix::unistd::chdir("/").context("Failed to enter /")?;
-    mount(
-        none,
-        "/",
-        none,
-        MsFlags::MS_REMOUNT
-            | MsFlags::MS_BIND
-            | MsFlags::MS_RDONLY
-            | MsFlags::MS_NOSUID
-            | MsFlags::MS_NODEV,
-        none,
-    )
-    .context("Failed to make the sandbox's root read-only")?;
-    Ok(())
+    namespaces::pivot(root, &inside(OLD_ROOT))?;
+    namespaces::make_root_read_only()
 }
 
 /// Part 2: call in a run's init (pid 1 of its PID namespace) in its own copy of the mount
 /// namespace [`build`] made; `ids` owns the scratch directory.
 pub fn enter_run(ids: (u32, u32)) -> Result<()> {
-    let none: Option<&str> = None;
-    mount(
-        Some("proc"),
-        "/proc",
-        Some("proc"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        none,
-    )
-    .context("Failed to mount the run's /proc")?;
+    namespaces::mount_proc(Path::new("/proc"))?;
     cap_ipc_memory()?;
-    // As bubblewrap does: the kernel's knobs under /proc read-only, though only the machine's
-    // root may write them anyway.
+    // As bubblewrap does: the kernel's knobs under /proc read-only. Most only the machine's
+    // root may write; the run's IPC caps (just set) their owner's uid may, which in the
+    // self-mapped tier is also the program's.
     for knobs in PROC_KNOBS {
         let path = Path::new(knobs);
         if path.exists() {
-            bind_read_only(path, path, true)?;
+            bind(path, path, Access::READ_ONLY)?;
         }
     }
     umount2(OLD_ROOT, MntFlags::MNT_DETACH).context("Failed to detach the machine's root")?;
     let (uid, gid) = ids;
-    mount(
-        Some("tmpfs"),
-        SCRATCH,
-        Some("tmpfs"),
+    namespaces::mount_tmpfs(
+        Path::new(SCRATCH),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        Some(format!("{SCRATCH_SIZE},uid={uid},gid={gid}").as_str()),
+        &format!("{SCRATCH_SIZE},uid={uid},gid={gid}"),
     )
-    .context("Failed to mount the scratch directory")?;
-    Ok(())
 }
 
 /// The most memory all the segments of a run may hold together (the kernel's `shmall`).
@@ -226,13 +184,13 @@ pub const SEMAPHORES: u32 = 256;
 /// 64 GB of semaphores. Past a cap the call fails with `ENOSPC`, as on a machine whose
 /// objects are used up. The lab uses segments only; the others are allowed a little.
 ///
-/// The kernel lets only the namespace's root (uid 0 of the user namespace that owns it) write
-/// them: as root the sandbox maps uid 0, but self-mapped as an ordinary user it has no uid 0,
-/// and nothing is capped (a known gap: there only the machine's own limits bound them).
+/// The kernel lets only the namespace's root (the machine's uid that uid 0 of the user
+/// namespace owning it maps to) write them: init is that root in both tiers (as root the range's
+/// 0; self-mapped, the caller's uid mapped to 0, the program's own namespace nested inside:
+/// see `userns.rs`). The program cannot raise them again: `/proc/sys` is read-only to it (see
+/// [`PROC_KNOBS`]), which matters in the self-mapped tier, where its uid on the machine is
+/// that root's.
 fn cap_ipc_memory() -> Result<()> {
-    if !nix::unistd::geteuid().is_root() {
-        return Ok(());
-    }
     // SAFETY: sysconf only reads a value of the system; no memory is passed.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     let page = u64::try_from(page)
@@ -259,135 +217,5 @@ fn bind_program(program: &Program, root: &Path) -> Result<()> {
         return Ok(());
     }
     let target = root.join(program.path.strip_prefix("/").unwrap_or(&program.path));
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("Failed to create {}", parent.display()))?;
-    }
-    create_file(&target)?;
-    // The magic link resolves to the file itself, whatever folders lie on its path.
-    let source = PathBuf::from(format!("/proc/self/fd/{}", program.fd.as_raw_fd()));
-    bind_read_only(&source, &target, true)
-}
-
-/// Bind-mounts `source` (with what is mounted under it) on `target`, then remounts each of
-/// those mounts read-only (`nosuid`, and `nodev` when `no_devices`), keeping the
-/// flags the kernel locked (e.g. `noexec` inherited from the machine).
-fn bind_read_only(source: &Path, target: &Path, no_devices: bool) -> Result<()> {
-    let none: Option<&str> = None;
-    mount(
-        Some(source),
-        target,
-        none,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        none,
-    )
-    .with_context(|| {
-        format!(
-            "Failed to bind {} into the sandbox at {}",
-            source.display(),
-            target.display()
-        )
-    })?;
-    let mut mounts = vec![target.to_path_buf()];
-    if target.is_dir() {
-        // (A file has nothing mounted under it: no need to read the mount table.)
-        mounts.extend(submounts(target));
-    }
-    for mount_point in mounts {
-        let current = nix::sys::statvfs::statvfs(&mount_point)
-            .with_context(|| format!("Failed to read the flags of {}", mount_point.display()))?;
-        let mut flags = MsFlags::MS_REMOUNT
-            | MsFlags::MS_BIND
-            | MsFlags::MS_RDONLY
-            | MsFlags::MS_NOSUID
-            | locked_flags(current.flags());
-        if no_devices {
-            flags |= MsFlags::MS_NODEV;
-        }
-        mount(none, &mount_point, none, flags, none)
-            .with_context(|| format!("Failed to make {} read-only", mount_point.display()))?;
-    }
-    Ok(())
-}
-
-/// The flags a remount must keep: an unprivileged remount may add restrictions, not lift them.
-fn locked_flags(current: nix::sys::statvfs::FsFlags) -> MsFlags {
-    use nix::sys::statvfs::FsFlags;
-    let mut flags = MsFlags::empty();
-    for (has, keep) in [
-        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
-        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
-        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
-        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
-        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
-    ] {
-        if current.contains(has) {
-            flags |= keep;
-        }
-    }
-    flags
-}
-
-/// The mount points strictly under `dir`, from `/proc/self/mountinfo`.
-fn submounts(dir: &Path) -> Vec<PathBuf> {
-    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
-        return Vec::new();
-    };
-    info.lines()
-        .filter_map(|line| line.split(' ').nth(4))
-        .map(unescape_mount_point)
-        .filter(|point| point != dir && point.starts_with(dir))
-        .collect()
-}
-
-/// mountinfo writes space, tab, newline and backslash as octal escapes (`\040`).
-fn unescape_mount_point(field: &str) -> PathBuf {
-    let bytes = field.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        // Only a backslash starts an escape (each run reads the table: keep the rest cheap).
-        let octal = (bytes[at] == b'\\')
-            .then(|| bytes.get(at + 1..at + 4))
-            .flatten()
-            .and_then(|digits| std::str::from_utf8(digits).ok())
-            .and_then(|digits| u8::from_str_radix(digits, 8).ok());
-        match (bytes[at], octal) {
-            (b'\\', Some(byte)) => {
-                out.push(byte);
-                at += 4;
-            }
-            (byte, _) => {
-                out.push(byte);
-                at += 1;
-            }
-        }
-    }
-    PathBuf::from(OsString::from_vec(out))
-}
-
-fn create_dir(path: &Path) -> Result<()> {
-    std::fs::create_dir_all(path).with_context(|| format!("Failed to create {}", path.display()))
-}
-
-fn create_file(path: &Path) -> Result<()> {
-    std::fs::File::create(path)
-        .map(drop)
-        .with_context(|| format!("Failed to create {}", path.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mount_points_lose_their_octal_escapes_and_keep_the_rest() {
-        assert_eq!(unescape_mount_point("/usr/lib"), PathBuf::from("/usr/lib"));
-        assert_eq!(
-            unescape_mount_point("/a\\040b\\134c\\011"),
-            PathBuf::from("/a b\\c\t")
-        );
-        // A backslash not followed by three octal digits stays as it is.
-        assert_eq!(unescape_mount_point("/a\\9x\\"), PathBuf::from("/a\\9x\\"));
-    }
+    program.shown.show(&target, Access::READ_ONLY)
 }

@@ -545,6 +545,9 @@ impl<'a> Runner<'a> {
             entries.retain(|entry| host.created_by_run(entry));
         }
         entries.sort_by_key(|entry| entry.shmid);
+        for entry in &mut entries {
+            self.confinement.as_the_program_sees(entry);
+        }
         Ok(entries
             .into_iter()
             .map(|entry| {

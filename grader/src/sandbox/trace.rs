@@ -306,7 +306,8 @@ impl RunLens {
 struct Process {
     index: usize,
     lineage: Lineage,
-    /// Its pid in `/proc`'s namespace, and the pidfd that keeps that pid its own.
+    /// Its pid in `/proc`'s namespace (its own until it is reaped, not after), and its pidfd,
+    /// which names this process whatever its pid becomes (it does not keep the pid).
     proc_pid: Option<(i32, OwnedFd)>,
     thread: bool,
     children: u32,

@@ -19,15 +19,26 @@
 //!   with `CAP_SETUID` in the parent namespace may map more than its own uid.
 //! - **Self-mapping** (an ordinary user, [`Tier::UserNamespace`](super::Tier)): the kernel lets
 //!   an unprivileged process map only its own uid and gid, and only after `setgroups` is denied.
-//!   The program then runs as the caller's own uid (the same number inside and out), with no
-//!   capabilities; its supplementary groups stay (nobody can drop them without `setgroups`).
-//!   Refused to the machine's root, whose own uid is the one that must never run a program.
-
-use std::fs;
-use std::io::ErrorKind;
+//!   Two namespaces, one inside the other, each mapping that one uid:
+//!   - the sandbox's ([`enter_self_mapped`]) maps it to uid and gid 0, so that the sandbox's
+//!     processes are the root of the run's IPC namespace, which alone may cap its System V
+//!     objects (the kernel grants the IPC namespace's `/proc/sys/kernel` knobs to the uid 0 of
+//!     the user namespace that owns it);
+//!   - the program's own ([`enter_mapped`], between fork and exec) maps it back to
+//!     the same number, so that the program runs as the caller's own uid, with no capabilities
+//!     there nor in the sandbox's namespace (which owns the IPC namespace). It is still the
+//!     same uid on the machine, so the kernel's ownership test of the knobs would let it write
+//!     them: what stops it is that `/proc/sys` is mounted read-only and it may not mount
+//!     (`tests/sandbox_hostile.rs` checks both tiers).
+//!
+//!   Its supplementary groups stay (nobody can drop them without `setgroups`). Refused to the
+//!   machine's root, whose own uid is the one that must never run a program.
 
 use anyhow::{Context, Result, bail};
-use nix::unistd::{Gid, Pid, Uid, setgroups, setresgid, setresuid};
+use nix::sched::CloneFlags;
+use nix::unistd::{Pid, setgroups};
+
+use super::namespaces::{self, IdMap, write_id_maps};
 
 /// The first of the machine's uids (and gids) mapped into a root-tier sandbox.
 pub const RANGE_BASE: u32 = 2_000_000_000;
@@ -39,27 +50,24 @@ pub const PROGRAM_ID: u32 = 1000;
 /// Writes the dedicated range's maps for `child`, which has just unshared its user namespace.
 /// Called by the parent, root on the machine.
 pub fn map_range(child: Pid) -> Result<()> {
-    let map = format!("0 {RANGE_BASE} {RANGE_SIZE}");
-    for file in ["uid_map", "gid_map"] {
-        let path = format!("/proc/{child}/{file}");
-        fs::write(&path, &map).with_context(|| format!("Failed to write {map:?} to {path}"))?;
-    }
-    Ok(())
+    let map = IdMap {
+        inside: (0, 0),
+        outside: (RANGE_BASE, RANGE_BASE),
+        count: RANGE_SIZE,
+    };
+    write_id_maps(&child.to_string(), &map, false)
 }
 
 /// In the child, once [`map_range`] is done: becomes uid and gid 0 of the namespace (host
 /// `RANGE_BASE`), keeping its capabilities there, and drops the machine's supplementary groups.
 pub fn become_range_root() -> Result<()> {
     setgroups(&[]).context("Failed to drop the supplementary groups")?;
-    setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
-        .context("Failed to become gid 0 of the sandbox's user namespace")?;
-    setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
-        .context("Failed to become uid 0 of the sandbox's user namespace")?;
-    Ok(())
+    namespaces::become_root()
 }
 
-/// Unshares a user namespace mapping only the caller's own uid and gid to themselves; returns
-/// them (the program's ids inside).
+/// The self-mapped tier's sandbox namespace: unshares a user namespace mapping only the
+/// caller's own uid and gid, to 0 inside; returns them (the program's ids in its own
+/// namespace, [`enter_mapped`]).
 pub fn enter_self_mapped() -> Result<(u32, u32)> {
     let uid = nix::unistd::getuid();
     let gid = nix::unistd::getgid();
@@ -69,17 +77,20 @@ pub fn enter_self_mapped() -> Result<(u32, u32)> {
              the sandbox maps a dedicated uid range instead"
         );
     }
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER).context("unshare(CLONE_NEWUSER)")?;
-    // Must precede gid_map for an unprivileged caller; absent before Linux 3.19.
-    match fs::write("/proc/self/setgroups", "deny") {
-        Err(error) if error.kind() != ErrorKind::NotFound => {
-            return Err(error).context("Failed to write /proc/self/setgroups");
-        }
-        _ => {}
-    }
-    fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"))
-        .context("Failed to write /proc/self/uid_map")?;
-    fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"))
-        .context("Failed to write /proc/self/gid_map")?;
+    enter_mapped((0, 0), (uid.as_raw(), gid.as_raw()))?;
     Ok((uid.as_raw(), gid.as_raw()))
+}
+
+/// Unshares a user namespace where `inside` (uid, gid) maps onto the caller's `outside`, the
+/// one mapping an unprivileged process may write for itself. The self-mapped tier's program
+/// enters one this way (its ids inside, the sandbox's 0 and 0 outside) before it confines
+/// itself.
+pub fn enter_mapped(inside: (u32, u32), outside: (u32, u32)) -> Result<()> {
+    namespaces::unshare(CloneFlags::CLONE_NEWUSER)?;
+    let map = IdMap {
+        inside,
+        outside,
+        count: 1,
+    };
+    write_id_maps("self", &map, true)
 }
