@@ -54,8 +54,15 @@ pub fn fill_key(template: &str, key: i32) -> String {
 }
 
 /// What every line made from `template` starts with: the text before its first placeholder.
-pub fn prefix(template: &str) -> &str {
-    &template[..template.find('{').unwrap_or(template.len())]
+/// (A `const fn`, for constants made of texts.)
+pub const fn prefix(template: &str) -> &str {
+    let bytes = template.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() && bytes[end] != b'{' {
+        end += 1;
+    }
+    // `{` is one byte in UTF-8, so `end` is at a character's start.
+    template.split_at(end).0
 }
 
 /// The value that `line` has where `template` has `{name}`, if `line` is `template` filled in
