@@ -16,7 +16,9 @@
 //!   field of the JSON report is in the reference.
 //!
 //! - Examples: the terminal session at the top of each exercise chapter is replayed against the
-//!   reference solution and must print what the book shows.
+//!   reference solution and must print what the book shows; and the chapter's sessions and
+//!   output blocks show every output text of the exercise's spec (info.toml, read through
+//!   `grader::exercises::spec`, as the grader's checks and the solutions' tests read it).
 //!
 //! Only the replayed sessions touch System V IPC, each chapter's in a private IPC namespace of
 //! its own (so ids start at 0, as the book shows them, and nothing reaches the machine).
@@ -31,6 +33,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
+use ::grader::exercises::spec;
 use serde::Deserialize;
 
 use markdown::Page;
@@ -75,6 +78,10 @@ struct Exercise {
     /// The segment's key, written once in info.toml (the grader's checks and the solutions'
     /// tests take it from there too).
     key: Option<i32>,
+    /// What the program prints (`[exercises.output]`), as the grader's checks and the
+    /// solutions' tests expect it.
+    #[serde(default)]
+    output: toml::Table,
 }
 
 fn exercises() -> Vec<Exercise> {
@@ -587,6 +594,36 @@ fn every_option_and_subcommand_of_the_grader_is_documented() {
         missing.is_empty(),
         "parts of the grader's command line the book does not describe:\n{}",
         missing.join("\n")
+    );
+}
+
+/// The chapter's terminal sessions and output blocks (```` ```console ````, ```` ```text ````)
+/// show every output text of its exercise's spec (info.toml's `[exercises.output]`), filled in:
+/// so the book cannot drift from what the grader checks. The sessions are also replayed
+/// against the solutions (`exercise_sessions_print_what_the_book_shows`).
+#[test]
+fn every_chapter_session_shows_the_spec_output() {
+    let mut unshown = Vec::new();
+    for exercise in exercises() {
+        let chapter = format!("exercises/{}.md", exercise.dir);
+        let text = fs::read_to_string(src().join(&chapter))
+            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        let sessions: String = markdown::code_blocks(&text)
+            .into_iter()
+            .filter(|block| ["console", "text"].contains(&block.language()))
+            .map(|block| block.code)
+            .collect::<Vec<_>>()
+            .join("\n");
+        for name in spec::unstated(&sessions, exercise.key, &exercise.output) {
+            let text = exercise.output[&name].to_string();
+            unshown.push(format!("{chapter}: {name} = {text}"));
+        }
+    }
+    assert!(
+        unshown.is_empty(),
+        "texts of info.toml's [exercises.output] that no ```console session or ```text block of \
+         the chapter shows (filled in, the key in hex): show them, or fix info.toml\n{}",
+        unshown.join("\n")
     );
 }
 
