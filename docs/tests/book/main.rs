@@ -84,6 +84,16 @@ struct Exercise {
     output: toml::Table,
 }
 
+impl Exercise {
+    /// Its chapter: the path under `docs/src/` and the text.
+    fn chapter(&self) -> (String, String) {
+        let chapter = format!("exercises/{}.md", self.dir);
+        let text = fs::read_to_string(src().join(&chapter))
+            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        (chapter, text)
+    }
+}
+
 fn exercises() -> Vec<Exercise> {
     let text = fs::read_to_string(workspace().join("info.toml")).expect("reading info.toml");
     toml::from_str::<Info>(&text)
@@ -143,9 +153,7 @@ fn every_exercise_has_its_chapter_in_the_labs_order() {
 #[test]
 fn every_chapter_says_where_its_exercise_is_and_what_it_is_worth() {
     for exercise in exercises() {
-        let chapter = format!("exercises/{}.md", exercise.dir);
-        let text = fs::read_to_string(src().join(&chapter))
-            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        let (chapter, text) = exercise.chapter();
         for needed in [
             format!("`exercises/{}/README.md`", exercise.dir),
             format!("`exercises/{}/src/main.rs`", exercise.dir),
@@ -349,9 +357,7 @@ fn every_grader_check_is_in_the_reference_with_its_points() {
 fn every_grader_check_is_explained_in_its_chapter() {
     let mut missing = Vec::new();
     for exercise in exercises() {
-        let chapter = format!("exercises/{}.md", exercise.dir);
-        let text = fs::read_to_string(src().join(&chapter))
-            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        let (chapter, text) = exercise.chapter();
         let rows = grader::table_rows(&text);
         for check in grader::checks_of(&workspace(), &exercise.name) {
             if !rows.iter().any(|row| row.first() == Some(&check.name)) {
@@ -605,9 +611,7 @@ fn every_option_and_subcommand_of_the_grader_is_documented() {
 fn every_chapter_session_shows_the_spec_output() {
     let mut unshown = Vec::new();
     for exercise in exercises() {
-        let chapter = format!("exercises/{}.md", exercise.dir);
-        let text = fs::read_to_string(src().join(&chapter))
-            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        let (chapter, text) = exercise.chapter();
         let sessions: String = markdown::code_blocks(&text)
             .into_iter()
             .filter(|block| ["console", "text"].contains(&block.language()))
@@ -631,9 +635,7 @@ fn every_chapter_session_shows_the_spec_output() {
 fn exercise_sessions_print_what_the_book_shows() {
     let mut sessions = Vec::new();
     for exercise in exercises() {
-        let chapter = format!("exercises/{}.md", exercise.dir);
-        let text = fs::read_to_string(src().join(&chapter))
-            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        let (chapter, text) = exercise.chapter();
         let replayable: Vec<_> = markdown::code_blocks(&text)
             .into_iter()
             .filter(|block| block.language() == "console")
