@@ -1,5 +1,6 @@
 //! Embeds the original exercise stubs in the grader, for `cargo grade reset NAME`, and each
-//! exercise's key and size from `info.toml` as constants (`grader::exercises::spec`).
+//! exercise's key, size and output texts from `info.toml` as constants
+//! (`grader::exercises::spec`).
 //!
 //! The list of exercises comes from `info.toml`, so adding an exercise needs no code change here:
 //! for each `dir` it includes `src/student/originals/DIR/main.rs`, the pristine copy of

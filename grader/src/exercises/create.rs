@@ -143,25 +143,22 @@ pub fn tests() -> Vec<Test> {
 
 fn printed_real_id(run: &Run) -> Verdict {
     let id = run.segment_with_key(KEY)?.entry.shmid;
+    let printed_id = || run.printed_number(0, spec::prefix(CREATED));
     run.printed(0, &[fill(CREATED, &[("id", &id)])])
-        .map_err(
-            |failure| match run.printed_number(0, spec::prefix(CREATED)) {
-                Ok(printed)
-                    if printed != i64::from(id) && !run.observation.burnt_ids.is_empty() =>
-                {
-                    Failure {
-                        message: format!(
-                            "the program printed id {printed}, but shmget returned {id}: print the \
+        .map_err(|failure| match printed_id() {
+            Ok(printed) if printed != i64::from(id) && !run.observation.burnt_ids.is_empty() => {
+                Failure {
+                    message: format!(
+                        "the program printed id {printed}, but shmget returned {id}: print the \
                          id shmget returns (the grader used up {} ids first, so a fixed number \
                          is wrong)",
-                            run.observation.burnt_ids.len()
-                        ),
-                        ..failure
-                    }
+                        run.observation.burnt_ids.len()
+                    ),
+                    ..failure
                 }
-                _ => failure,
-            },
-        )
+            }
+            _ => failure,
+        })
 }
 
 fn exclusive_left_segment_alone(run: &Run) -> Verdict {
