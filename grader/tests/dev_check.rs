@@ -17,6 +17,7 @@ use std::process::Command;
 
 use grader::dev::Problem;
 use grader::dev::layout;
+use grader::exercises::spec;
 use grader::info::{ExerciseInfo, Info};
 use grader::scaffold::{PLACEHOLDER, new_exercise};
 
@@ -280,6 +281,40 @@ fn a_key_written_again_differently_is_named() {
 }
 
 #[test]
+fn a_readme_that_leaves_out_an_output_line_is_named() {
+    let info_text = fs::read_to_string(root().join("info.toml")).expect("read info.toml");
+    let entries = layout::Entries::parse(&info_text).expect("parse info.toml");
+    let exercise = &entries.exercises[0];
+    // An output text with a start of its own, and the README's lines that show it.
+    let (name, start) = exercise
+        .output
+        .iter()
+        .find_map(|(name, text)| {
+            let start = spec::prefix(text.as_str()?);
+            (start.len() >= 10).then(|| (name.clone(), start.to_owned()))
+        })
+        .expect("an output text that starts with ten characters or more");
+    let readme = format!("exercises/{}/README.md", exercise.dir);
+    assert!(
+        !check(&root()).iter().any(|problem| problem.piece == readme),
+        "the checkout's README states its output"
+    );
+
+    let copy = copy_of_sources();
+    remove_lines(&copy.path().join(&readme), |line| line.contains(&start));
+    let problems = check(copy.path());
+    assert!(
+        problems.iter().any(|problem| problem.piece == readme
+            && problem.exercise.as_deref() == Some(exercise.name.as_str())
+            && problem
+                .message
+                .contains(&format!("does not state the output `{name}`"))),
+        "{}",
+        listed(&problems)
+    );
+}
+
+#[test]
 fn new_writes_an_outline_that_dev_check_says_is_unwritten() {
     let copy = copy_of_sources();
     let written = new_exercise(copy.path(), "demo", 3).expect("new writes the outline");
@@ -335,7 +370,7 @@ fn new_writes_an_outline_that_dev_check_says_is_unwritten() {
         "{}",
         listed(&problems)
     );
-    for piece in [
+    let unwritten = [
         "info.toml".to_owned(),
         format!("exercises/{dir}/README.md"),
         format!("exercises/{dir}/src/main.rs"),
@@ -346,12 +381,22 @@ fn new_writes_an_outline_that_dev_check_says_is_unwritten() {
         "README.md (its row)".to_owned(),
         "docs/src/instructor-guide.md (its row)".to_owned(),
         "docs/src/grader-reference.md (its section)".to_owned(),
-    ] {
+    ]
+    .map(|piece| (piece, PLACEHOLDER));
+    // The spec's output: a line to write in info.toml, which the README does not state yet.
+    let output = [
+        ("info.toml".to_owned(), "an output text still says"),
+        (
+            format!("exercises/{dir}/README.md"),
+            "does not state the output `line`",
+        ),
+    ];
+    for (piece, says) in unwritten.iter().chain(&output) {
         assert!(
             of_demo
                 .iter()
-                .any(|problem| problem.piece == piece && problem.message.contains(PLACEHOLDER)),
-            "dev check should say that {piece} still holds the placeholder:\n{}",
+                .any(|problem| problem.piece == *piece && problem.message.contains(says)),
+            "dev check should say that {piece} holds {says:?}:\n{}",
             listed(&problems)
         );
     }
@@ -551,7 +596,12 @@ fn write_minimal_exercise(upper: &Path, number: usize, dir: &str) {
         ),
     );
     replace("info.toml", &|line| {
-        line.replace(&format!("{PLACEHOLDER}: "), "")
+        if line.starts_with("line = ") {
+            // The output the README below states.
+            "greeting = \"hello from demo\"".to_owned()
+        } else {
+            line.replace(&format!("{PLACEHOLDER}: "), "")
+        }
     });
     replace("README.md", &|_| {
         format!("| {number} | `demo` | print a greeting | none |")

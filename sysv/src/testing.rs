@@ -1,7 +1,11 @@
 //! Test support: give a test its own IPC namespace, so it can use the lab's fixed keys without
-//! touching (or being disturbed by) the segments of the machine or of a parallel test run.
+//! touching (or being disturbed by) the segments of the machine or of a parallel test run; and
+//! the few steps every test of a program repeats around it: make the segment the program will
+//! find, look at its bytes afterwards, and see that nothing is left.
 
 use nix::sched::{CloneFlags, unshare};
+
+use crate::{Errno, Key, Mode, ShmId, ShmatFlag, ShmgetFlag};
 
 /// Moves the calling thread into a new, empty IPC namespace.
 ///
@@ -78,4 +82,65 @@ pub fn other_processes_in_this_namespace() -> Vec<String> {
         // A process that has exited (or a zombie) has no namespace link any more.
         .filter(|pid| std::fs::read_link(format!("/proc/{pid}/ns/ipc")).ok() == Some(ours.clone()))
         .collect()
+}
+
+/// Makes a segment with `key` (or finds the one the key has), `size` bytes and permission bits
+/// `mode`, as a test's setup: the segment a program under test will find.
+///
+/// # Panics
+/// Where the kernel refuses, with its reason: the test cannot go on without it.
+///
+/// ```
+/// sysv::testing::private_ipc_namespace();
+/// let id = sysv::testing::make_segment(9990, 1024, 0o666);
+/// assert_eq!(sysv::shmctl_stat(id)?.size, 1024);
+/// # sysv::shmctl_rmid(id)?;
+/// # Ok::<(), sysv::Errno>(())
+/// ```
+pub fn make_segment(key: Key, size: usize, mode: u32) -> ShmId {
+    crate::shmget(
+        key,
+        size,
+        ShmgetFlag::IPC_CREAT,
+        Mode::from_bits_truncate(mode),
+    )
+    .unwrap_or_else(|errno| panic!("the test's segment (key {key:#x}, {size} bytes): {errno}"))
+}
+
+/// The first `len` bytes of segment `id`, read through an attachment of its own (read-only,
+/// detached before returning).
+///
+/// ```
+/// sysv::testing::private_ipc_namespace();
+/// let id = sysv::testing::make_segment(9990, 16, 0o600);
+/// assert_eq!(sysv::testing::segment_bytes(id, 4), [0; 4]); // new memory is zeroed
+/// # sysv::shmctl_rmid(id)?;
+/// # Ok::<(), sysv::Errno>(())
+/// ```
+pub fn segment_bytes(id: ShmId, len: usize) -> Vec<u8> {
+    let attachment = crate::shmat(id, ShmatFlag::SHM_RDONLY).expect("attach the segment");
+    let mut bytes = vec![0; len];
+    attachment.read(0, &mut bytes);
+    crate::shmdt(attachment).expect("detach the segment");
+    bytes
+}
+
+/// Asserts that `key` has no segment and that the namespace holds none at all: what a program
+/// that removes its segment leaves (removed, not only marked: nobody else had it attached).
+///
+/// ```
+/// sysv::testing::private_ipc_namespace();
+/// let id = sysv::testing::make_segment(9990, 8, 0o600);
+/// sysv::shmctl_rmid(id)?;
+/// sysv::testing::assert_no_segment(9990);
+/// # Ok::<(), sysv::Errno>(())
+/// ```
+#[track_caller]
+pub fn assert_no_segment(key: Key) {
+    assert_eq!(
+        crate::shmget(key, 0, ShmgetFlag::empty(), Mode::empty()),
+        Err(Errno::ENOENT),
+        "key {key:#x} still has a segment"
+    );
+    assert_eq!(segment_count(), 0, "a segment was left behind");
 }

@@ -18,8 +18,8 @@ pub struct Step {
     pub expected: Vec<String>,
 }
 
-/// The prompt of `sized`: the book shows it with the user's typing after it.
-pub const PROMPT: &str = "Enter the size of shared memory: ";
+/// The prompt of `sized` (its spec): the book shows it with the user's typing after it.
+pub use grader::exercises::spec::sized::PROMPT;
 
 /// The steps of a ```` ```console ```` block; `None` if the block runs anything but
 /// `cargo run -p` (then it is not replayed).

@@ -16,7 +16,9 @@
 //!   field of the JSON report is in the reference.
 //!
 //! - Examples: the terminal session at the top of each exercise chapter is replayed against the
-//!   reference solution and must print what the book shows.
+//!   reference solution and must print what the book shows; and the chapter's sessions and
+//!   output blocks show every output text of the exercise's spec (info.toml, read through
+//!   `grader::exercises::spec`, as the grader's checks and the solutions' tests read it).
 //!
 //! Only the replayed sessions touch System V IPC, each chapter's in a private IPC namespace of
 //! its own (so ids start at 0, as the book shows them, and nothing reaches the machine).
@@ -31,6 +33,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
+use ::grader::exercises::spec;
 use serde::Deserialize;
 
 use markdown::Page;
@@ -75,6 +78,20 @@ struct Exercise {
     /// The segment's key, written once in info.toml (the grader's checks and the solutions'
     /// tests take it from there too).
     key: Option<i32>,
+    /// What the program prints (`[exercises.output]`), as the grader's checks and the
+    /// solutions' tests expect it.
+    #[serde(default)]
+    output: toml::Table,
+}
+
+impl Exercise {
+    /// Its chapter: the path under `docs/src/` and the text.
+    fn chapter(&self) -> (String, String) {
+        let chapter = format!("exercises/{}.md", self.dir);
+        let text = fs::read_to_string(src().join(&chapter))
+            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        (chapter, text)
+    }
 }
 
 fn exercises() -> Vec<Exercise> {
@@ -136,9 +153,7 @@ fn every_exercise_has_its_chapter_in_the_labs_order() {
 #[test]
 fn every_chapter_says_where_its_exercise_is_and_what_it_is_worth() {
     for exercise in exercises() {
-        let chapter = format!("exercises/{}.md", exercise.dir);
-        let text = fs::read_to_string(src().join(&chapter))
-            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        let (chapter, text) = exercise.chapter();
         for needed in [
             format!("`exercises/{}/README.md`", exercise.dir),
             format!("`exercises/{}/src/main.rs`", exercise.dir),
@@ -342,9 +357,7 @@ fn every_grader_check_is_in_the_reference_with_its_points() {
 fn every_grader_check_is_explained_in_its_chapter() {
     let mut missing = Vec::new();
     for exercise in exercises() {
-        let chapter = format!("exercises/{}.md", exercise.dir);
-        let text = fs::read_to_string(src().join(&chapter))
-            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        let (chapter, text) = exercise.chapter();
         let rows = grader::table_rows(&text);
         for check in grader::checks_of(&workspace(), &exercise.name) {
             if !rows.iter().any(|row| row.first() == Some(&check.name)) {
@@ -590,13 +603,39 @@ fn every_option_and_subcommand_of_the_grader_is_documented() {
     );
 }
 
+/// The chapter's terminal sessions and output blocks (```` ```console ````, ```` ```text ````)
+/// show every output text of its exercise's spec (info.toml's `[exercises.output]`), filled in:
+/// so the book cannot drift from what the grader checks. The sessions are also replayed
+/// against the solutions (`exercise_sessions_print_what_the_book_shows`).
+#[test]
+fn every_chapter_session_shows_the_spec_output() {
+    let mut unshown = Vec::new();
+    for exercise in exercises() {
+        let (chapter, text) = exercise.chapter();
+        let sessions: String = markdown::code_blocks(&text)
+            .into_iter()
+            .filter(|block| ["console", "text"].contains(&block.language()))
+            .map(|block| block.code)
+            .collect::<Vec<_>>()
+            .join("\n");
+        for name in spec::unstated(&sessions, exercise.key, &exercise.output) {
+            let text = exercise.output[&name].to_string();
+            unshown.push(format!("{chapter}: {name} = {text}"));
+        }
+    }
+    assert!(
+        unshown.is_empty(),
+        "texts of info.toml's [exercises.output] that no ```console session or ```text block of \
+         the chapter shows (filled in, the key in hex): show them, or fix info.toml\n{}",
+        unshown.join("\n")
+    );
+}
+
 #[test]
 fn exercise_sessions_print_what_the_book_shows() {
     let mut sessions = Vec::new();
     for exercise in exercises() {
-        let chapter = format!("exercises/{}.md", exercise.dir);
-        let text = fs::read_to_string(src().join(&chapter))
-            .unwrap_or_else(|e| panic!("reading {chapter}: {e}"));
+        let (chapter, text) = exercise.chapter();
         let replayable: Vec<_> = markdown::code_blocks(&text)
             .into_iter()
             .filter(|block| block.language() == "console")

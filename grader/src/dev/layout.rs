@@ -69,6 +69,9 @@ pub struct Entry {
     pub hint_shape: String,
     pub key: Option<i32>,
     pub size: Option<usize>,
+    /// What the program prints (`[exercises.output]`: name = text).
+    #[serde(default)]
+    pub output: toml::Table,
 }
 
 impl Entries {
@@ -159,6 +162,25 @@ fn check_names(info: &Entries) -> Vec<Problem> {
                 Some(name),
                 piece,
                 format!("a hint still says {PLACEHOLDER}: write the hints"),
+            ));
+        }
+        if exercise.output.is_empty() {
+            problems.push(Problem::new(
+                Some(name),
+                piece,
+                "has no [exercises.output]: write the lines the README says the program prints \
+                 (see the header of info.toml)",
+            ));
+        }
+        if exercise
+            .output
+            .values()
+            .any(|text| text.as_str().is_some_and(|text| text.contains(PLACEHOLDER)))
+        {
+            problems.push(Problem::new(
+                Some(name),
+                piece,
+                format!("an output text still says {PLACEHOLDER}: write what the program prints"),
             ));
         }
         if exercise.points == 0 {

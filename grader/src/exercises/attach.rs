@@ -1,12 +1,12 @@
 //! 02 attach: find key 9990 without creating it, write the sentence and a NUL, read it back.
 
-use super::spec::attach::KEY;
+use super::spec::attach::{ATTACHED, KEY, READ_BACK, SENTENCE};
+use super::spec::fill;
 use crate::checks::{
     Failure, Run, Test, Verdict, describe_bytes, describe_segments, ensure, unpredictable,
 };
 use crate::scenario::SyscallKind;
 
-const SENTENCE: &str = "This is our shared memory segment.";
 /// The grader fills its segment with this byte first, so a missing NUL terminator shows.
 const FILLER: u8 = b'#';
 
@@ -31,7 +31,7 @@ pub fn tests() -> Vec<Test> {
                 "print `Attached shared memory segment ID: <id>` then `Read back: <text read from the segment>`",
                 |run| {
                     let id = run.setup_id(0)?;
-                    run.printed(0, &[format!("Attached shared memory segment ID: {id}"), format!("Read back: {SENTENCE}")])
+                    run.printed(0, &[fill(ATTACHED, &[("id", &id)]), fill(READ_BACK, &[("sentence", &SENTENCE)])])
                 },
             )
             .check(

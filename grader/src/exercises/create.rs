@@ -1,11 +1,11 @@
 //! 01 create: `shmget(9990, 1024, IPC_CREAT, 0o666)`, print the id; `--exclusive` adds IPC_EXCL.
 
-use super::spec::create::{KEY, SIZE};
+use super::spec::create::{CREATED, KEY, SIZE};
+use super::spec::{self, fill};
 use crate::checks::{
     Failure, Run, Test, Verdict, describe_bytes, describe_segments, ensure, unpredictable,
 };
 
-const PREFIX: &str = "Shared memory segment created with ID: ";
 /// What the grader writes into its own segment with key 9990, to see that `--exclusive` keeps it.
 const GRADERS_DATA: &[u8] = b"the grader's own data\0";
 
@@ -82,7 +82,7 @@ pub fn tests() -> Vec<Test> {
                     // The same line as the first run (whether that id is right is the check
                     // above's business), and still one segment.
                     let first = run.output_lines(0)?;
-                    let first = first.first().filter(|line| line.starts_with(PREFIX)).cloned().ok_or_else(|| {
+                    let first = first.first().filter(|line| spec::value(CREATED, line, "id").is_some()).cloned().ok_or_else(|| {
                         Failure::new("the first run printed no id to compare with").step(0)
                     })?;
                     run.printed(1, &[first])?;
@@ -101,7 +101,7 @@ pub fn tests() -> Vec<Test> {
                 |run| {
                     run.exited(0, 0)?;
                     let segment = run.segment_with_key(KEY)?;
-                    run.printed(0, &[format!("{PREFIX}{}", segment.entry.shmid)])
+                    run.printed(0, &[fill(CREATED, &[("id", &segment.entry.shmid)])])
                 },
             ),
         Test::new("--exclusive refuses an existing segment", &[KEY])
@@ -143,8 +143,9 @@ pub fn tests() -> Vec<Test> {
 
 fn printed_real_id(run: &Run) -> Verdict {
     let id = run.segment_with_key(KEY)?.entry.shmid;
-    run.printed(0, &[format!("{PREFIX}{id}")])
-        .map_err(|failure| match run.printed_number(0, PREFIX) {
+    let printed_id = || run.printed_number(0, spec::prefix(CREATED));
+    run.printed(0, &[fill(CREATED, &[("id", &id)])])
+        .map_err(|failure| match printed_id() {
             Ok(printed) if printed != i64::from(id) && !run.observation.burnt_ids.is_empty() => {
                 Failure {
                     message: format!(

@@ -5,7 +5,8 @@
 //! survives as "marked for destruction"); the trace shows the rest: the address `shmat`
 //! returned was detached, before the removal, and the removal happened once.
 
-use super::spec::guard::{KEY, SIZE};
+use super::spec::fill;
+use super::spec::guard::{HOLDS, KEY, SIZE};
 use crate::checks::lens::{events_where, render_events};
 use crate::checks::{Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure};
 use crate::scenario::{Call, SyscallKind};
@@ -29,7 +30,7 @@ pub fn tests() -> Vec<Test> {
                 "write the text and a NUL at offset 0 through your Attachment, read it back, print `Segment <id> holds: <text>`",
                 |run| {
                     let id = run.setup_id(0)?;
-                    run.printed(0, &[format!("Segment {id} holds: {TEXT}")])?;
+                    run.printed(0, &[fill(HOLDS, &[("id", &id), ("text", &TEXT)])])?;
                     let contents = &run.setup_segment(0)?.contents;
                     ensure(c_string_at(contents, 0) == TEXT.as_bytes(), || {
                         Failure::new("the segment does not hold the text")

@@ -1,13 +1,13 @@
 //! 03 parent-child: the child writes 37892 into key 24601, the parent waits, reads and removes.
 
-use super::spec::parent_child::KEY;
+use super::spec::parent_child::{CHILD as CHILD_LINE, KEY, PARENT as PARENT_LINE, VALUE};
+use super::spec::{fill, prefix};
 use std::time::Duration;
 
 use crate::checks::lens::{describe_lineage, events_where, process_with_lineage, render_events};
 use crate::checks::{Failure, Run, Test, Verdict, describe_bytes, ensure, unpredictable};
 use crate::scenario::{Call, SyscallKind};
 
-const VALUE: i32 = 37892;
 /// The child, by descent: the program's first fork.
 const CHILD: &[u32] = &[0];
 /// Without a trace, a run this long slept (see ping-pong's).
@@ -18,7 +18,17 @@ const ORDERING_ADVICE: &str = "the parent printed before its child's value was t
     and prints";
 
 fn expected_lines() -> Vec<String> {
-    vec![format!("child: {VALUE}"), format!("parent: {VALUE}")]
+    vec![child_line(), parent_line(VALUE)]
+}
+
+/// The child's line, `child: 37892`.
+fn child_line() -> String {
+    fill(CHILD_LINE, &[("value", &VALUE)])
+}
+
+/// The parent's line when it read `value`.
+fn parent_line(value: i32) -> String {
+    fill(PARENT_LINE, &[("value", &value)])
 }
 
 pub fn tests() -> Vec<Test> {
@@ -50,7 +60,7 @@ pub fn tests() -> Vec<Test> {
                 1,
                 "forks one child, which prints the child's line",
                 "fork once; the child attaches, writes, prints `child: ...`, detaches and exits; the parent prints `parent: ...`",
-                |run| run.lines_from_their_processes(0, 1, &[("child: ", CHILD), ("parent: ", &[])]),
+                |run| run.lines_from_their_processes(0, 1, &[(prefix(CHILD_LINE), CHILD), (prefix(PARENT_LINE), &[])]),
             )
             .check(
                 1,
@@ -65,7 +75,7 @@ pub fn tests() -> Vec<Test> {
                 |run| {
                     run.reported_once_written(
                         0,
-                        "child: ",
+                        prefix(CHILD_LINE),
                         (0, &VALUE.to_ne_bytes()),
                         render_int,
                         value_in_segment,
@@ -125,11 +135,10 @@ pub fn tests() -> Vec<Test> {
                     // The lines, in any order and with any number read: order and value are
                     // the first tests' business, where the grader steers the schedule.
                     let lines = run.output_lines(0)?;
-                    let child = format!("child: {VALUE}");
                     ensure(
                         lines.len() == 2
-                            && lines.contains(&child)
-                            && lines.iter().any(|line| line.starts_with("parent: ")),
+                            && lines.contains(&child_line())
+                            && lines.iter().any(|line| line.starts_with(prefix(PARENT_LINE))),
                         || {
                             Failure::new("the program did not print the child's line and the parent's")
                                 .expected(expected_lines().join("\n"))
@@ -164,8 +173,10 @@ pub fn tests() -> Vec<Test> {
 /// child wrote, a synchronisation problem too.
 fn parent_child_advice(failure: Failure) -> Failure {
     let actual = failure.actual.clone().unwrap_or_default();
-    let read_too_early = actual.lines().any(|line| line == format!("child: {VALUE}"))
-        && actual.lines().any(|line| line.starts_with("parent: "));
+    let read_too_early = actual.lines().any(|line| line == child_line())
+        && actual
+            .lines()
+            .any(|line| line.starts_with(prefix(PARENT_LINE)));
     if read_too_early {
         failure.advice(ORDERING_ADVICE)
     } else {
@@ -262,7 +273,7 @@ fn parent_read_after_waiting(run: &Run, poked: i32) -> Verdict {
         return run.printed(0, &expected_lines());
     }
     let lines = run.output_lines(0)?;
-    let expected = format!("parent: {poked}");
+    let expected = parent_line(poked);
     ensure(lines.last() == Some(&expected), || {
         let trace = run.traced(0).ok().map(|trace| {
             let shown = events_where(trace, |event| {

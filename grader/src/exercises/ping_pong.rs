@@ -11,14 +11,17 @@ use crate::checks::{
 };
 use crate::scenario::{Call, Exit};
 
-use super::spec::ping_pong::KEY;
+use super::spec::ping_pong::{
+    ANSWER, CHILD_1_READ, CHILD_1_WROTE, CHILD_2_READ, CHILD_2_WROTE, KEY, QUESTION,
+};
+use super::spec::{fill, prefix};
 /// The children, by descent: the program's first and second forks.
 const CHILD_1: &[u32] = &[0];
 const CHILD_2: &[u32] = &[1];
 /// Where the message starts, after the turn.
 const MESSAGE: usize = 4;
 /// The lines that say a message was written.
-const WROTE: [&str; 2] = ["child 1 wrote: ", "child 2 wrote: "];
+const WROTE: [&str; 2] = [prefix(CHILD_1_WROTE), prefix(CHILD_2_WROTE)];
 /// Without a trace, only the clock can tell sleeping: a run this long slept (the notes' version
 /// sleeps 1 s and 2 s to order the children, while a program that waits for the flag takes
 /// milliseconds, even pinned to one CPU). A short sleep escapes it; the trace sees every one.
@@ -30,20 +33,21 @@ const ORDERING_ADVICE: &str = "the lines are right but in the wrong order: a syn
     never sleep, and reset the turn to 0 before forking";
 
 fn question(id: i64) -> String {
-    format!("Is this the shared memory ID: {id}?")
+    fill(QUESTION, &[("id", &id)])
 }
 
 fn answer(id: i64) -> String {
-    format!("Yes, this is shared memory ID: {id}.")
+    fill(ANSWER, &[("id", &id)])
 }
 
 /// The four lines, in the only order causality allows.
 fn expected_lines(id: i64) -> Vec<String> {
+    let (question, answer) = (question(id), answer(id));
     vec![
-        format!("child 1 wrote: {}", question(id)),
-        format!("child 2 read: {}", question(id)),
-        format!("child 2 wrote: {}", answer(id)),
-        format!("child 1 read: {}", answer(id)),
+        fill(CHILD_1_WROTE, &[("question", &question)]),
+        fill(CHILD_2_READ, &[("question", &question)]),
+        fill(CHILD_2_WROTE, &[("answer", &answer)]),
+        fill(CHILD_1_READ, &[("answer", &answer)]),
     ]
 }
 
@@ -54,7 +58,8 @@ fn expected_lines(id: i64) -> Vec<String> {
 /// (A stale turn 2 would catch nothing: child 1 stores 1 whatever it finds.)
 fn stale_contents() -> Vec<u8> {
     let mut contents = 1u32.to_ne_bytes().to_vec();
-    contents.extend_from_slice(b"Is this the shared memory ID: -1?\0");
+    contents.extend_from_slice(question(-1).as_bytes());
+    contents.push(0);
     contents
 }
 
@@ -153,7 +158,7 @@ pub fn tests() -> Vec<Test> {
                 "shmget with IPC_CREAT (512 bytes, mode 0o666) before forking",
                 |run| {
                     run.exited(0, 0)?;
-                    let id = run.printed_number(0, "child 1 wrote: Is this the shared memory ID: ")?;
+                    let id = run.printed_number(0, &fill(CHILD_1_WROTE, &[("question", &prefix(QUESTION))]))?;
                     run.printed_in_any_order(0, &expected_lines(id))
                 },
             )
@@ -213,9 +218,9 @@ fn turn_read_again(run: &Run) -> Verdict {
     let printed = |prefix: &str| lines.iter().any(|line| line.text.starts_with(prefix));
     // Child 2 waits for turn 1 before its `read` line; child 1 waits for turn 2 after its
     // `wrote` line, before its `read` line.
-    let waiting = if !printed("child 2 read: ") {
+    let waiting = if !printed(prefix(CHILD_2_READ)) {
         (CHILD_2, 1)
-    } else if !printed("child 1 read: ") {
+    } else if !printed(prefix(CHILD_1_READ)) {
         (CHILD_1, 2)
     } else {
         return Ok(());

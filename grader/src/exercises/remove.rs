@@ -1,18 +1,26 @@
 //! 06 remove: find a segment by key (default 9990), print its status, remove it.
 
-use super::spec::remove::KEY;
+use super::spec::remove::{KEY, MARKED, REMOVED, STATUS};
+use super::spec::{fill, fill_key, value};
 use crate::checks::{Failure, Test, describe_segments, ensure, unpredictable};
 
 /// The other key of the "key as an argument" test.
 const OTHER_KEY: i32 = 0x1234;
 
 fn removed_line(id: i32) -> String {
-    format!("Removed segment ID {id}.")
+    fill(REMOVED, &[("id", &id)])
 }
 
 fn marked_line(id: i32) -> String {
-    format!(
-        "Segment ID {id} is marked for destruction: it goes away when its last attachment is detached."
+    fill(MARKED, &[("id", &id)])
+}
+
+/// The status line of segment `id` (key [`KEY`], 1024 bytes) with `nattch` attachments, its
+/// creator's pid still to fill.
+fn status_line(id: i32, nattch: u64) -> String {
+    fill(
+        &fill_key(STATUS, KEY),
+        &[("id", &id), ("size", &1024), ("nattch", &nattch)],
     )
 }
 
@@ -38,14 +46,11 @@ pub fn tests() -> Vec<Test> {
                     let id = run.setup_id(0)?;
                     let lines = run.output_lines(0)?;
                     let first = lines.first().cloned().unwrap_or_default();
-                    let prefix = format!("Segment ID {id} (key 0x2706): 1024 bytes, created by PID ");
-                    let cpid = first
-                        .strip_prefix(&prefix)
-                        .and_then(|rest| rest.strip_suffix(", attached 0 time(s)"))
-                        .and_then(|pid| pid.parse::<i32>().ok());
+                    let status = status_line(id, 0);
+                    let cpid = value(&status, &first, "pid").and_then(|pid| pid.parse::<i32>().ok());
                     ensure(cpid.is_some_and(|pid| pid > 0), || {
                         Failure::new("the first line is not the segment's status")
-                            .expected(format!("{prefix}<cpid>, attached 0 time(s)"))
+                            .expected(fill(&status, &[("pid", &"<cpid>")]))
                             .actual(first.clone())
                             .step(0)
                     })
@@ -81,10 +86,7 @@ pub fn tests() -> Vec<Test> {
                 |run| {
                     let segment = run.setup_segment(0)?;
                     let id = segment.entry.shmid;
-                    let line = format!(
-                        "Segment ID {id} (key 0x2706): 1024 bytes, created by PID {}, attached 1 time(s)",
-                        segment.entry.cpid
-                    );
+                    let line = fill(&status_line(id, 1), &[("pid", &segment.entry.cpid)]);
                     let lines = run.output_lines(0)?;
                     ensure(lines.first() == Some(&line), || {
                         Failure::new("the status line does not match the kernel's")

@@ -14,6 +14,8 @@ mod orderings;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use super::spec::ring::{RECEIVED, SENT};
+use super::spec::{fill, prefix, value};
 use crate::checks::lens::{events_where, lines_by_process, process_with_lineage, render_events};
 use crate::checks::{Failure, Run, Test, Verdict, ensure};
 use crate::scenario::{Call, Explore, Schedules, SyscallKind};
@@ -47,9 +49,10 @@ fn checksum(count: u64, size: u64) -> u64 {
 }
 
 fn received_line(count: u64, size: u64) -> String {
-    format!(
-        "received {count} messages of {size} bytes in order, checksum {:#018x}",
-        checksum(count, size)
+    let checksum = format!("{:#018x}", checksum(count, size));
+    fill(
+        RECEIVED,
+        &[("count", &count), ("size", &size), ("checksum", &checksum)],
     )
 }
 
@@ -85,8 +88,9 @@ pub fn tests() -> Vec<Test> {
                 "after waiting for the child, print `sent N messages of SIZE bytes in T ms: R MB/s`",
                 |run| {
                     let lines = run.output_lines(0)?;
-                    ensure(lines.iter().any(|line| line.starts_with("sent 3000 messages of 64 bytes in ") && line.ends_with(" MB/s")), || {
-                        Failure::new("no line `sent 3000 messages of 64 bytes in T ms: R MB/s`")
+                    let sent = fill(SENT, &[("count", &3000), ("size", &64)]);
+                    ensure(lines.iter().any(|line| value(&sent, line, "ms").is_some()), || {
+                        Failure::new(format!("no line `{}`", fill(&sent, &[("ms", &"T"), ("rate", &"R")])))
                             .actual(lines.join("\n"))
                             .step(0)
                     })
@@ -151,7 +155,7 @@ fn held_before_producing(test: Test) -> Test {
 fn delivered(run: &Run, index: usize, count: u64, size: u64) -> Verdict {
     let expected = received_line(count, size);
     let lines = run.output_lines(index)?;
-    let printed = lines.iter().find(|line| line.starts_with("received "));
+    let printed = lines.iter().find(|line| line.starts_with(prefix(RECEIVED)));
     ensure(printed == Some(&expected), || {
         let message = match printed {
             None => "the child printed no `received ...` line".to_string(),

@@ -1,16 +1,19 @@
 //! 05 sized: read a size from the terminal, validate it, create key 2004 of that size, use it.
 
-use super::spec::sized::KEY;
+use super::spec::sized::{ACCESSED, BAD_SIZE, KEY, PROMPT};
+use super::spec::{fill, fill_key, prefix};
 use crate::checks::{
     Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure, unpredictable,
 };
 use crate::scenario::SyscallKind;
 
-const PROMPT: &str = "Enter the size of shared memory: ";
-const ERROR_PREFIX: &str = "error: reading the size (key 0x7d4)";
-
 fn message(id: i64) -> String {
-    format!("We have accessed shared memory ID: {id}")
+    fill(ACCESSED, &[("id", &id)])
+}
+
+/// What a segment of `size` bytes holds of the message: the start that fits with its NUL.
+fn cut_to(size: usize) -> &'static str {
+    &prefix(ACCESSED)[..size - 1]
 }
 
 /// The bad inputs of the spec, grouped by what the program must say about them.
@@ -86,8 +89,8 @@ pub fn tests() -> Vec<Test> {
                 "write at most one byte less than the attachment's length of the message, then the NUL",
                 |run| {
                     run.exited(0, 0)?;
-                    run.printed(0, &["We have a".to_string()])?;
-                    message_in_segment(run, "We have a")
+                    run.printed(0, &[cut_to(10).to_string()])?;
+                    message_in_segment(run, cut_to(10))
                 },
             ),
         Test::new("typing 64, without a segment before", &[KEY])
@@ -98,7 +101,7 @@ pub fn tests() -> Vec<Test> {
                 "shmget(2004, size, IPC_CREAT, 0o666)",
                 |run| {
                     run.exited(0, 0)?;
-                    let id = run.printed_number(0, "We have accessed shared memory ID: ")?;
+                    let id = run.printed_number(0, prefix(ACCESSED))?;
                     run.printed(0, &[message(id)])
                 },
             )
@@ -190,9 +193,10 @@ pub fn tests() -> Vec<Test> {
 
 /// Steps `steps` each exit 1 with `error: reading the size (key 0x7d4): ...REASON...`.
 fn rejected(run: &Run, steps: &[usize], reason: &str) -> Verdict {
+    let error = fill_key(BAD_SIZE, KEY);
     for &step in steps {
         run.exited(step, 1)?;
-        run.stderr_mentions(step, &[ERROR_PREFIX, reason])?;
+        run.stderr_mentions(step, &[prefix(&error), reason])?;
     }
     Ok(())
 }

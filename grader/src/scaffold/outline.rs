@@ -22,7 +22,9 @@ impl Outline<'_> {
             (
                 format!("{}-solution", self.name),
                 format!("Reference solution of exercise {}", self.dir),
-                "\n[dev-dependencies]\nassert_cmd.workspace = true\n\
+                "\n[dev-dependencies]\n\
+                 # The exercise's key, size and output, from info.toml (grader::exercises::spec).\n\
+                 grader = { path = \"../../grader\" }\nassert_cmd.workspace = true\n\
                  sysv = { workspace = true, features = [\"testing\"] }\n",
             )
         } else {
@@ -87,11 +89,14 @@ impl Outline<'_> {
              checks\n//! what it prints and leaves in the kernel against the spec.\n\n\
              use assert_cmd::Command;\n\n#[test]\nfn does_what_the_spec_says() {{\n    \
              sysv::testing::private_ipc_namespace();\n    \
-             // {PLACEHOLDER}: assert the output, the exit status and the segments left.\n    \
+             // {PLACEHOLDER}: assert the output (its lines are grader::exercises::spec::{module}'s\n    \
+             // constants, filled with grader::exercises::spec::fill), the exit status and the\n    \
+             // segments left.\n    \
              Command::cargo_bin(\"{name}-solution\")\n        \
              .expect(\"the {name}-solution binary is built by cargo test\")\n        \
              .assert()\n        .success();\n}}\n",
             name = self.name,
+            module = self.module,
         )
     }
 
@@ -108,6 +113,8 @@ impl Outline<'_> {
              {points},\n                \
              \"{PLACEHOLDER}: the first check\",\n                \
              \"{PLACEHOLDER}: what to try when it fails\",\n                \
+             // The expected lines: super::spec::{module}'s constants (info.toml's\n                \
+             // [exercises.output]), filled with super::spec::fill.\n                \
              |_run| Err(Failure::new(\"this check is not written yet\")),\n            \
              ),\n    ]\n}}\n",
             dir = self.dir,
@@ -141,7 +148,9 @@ impl Outline<'_> {
             "{}\n\n[[exercises]]\nname = \"{name}\"\ndir = \"{dir}\"\npoints = {points}\nkey = {key}\n\
              hint = \"\"\"\n{PLACEHOLDER}: the concept, and the question to ask yourself.\"\"\"\n\
              hint_calls = \"\"\"\n{PLACEHOLDER}: the calls involved, by name.\"\"\"\n\
-             hint_shape = \"\"\"\n{PLACEHOLDER}: the shape of the code, with blanks (___).\"\"\"\n",
+             hint_shape = \"\"\"\n{PLACEHOLDER}: the shape of the code, with blanks (___).\"\"\"\n\n\
+             [exercises.output]\n\
+             line = \"{PLACEHOLDER}: a line the program prints, as its README states it, {{id}} where the id goes\"\n",
             info.trim_end(),
             name = self.name,
             dir = self.dir,

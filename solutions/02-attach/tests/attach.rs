@@ -4,35 +4,19 @@
 use std::process::{Command as StdCommand, Stdio};
 
 use assert_cmd::Command;
+use grader::exercises::spec::attach::{ATTACHED, KEY, MISSING, READ_BACK, SENTENCE};
+use grader::exercises::spec::{fill, fill_key};
 use predicates::prelude::*;
-use sysv::testing::segment_count;
-use sysv::{Errno, Mode, ShmId, ShmatFlag, ShmgetFlag};
-
-/// The key, as info.toml gives it (read through the grader: the spec is written once).
-const KEY: sysv::Key = grader::exercises::spec::attach::KEY;
-const SENTENCE: &[u8] = b"This is our shared memory segment.\0";
+use sysv::testing::{assert_no_segment, segment_bytes, segment_count};
+use sysv::{ShmId, ShmatFlag};
 
 /// Makes the segment `create` would make, filled with 0xff so that a missing NUL shows.
 fn make_segment(size: usize) -> ShmId {
-    let id = sysv::shmget(
-        KEY,
-        size,
-        ShmgetFlag::IPC_CREAT,
-        Mode::from_bits_truncate(0o666),
-    )
-    .expect("the test's segment");
+    let id = sysv::testing::make_segment(KEY, size, 0o666);
     let attachment = sysv::shmat(id, ShmatFlag::empty()).expect("attach");
     attachment.write(0, &vec![0xff; size]);
     sysv::shmdt(attachment).expect("detach");
     id
-}
-
-fn segment_bytes(id: ShmId, len: usize) -> Vec<u8> {
-    let attachment = sysv::shmat(id, ShmatFlag::SHM_RDONLY).expect("attach");
-    let mut bytes = vec![0; len];
-    attachment.read(0, &mut bytes);
-    sysv::shmdt(attachment).expect("detach");
-    bytes
 }
 
 #[test]
@@ -52,8 +36,9 @@ fn writes_the_sentence_and_reads_it_back() {
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         format!(
-            "Attached shared memory segment ID: {id}\n\
-             Read back: This is our shared memory segment.\n"
+            "{}\n{}\n",
+            fill(ATTACHED, &[("id", &id)]),
+            fill(READ_BACK, &[("sentence", &SENTENCE)])
         )
     );
     assert!(output.stderr.is_empty(), "{output:?}");
@@ -67,8 +52,9 @@ fn writes_the_sentence_and_reads_it_back() {
     );
     assert!(!status.marked_for_destruction());
     assert_eq!(
-        segment_bytes(id, SENTENCE.len() + 1),
-        [SENTENCE, &[0xff]].concat()
+        segment_bytes(id, SENTENCE.len() + 2),
+        [SENTENCE.as_bytes(), &[0, 0xff]].concat(),
+        "the sentence and its NUL, nothing after"
     );
     assert_eq!(segment_count(), 1);
 }
@@ -82,18 +68,9 @@ fn without_a_segment_it_says_to_run_create_and_creates_nothing() {
         .assert()
         .code(1)
         .stdout("")
-        .stderr(
-            predicate::str::starts_with("error: shmget (key 0x2706): ")
-                .and(predicate::str::contains("(ENOENT)"))
-                .and(predicate::str::contains("run create first"))
-                .and(predicate::str::contains("\n").count(1)),
-        );
+        .stderr(format!("{}\n", fill_key(MISSING, KEY)));
 
-    assert_eq!(
-        sysv::shmget(KEY, 0, ShmgetFlag::empty(), Mode::empty()),
-        Err(Errno::ENOENT)
-    );
-    assert_eq!(segment_count(), 0);
+    assert_no_segment(KEY);
 }
 
 #[test]

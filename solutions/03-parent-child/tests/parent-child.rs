@@ -2,12 +2,22 @@
 //! its output, exit status, and that it leaves neither a segment nor a process behind.
 
 use assert_cmd::Command;
+use grader::exercises::spec::fill;
+use grader::exercises::spec::parent_child::{CHILD, KEY, PARENT, VALUE};
 use predicates::prelude::*;
-use sysv::testing::{other_processes_in_this_namespace, segment_count};
-use sysv::{Errno, Mode, ShmatFlag, ShmgetFlag};
+use sysv::ShmatFlag;
+use sysv::testing::{
+    assert_no_segment, make_segment, other_processes_in_this_namespace, segment_count,
+};
 
-/// The key, as info.toml gives it (read through the grader: the spec is written once).
-const KEY: sysv::Key = grader::exercises::spec::parent_child::KEY;
+/// The two lines, the child's then the parent's.
+fn expected_output() -> String {
+    format!(
+        "{}\n{}\n",
+        fill(CHILD, &[("value", &VALUE)]),
+        fill(PARENT, &[("value", &VALUE)])
+    )
+}
 
 #[test]
 fn the_child_writes_then_the_parent_reads_and_nothing_is_left() {
@@ -18,15 +28,10 @@ fn the_child_writes_then_the_parent_reads_and_nothing_is_left() {
             .expect("built")
             .assert()
             .success()
-            .stdout("child: 37892\nparent: 37892\n")
+            .stdout(expected_output())
             .stderr("");
 
-        assert_eq!(
-            sysv::shmget(KEY, 0, ShmgetFlag::empty(), Mode::empty()),
-            Err(Errno::ENOENT),
-            "the segment is removed"
-        );
-        assert_eq!(segment_count(), 0);
+        assert_no_segment(KEY);
         assert_eq!(other_processes_in_this_namespace(), Vec::<String>::new());
     }
 }
@@ -35,24 +40,18 @@ fn the_child_writes_then_the_parent_reads_and_nothing_is_left() {
 fn the_value_really_goes_through_the_segment() {
     sysv::testing::private_ipc_namespace();
     // Hold the segment the program will find, to look at it after the program removed it.
-    let id = sysv::shmget(
-        KEY,
-        4,
-        ShmgetFlag::IPC_CREAT,
-        Mode::from_bits_truncate(0o644),
-    )
-    .expect("the test's segment");
+    let id = make_segment(KEY, 4, 0o644);
     let attachment = sysv::shmat(id, ShmatFlag::SHM_RDONLY).expect("attach");
 
     Command::cargo_bin("parent-child-solution")
         .expect("built")
         .assert()
         .success()
-        .stdout("child: 37892\nparent: 37892\n");
+        .stdout(expected_output());
 
     let mut bytes = [0; 4];
     attachment.read(0, &mut bytes);
-    assert_eq!(i32::from_ne_bytes(bytes), 37892);
+    assert_eq!(i32::from_ne_bytes(bytes), VALUE);
     let status = sysv::shmctl_stat(id).expect("still attached here");
     assert!(status.marked_for_destruction(), "the program removed it");
     assert_eq!(status.nattch, 1, "only this test's attachment is left");
@@ -64,13 +63,7 @@ fn the_value_really_goes_through_the_segment() {
 fn a_refused_shmget_is_an_error_and_removes_nothing() {
     sysv::testing::private_ipc_namespace();
     // A segment with the key but too small for an int: shmget(24601, 4, ...) fails with EINVAL.
-    let id = sysv::shmget(
-        KEY,
-        2,
-        ShmgetFlag::IPC_CREAT,
-        Mode::from_bits_truncate(0o644),
-    )
-    .expect("the test's segment");
+    let id = make_segment(KEY, 2, 0o644);
 
     Command::cargo_bin("parent-child-solution")
         .expect("built")

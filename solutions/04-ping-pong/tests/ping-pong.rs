@@ -5,15 +5,17 @@
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use grader::exercises::spec::ping_pong::{
+    ANSWER, CHILD_1_READ, CHILD_1_WROTE, CHILD_2_READ, CHILD_2_WROTE, KEY, QUESTION, SIZE,
+};
+use grader::exercises::spec::{fill, value};
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::unistd::Pid;
 use predicates::prelude::*;
-use sysv::testing::{other_processes_in_this_namespace, segment_count};
-use sysv::{Errno, Mode, ShmId, ShmatFlag, ShmgetFlag};
-
-/// The key, as info.toml gives it (read through the grader: the spec is written once).
-const KEY: sysv::Key = grader::exercises::spec::ping_pong::KEY;
-const SIZE: usize = grader::exercises::spec::ping_pong::SIZE;
+use sysv::testing::{
+    assert_no_segment, make_segment, other_processes_in_this_namespace, segment_count,
+};
+use sysv::{ShmId, ShmatFlag};
 
 /// Pins this test's thread, and so every process it starts, to one CPU: the children can then
 /// only take turns if each gives the CPU away while it waits.
@@ -29,21 +31,26 @@ fn pin_to_one_cpu() {
 }
 
 fn expected_output(id: ShmId) -> String {
-    format!(
-        "child 1 wrote: Is this the shared memory ID: {id}?\n\
-         child 2 read: Is this the shared memory ID: {id}?\n\
-         child 2 wrote: Yes, this is shared memory ID: {id}.\n\
-         child 1 read: Yes, this is shared memory ID: {id}.\n"
-    )
+    let question = fill(QUESTION, &[("id", &id)]);
+    let answer = fill(ANSWER, &[("id", &id)]);
+    [
+        fill(CHILD_1_WROTE, &[("question", &question)]),
+        fill(CHILD_2_READ, &[("question", &question)]),
+        fill(CHILD_2_WROTE, &[("answer", &answer)]),
+        fill(CHILD_1_READ, &[("answer", &answer)]),
+    ]
+    .map(|line| line + "\n")
+    .concat()
 }
 
 /// The id the program printed in its first line.
 fn printed_id(stdout: &str) -> ShmId {
     let id = stdout
-        .strip_prefix("child 1 wrote: Is this the shared memory ID: ")
-        .and_then(|rest| rest.split_once('?'))
-        .unwrap_or_else(|| panic!("unexpected first line in {stdout:?}"))
-        .0;
+        .lines()
+        .next()
+        .and_then(|line| value(CHILD_1_WROTE, line, "question"))
+        .and_then(|question| value(QUESTION, question, "id"))
+        .unwrap_or_else(|| panic!("unexpected first line in {stdout:?}"));
     ShmId::from_raw(id.parse().expect("the id is a number"))
 }
 
@@ -71,12 +78,7 @@ fn the_lines_come_in_causal_order_every_time_even_on_one_cpu() {
         assert_eq!(stdout, expected_output(printed_id(&stdout)), "run {run}");
         fastest = fastest.min(took);
 
-        assert_eq!(
-            sysv::shmget(KEY, 0, ShmgetFlag::empty(), Mode::empty()),
-            Err(Errno::ENOENT),
-            "run {run}: the segment is removed"
-        );
-        assert_eq!(segment_count(), 0, "run {run}");
+        assert_no_segment(KEY);
         assert_eq!(
             other_processes_in_this_namespace(),
             Vec::<String>::new(),
@@ -95,13 +97,7 @@ fn a_stale_turn_is_reset_and_the_answer_is_left_in_the_segment() {
     pin_to_one_cpu();
     // A segment left by an interrupted run: turn 1 and an old question. If the program did not
     // reset the turn, child 2 would read this stale question at once.
-    let id = sysv::shmget(
-        KEY,
-        SIZE,
-        ShmgetFlag::IPC_CREAT,
-        Mode::from_bits_truncate(0o666),
-    )
-    .expect("the test's segment");
+    let id = make_segment(KEY, SIZE, 0o666);
     let attachment = sysv::shmat(id, ShmatFlag::empty()).expect("attach");
     attachment
         .atomic_u32(0)
@@ -124,7 +120,7 @@ fn a_stale_turn_is_reset_and_the_answer_is_left_in_the_segment() {
     );
     assert_eq!(
         attachment.read_c_string(4),
-        format!("Yes, this is shared memory ID: {id}.").as_bytes()
+        fill(ANSWER, &[("id", &id)]).as_bytes()
     );
     let status = sysv::shmctl_stat(id).expect("still attached here");
     assert!(status.marked_for_destruction(), "the program removed it");
@@ -138,13 +134,7 @@ fn a_stale_turn_is_reset_and_the_answer_is_left_in_the_segment() {
 fn a_refused_shmget_is_an_error_and_removes_nothing() {
     sysv::testing::private_ipc_namespace();
     // The key has a segment too small for 512 bytes: shmget fails with EINVAL.
-    let id = sysv::shmget(
-        KEY,
-        100,
-        ShmgetFlag::IPC_CREAT,
-        Mode::from_bits_truncate(0o666),
-    )
-    .expect("the test's segment");
+    let id = make_segment(KEY, 100, 0o666);
 
     Command::cargo_bin("ping-pong-solution")
         .expect("built")

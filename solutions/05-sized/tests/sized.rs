@@ -6,12 +6,11 @@ use std::io::Read;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 
+use grader::exercises::spec::sized::{ACCESSED, BAD_SIZE, KEY, PROMPT};
+use grader::exercises::spec::{fill, fill_key, prefix, value};
 use rexpect::process::wait::WaitStatus;
-use sysv::testing::segment_count;
-use sysv::{Errno, Mode, ShmId, ShmatFlag, ShmgetFlag};
-
-/// The key, as info.toml gives it (read through the grader: the spec is written once).
-const KEY: sysv::Key = grader::exercises::spec::sized::KEY;
+use sysv::testing::{assert_no_segment, make_segment};
+use sysv::{ShmId, ShmatFlag};
 
 /// rexpect starts the program with a real fork() of this test process, and a forked child gets
 /// a copy of every segment attached in the process, also those another test holds, until it
@@ -25,7 +24,6 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
-const PROMPT: &str = "Enter the size of shared memory: ";
 
 /// What the user does at the prompt.
 enum Input<'a> {
@@ -89,24 +87,10 @@ fn run_sized(input: Input) -> Run {
     }
 }
 
-fn no_segment_left() {
-    assert_eq!(
-        sysv::shmget(KEY, 0, ShmgetFlag::empty(), Mode::empty()),
-        Err(Errno::ENOENT)
-    );
-    assert_eq!(segment_count(), 0);
-}
-
 /// A segment with the program's key, made and attached by the test, so that the test can look at
 /// what the program wrote after the program removed it. Filled with 0xff.
 fn held_segment(size: usize) -> (ShmId, sysv::Attachment) {
-    let id = sysv::shmget(
-        KEY,
-        size,
-        ShmgetFlag::IPC_CREAT,
-        Mode::from_bits_truncate(0o666),
-    )
-    .expect("the test's segment");
+    let id = make_segment(KEY, size, 0o666);
     let attachment = sysv::shmat(id, ShmatFlag::empty()).expect("attach");
     attachment.write(0, &vec![0xff; size]);
     (id, attachment)
@@ -122,11 +106,11 @@ fn a_good_size_gets_the_message_and_the_segment_is_removed() {
     assert_eq!(run.stderr, "");
     let id = run
         .after_prompt
-        .strip_prefix("We have accessed shared memory ID: ")
-        .and_then(|rest| rest.strip_suffix('\n'))
+        .strip_suffix('\n')
+        .and_then(|line| value(ACCESSED, line, "id"))
         .unwrap_or_else(|| panic!("unexpected output {:?}", run.after_prompt));
     assert!(id.parse::<i32>().is_ok(), "the id is a number: {id:?}");
-    no_segment_left();
+    assert_no_segment(KEY);
 }
 
 #[test]
@@ -137,7 +121,7 @@ fn the_message_goes_through_the_segment() {
 
     let run = run_sized(Input::Line("  64 "));
     assert_eq!(run.exit_code, 0, "stderr: {}", run.stderr);
-    let message = format!("We have accessed shared memory ID: {id}");
+    let message = fill(ACCESSED, &[("id", &id)]);
     assert_eq!(run.after_prompt, format!("{message}\n"));
     assert_eq!(attachment.read_c_string(0), message.as_bytes());
     let mut nul = [0xff];
@@ -147,7 +131,7 @@ fn the_message_goes_through_the_segment() {
     let status = sysv::shmctl_stat(id).expect("still attached here");
     assert!(status.marked_for_destruction(), "the program removed it");
     sysv::shmdt(attachment).expect("detach");
-    no_segment_left();
+    assert_no_segment(KEY);
 }
 
 #[test]
@@ -155,12 +139,14 @@ fn a_small_segment_gets_a_truncated_message_never_an_overflow() {
     let _serial = one_at_a_time();
     sysv::testing::private_ipc_namespace();
 
-    for (size, expected) in [(1, ""), (10, "We have a")] {
+    // The message cut to what fits with its NUL: nothing, and 9 bytes.
+    for size in [1, 10] {
+        let expected = &prefix(ACCESSED)[..size - 1];
         // The program's own segment: nothing may be written past its end.
         let run = run_sized(Input::Line(&size.to_string()));
         assert_eq!(run.exit_code, 0, "size {size}, stderr: {}", run.stderr);
         assert_eq!(run.after_prompt, format!("{expected}\n"), "size {size}");
-        no_segment_left();
+        assert_no_segment(KEY);
 
         // The same with a segment the test holds, to see the bytes: message cut, then the NUL.
         let (_, attachment) = held_segment(size);
@@ -170,7 +156,7 @@ fn a_small_segment_gets_a_truncated_message_never_an_overflow() {
         attachment.read(0, &mut bytes);
         assert_eq!(bytes, [expected.as_bytes(), &[0]].concat(), "size {size}");
         sysv::shmdt(attachment).expect("detach");
-        no_segment_left();
+        assert_no_segment(KEY);
     }
 }
 
@@ -206,10 +192,13 @@ fn every_bad_size_is_refused_with_a_clear_message_and_creates_nothing() {
         assert_eq!(run.exit_code, 1, "{reason}");
         assert_eq!(
             run.stderr,
-            format!("error: reading the size (key 0x7d4): {reason}\n")
+            format!(
+                "{}\n",
+                fill(&fill_key(BAD_SIZE, KEY), &[("reason", &reason)])
+            )
         );
         assert_eq!(run.after_prompt, "", "nothing on stdout after the prompt");
-        no_segment_left();
+        assert_no_segment(KEY);
     }
 }
 
@@ -233,5 +222,5 @@ fn a_size_the_kernel_refuses_is_an_error_and_leaves_nothing() {
         run.stderr
     );
     assert_eq!(run.after_prompt, "");
-    no_segment_left();
+    assert_no_segment(KEY);
 }

@@ -1,5 +1,6 @@
 //! The pieces of one exercise, each looked at by one method of [`Inspection`], in the order
-//! an author writes them: the crates, the key, the grader's checks, the copy `reset` restores,
+//! an author writes them: the crates, the key, the output the task states, the grader's checks,
+//! the copy `reset` restores,
 //! the book, the tables, and what `cargo grade new` left to write.
 
 use std::fs;
@@ -8,7 +9,7 @@ use std::path::Path;
 use super::{Entry, Files, declared_spec, module_name, table_rows};
 use crate::checks::Test;
 use crate::dev::Problem;
-use crate::exercises::TABLE;
+use crate::exercises::{TABLE, spec};
 use crate::scaffold::PLACEHOLDER;
 
 /// One exercise's pieces, and the problems found so far.
@@ -36,6 +37,7 @@ impl<'a> Inspection<'a> {
     pub fn run(mut self) -> Vec<Problem> {
         self.crates();
         self.declared_key_and_size();
+        self.readme_states_the_output();
         let checks = self.grader_checks();
         self.original();
         self.chapter(&checks);
@@ -176,6 +178,27 @@ impl<'a> Inspection<'a> {
                     ),
                 );
             }
+        }
+    }
+
+    /// The task states every output text of the spec, as info.toml writes it (the checks, the
+    /// solutions' tests and the book take them from there).
+    fn readme_states_the_output(&mut self) {
+        let readme = format!("exercises/{}/README.md", self.dir());
+        let Some(text) = self.read(&readme) else {
+            return; // named by `crates`
+        };
+        let exercise = self.exercise;
+        for name in spec::unstated(&text, exercise.key, &exercise.output) {
+            self.problem(
+                readme.clone(),
+                format!(
+                    "does not state the output `{name}` of info.toml, {}: show it as the \
+                     program prints it (the key in hex, any value where another placeholder is), \
+                     or fix info.toml",
+                    exercise.output[&name]
+                ),
+            );
         }
     }
 
