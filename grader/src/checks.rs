@@ -28,7 +28,7 @@ pub use text::{
 use text::quoted_list;
 
 use crate::scenario::{
-    Explore, Injection, Input, Lens, Poke, Schedules, SetupSegment, Step, SyscallKind, When,
+    Explore, Injection, Input, Lens, Poke, PokeAt, Schedules, SetupSegment, Step, SyscallKind, When,
 };
 
 /// The result of one check on one run.
@@ -266,18 +266,49 @@ impl Test {
     /// When the process `lineage` of step 0 exits, write `bytes` at `offset` of setup segment
     /// `segment`, behind the program's back.
     pub fn poke_after_exit(
+        self,
+        segment: usize,
+        offset: usize,
+        bytes: &[u8],
+        lineage: &[u32],
+    ) -> Test {
+        self.poke(segment, offset, bytes, lineage, PokeAt::Exit)
+    }
+
+    /// At the stop before the `nth` `call` of process `lineage` of step 0, write `bytes` at
+    /// `offset` of setup segment `segment`, behind the program's back.
+    pub fn poke_before(
+        self,
+        segment: usize,
+        offset: usize,
+        bytes: &[u8],
+        lineage: &[u32],
+        (call, nth): (SyscallKind, u32),
+    ) -> Test {
+        self.poke(
+            segment,
+            offset,
+            bytes,
+            lineage,
+            PokeAt::Before { call, nth },
+        )
+    }
+
+    fn poke(
         mut self,
         segment: usize,
         offset: usize,
         bytes: &[u8],
         lineage: &[u32],
+        at: PokeAt,
     ) -> Test {
         self.lens.pokes.push(Poke {
             segment,
             offset,
             bytes: bytes.to_vec(),
             step: 0,
-            after_exit_of: lineage.to_vec(),
+            process: lineage.to_vec(),
+            at,
         });
         self
     }

@@ -273,8 +273,10 @@ pub enum When {
     Every,
 }
 
-/// Bytes the grader writes into a setup segment when a process of the program ends (stopped at
-/// its exit, before its parent can see it gone), e.g. a number the parent must then print.
+/// Bytes the grader writes into a setup segment behind the program's back, while one of its
+/// processes is stopped: at its exit (before its parent can see it gone), e.g. a number the
+/// parent must then print; or before one of its calls, e.g. a message changed after one child
+/// wrote it and before the other reads it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Poke {
     /// Index into [`Scenario::setup`].
@@ -283,8 +285,20 @@ pub struct Poke {
     pub bytes: Vec<u8>,
     /// Index into [`Scenario::steps`].
     pub step: usize,
-    /// The process whose exit triggers it (e.g. `vec![0]`, the program's first child).
-    pub after_exit_of: Lineage,
+    /// The process whose stop triggers it (e.g. `vec![0]`, the program's first child).
+    pub process: Lineage,
+    /// Which of its stops.
+    pub at: PokeAt,
+}
+
+/// The stop of a [`Poke`]'s process that triggers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PokeAt {
+    /// Its end (whatever the cause), before its parent can see it gone.
+    Exit,
+    /// The stop before its `nth` call of this kind (1 for the first), after the lens read what
+    /// its segments held there ([`Event::shared`]) and before any hold.
+    Before { call: SyscallKind, nth: u32 },
 }
 
 /// A segment made by the grader before the program runs.

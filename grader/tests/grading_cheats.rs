@@ -116,14 +116,24 @@ fn known_gap_ping_pong_spinning_on_the_clock_fails_the_order_check() {
 }
 
 #[test]
-#[ignore = "known gap: child 2 prints the question it builds itself instead of the one it read; \
-            only a poke of the question between child 1's write and child 2's read (a poke \
-            triggered at a call, not at an exit) could show it"]
-fn known_gap_ping_pong_printing_an_unread_question_fails_the_order_check() {
-    let result = grade_fixture("ping-pong", "ping-pong-prints-unread-question");
+fn ping_pong_printing_an_unread_question_fails_the_order_check() {
+    // The grader rewrites the question in the segment at the stop before child 1's line
+    // (written, turn not yet passed): child 2 must print the rewritten one, which it read.
+    let order = "prints the four lines in causal order, with the real id";
+    let result =
+        fails_exactly_every_time("ping-pong", "ping-pong-prints-unread-question", &[order]);
+    let check = check_named(&result, order);
     assert!(
-        failed_checks(&result).contains(&"prints the four lines in causal order, with the real id"),
-        "{result:#?}"
+        check
+            .message
+            .contains("the grader changed the question in the segment"),
+        "{}",
+        check.message
+    );
+    let expected = check.expected.as_deref().unwrap_or_default();
+    assert!(
+        expected.contains("child 2 read: Is that the shared memory ID: "),
+        "{expected}"
     );
 }
 

@@ -59,6 +59,12 @@
 //! segment at that moment rather than at the end. One `process_vm_readv` per attachment, at
 //! most [`MAX_SHARED_READS`] calls per step; no extra run.
 //!
+//! **Pokes** ([`crate::scenario::Poke`]): bytes written into a setup segment through init's
+//! own attachment while the process that triggers them is stopped, at its exit stop or at the
+//! stop before one of its calls (after the read above, before any hold): what the others
+//! read from then on is the grader's, and what the process itself had written is in its
+//! event.
+//!
 //! **Holds** ([`crate::scenario::Hold`]): a process is held by not resuming it at the stop
 //! before the chosen call. It is released when the others have had their chance: each other
 //! process is blocked in the kernel (waiting for a child, a lock, a pipe), stopped, gone, or
@@ -98,8 +104,8 @@ use sysv::Attachment;
 
 use super::procs;
 use crate::scenario::{
-    Call, Event as TraceEvent, Exit, Hold, Injected, Injection, Lens, Lineage, Poke, SharedBytes,
-    SyscallKind, Trace, TracedProcess, When,
+    Call, Event as TraceEvent, Exit, Hold, Injected, Injection, Lens, Lineage, Poke, PokeAt,
+    SharedBytes, SyscallKind, Trace, TracedProcess, When,
 };
 
 /// Environment variable read by the sandbox: `seccomp` (the default), `syscall` (plain
@@ -664,6 +670,7 @@ impl Tracer {
             held: None,
             shared: self.read_shared(pid, kind, &args),
         };
+        self.poke(&lineage, PokeAt::Before { call: kind, nth });
         let hold = (0..self.run.holds.len()).find(|&h| {
             let hold = &self.run.holds[h];
             !self.run.started[h]
@@ -843,20 +850,26 @@ impl Tracer {
             let held = process.exit_held.take();
             let lineage = process.lineage.clone();
             self.record(pid, Call::Exit(exit), None, held);
-            for target in &self.run.pokes {
-                if target.poke.step == self.step
-                    && target.poke.after_exit_of == lineage
-                    && !self.run.poked.contains(&target.index)
-                    && target.poke.offset + target.poke.bytes.len() <= target.attachment.len()
-                {
-                    target
-                        .attachment
-                        .write(target.poke.offset, &target.poke.bytes);
-                    self.run.poked.push(target.index);
-                }
-            }
+            self.poke(&lineage, PokeAt::Exit);
         }
         let _ = ptrace::cont(pid, None);
+    }
+
+    /// Makes the pokes that the stop `at` of process `lineage` triggers (it is stopped there).
+    fn poke(&mut self, lineage: &[u32], at: PokeAt) {
+        for target in &self.run.pokes {
+            if target.poke.step == self.step
+                && target.poke.process == lineage
+                && target.poke.at == at
+                && !self.run.poked.contains(&target.index)
+                && target.poke.offset + target.poke.bytes.len() <= target.attachment.len()
+            {
+                target
+                    .attachment
+                    .write(target.poke.offset, &target.poke.bytes);
+                self.run.poked.push(target.index);
+            }
+        }
     }
 
     /// Resumes a stopped process: to its call's return when a call is pending (or in plain
