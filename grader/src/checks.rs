@@ -252,6 +252,16 @@ impl Test {
         self
     }
 
+    /// Under the schedules of [`Test::race`] or [`Test::explore`], a process held at `call`
+    /// while children of its own are alive is held until they have ended
+    /// ([`Explore::until_children_end`]).
+    pub fn hold_until_children_end(mut self, call: SyscallKind) -> Test {
+        if let Schedules::Explore(explore) = &mut self.lens.schedules {
+            explore.until_children_end.push(call);
+        }
+        self
+    }
+
     /// Make the first `call` of each step fail with `errno` (only in step `step` if given).
     pub fn inject(mut self, call: SyscallKind, errno: i32, step: Option<usize>) -> Test {
         self.lens.inject.push(Injection {
@@ -266,41 +276,11 @@ impl Test {
     /// When the process `lineage` of step 0 exits, write `bytes` at `offset` of setup segment
     /// `segment`, behind the program's back.
     pub fn poke_after_exit(
-        self,
-        segment: usize,
-        offset: usize,
-        bytes: &[u8],
-        lineage: &[u32],
-    ) -> Test {
-        self.poke(segment, offset, bytes, lineage, PokeAt::Exit)
-    }
-
-    /// At the stop before the `nth` `call` of process `lineage` of step 0, write `bytes` at
-    /// `offset` of setup segment `segment`, behind the program's back.
-    pub fn poke_before(
-        self,
-        segment: usize,
-        offset: usize,
-        bytes: &[u8],
-        lineage: &[u32],
-        (call, nth): (SyscallKind, u32),
-    ) -> Test {
-        self.poke(
-            segment,
-            offset,
-            bytes,
-            lineage,
-            PokeAt::Before { call, nth },
-        )
-    }
-
-    fn poke(
         mut self,
         segment: usize,
         offset: usize,
         bytes: &[u8],
         lineage: &[u32],
-        at: PokeAt,
     ) -> Test {
         self.lens.pokes.push(Poke {
             segment,
@@ -308,9 +288,32 @@ impl Test {
             bytes: bytes.to_vec(),
             step: 0,
             process: lineage.to_vec(),
-            at,
+            at: PokeAt::Exit,
+            only_if: Vec::new(),
         });
         self
+    }
+
+    /// At the stop before the `nth` `call` of process `lineage` of step 0, if setup segment
+    /// `segment` then holds each of `only_if`'s bytes at its offset, write `bytes` at `offset`
+    /// of it, behind the program's back.
+    pub fn poke_before(
+        self,
+        segment: usize,
+        (offset, bytes): (usize, &[u8]),
+        lineage: &[u32],
+        (call, nth): (SyscallKind, u32),
+        only_if: &[(usize, &[u8])],
+    ) -> Test {
+        let mut test = self.poke_after_exit(segment, offset, bytes, lineage);
+        if let Some(poke) = test.lens.pokes.last_mut() {
+            poke.at = PokeAt::Before { call, nth };
+            poke.only_if = only_if
+                .iter()
+                .map(|(offset, bytes)| (*offset, bytes.to_vec()))
+                .collect();
+        }
+        test
     }
 
     /// Use up `count` segment ids before the setup, so that the program's ids are not 0, 1...

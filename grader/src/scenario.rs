@@ -118,6 +118,12 @@ pub struct Explore {
     pub depth: u8,
     /// At most this many runs besides the baseline.
     pub max_runs: u32,
+    /// A process held at one of these calls while children of its own are alive is held until
+    /// they have all ended (at most 1 s), whatever else runs: a parent held at its `shmat`
+    /// after the fork then shows whether its child could do its part without it. A parent
+    /// that attaches only after `waitpid` has no child alive there, and is not held at all.
+    #[serde(default)]
+    pub until_children_end: Vec<SyscallKind>,
 }
 
 impl Default for Explore {
@@ -133,6 +139,7 @@ impl Default for Explore {
             ],
             depth: 1,
             max_runs: 64,
+            until_children_end: Vec::new(),
         }
     }
 }
@@ -289,6 +296,10 @@ pub struct Poke {
     pub process: Lineage,
     /// Which of its stops.
     pub at: PokeAt,
+    /// Made only if the segment then holds these bytes at these offsets (e.g. a turn not yet
+    /// passed, a question not yet answered); empty: always.
+    #[serde(default)]
+    pub only_if: Vec<(usize, Vec<u8>)>,
 }
 
 /// The stop of a [`Poke`]'s process that triggers it.

@@ -84,6 +84,27 @@ fn a_parent_writing_the_childs_value_fails_the_childs_write_check() {
 }
 
 #[test]
+fn a_parent_writing_the_value_after_the_fork_fails_the_childs_write_check() {
+    // Its child attaches, waits for the value and prints it; the parent attaches after the
+    // fork and writes it. Held at that shmat until its child ends, the parent shows it: the
+    // child never sees the value before the parent attaches.
+    let check = "the child wrote 37892 into the segment";
+    let result = fails_exactly_every_time(
+        "parent-child",
+        "parent-child-parent-writes-after-fork",
+        &[check],
+    );
+    let check = check_named(&result, check);
+    assert!(
+        check
+            .message
+            .starts_with("with the parent held at its shmat after the fork until child 1 ended"),
+        "{}",
+        check.message
+    );
+}
+
+#[test]
 fn a_thread_instead_of_a_child_fails_the_fork_checks_and_is_no_unwaited_child() {
     // The tracer tells a thread from a process (pidfd_open needs PIDFD_THREAD for a thread):
     // the thread is no fork, and no child left for init to reap.

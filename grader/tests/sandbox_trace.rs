@@ -312,6 +312,7 @@ fn a_poke_is_seen_by_a_parent_that_reads_after_waiting() {
         step: 0,
         process: vec![0],
         at: PokeAt::Exit,
+        only_if: Vec::new(),
     }];
     let observation = run_once(&scenario);
     assert_eq!(observation.poked, [0]);

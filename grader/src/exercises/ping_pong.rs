@@ -40,7 +40,9 @@ const VARIANT: &[u8] = b"that";
 
 /// The question as the grader rewrites it in the segment, at the stop before child 1's first
 /// line: child 1 has written its question and, printing before it passes the turn, has not let
-/// child 2 read yet. Same length, still a question: child 2 must print the one it reads.
+/// child 2 read yet. Same length, still a question: child 2 must print the one it reads. Only
+/// made while the turn is 0 and the word is there (a question, not yet answered): a child 1
+/// that passed the turn sooner may have had child 2 answer already.
 fn question_variant(id: i64) -> String {
     let mut question = question(id).into_bytes();
     question[VARIANT_AT..VARIANT_AT + VARIANT.len()].copy_from_slice(VARIANT);
@@ -78,7 +80,13 @@ pub fn tests() -> Vec<Test> {
             // Not id 0: a hard-coded id fails.
             .burn_ids(1 + unpredictable(8))
             .held(KEY, 512, 0o666, &stale_contents())
-            .poke_before(0, MESSAGE + VARIANT_AT, VARIANT, CHILD_1, (SyscallKind::Write, 1))
+            .poke_before(
+                0,
+                (MESSAGE + VARIANT_AT, VARIANT),
+                CHILD_1,
+                (SyscallKind::Write, 1),
+                &[(0, &0u32.to_ne_bytes()), (MESSAGE + VARIANT_AT, b"this")],
+            )
             .run(&[])
             .race()
             .check(

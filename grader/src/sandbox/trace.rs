@@ -71,7 +71,10 @@
 //! has run [`RAN_ENOUGH`] of CPU since the hold began (`/proc/PID/schedstat`: a process
 //! spinning on a turn in shared memory never blocks); and never while another process sleeps
 //! in a traced sleep (up to [`SLEEP_CAP`]): waiting out a `sleep` is what exposes ordering by
-//! sleeping. At the latest it is released after the scenario's bound.
+//! sleeping. At the latest it is released after the scenario's bound. A hold at one of
+//! [`crate::scenario::Explore::until_children_end`]'s calls of a process with children alive
+//! lasts until they have all reached their exit stop (up to [`SLEEP_CAP`]), however much CPU
+//! they spin meanwhile: a child waiting for its held parent never gets there.
 //!
 //! **Exits and reaping.** A traced process's end is reported to its tracer before its parent
 //! can reap it; init then "reaps" it for the tracer only (the kernel hands the zombie on to its
@@ -105,7 +108,7 @@ use sysv::Attachment;
 use super::procs;
 use crate::scenario::{
     Call, Event as TraceEvent, Exit, Hold, Injected, Injection, Lens, Lineage, Poke, PokeAt,
-    SharedBytes, SyscallKind, Trace, TracedProcess, When,
+    Schedules, SharedBytes, SyscallKind, Trace, TracedProcess, When,
 };
 
 /// Environment variable read by the sandbox: `seccomp` (the default), `syscall` (plain
@@ -275,6 +278,8 @@ pub struct RunLens {
     /// Holds that have started (a hold is applied once).
     started: Vec<bool>,
     pub hold_bound: Duration,
+    /// [`crate::scenario::Explore::until_children_end`].
+    until_children_end: Vec<SyscallKind>,
     pub injections: Vec<Injection>,
     pub injected: Vec<Injected>,
     pub pokes: Vec<PokeTarget>,
@@ -300,6 +305,10 @@ impl RunLens {
             started: vec![false; holds.len()],
             holds,
             hold_bound,
+            until_children_end: match &lens.schedules {
+                Schedules::Explore(explore) => explore.until_children_end.clone(),
+                Schedules::Once => Vec::new(),
+            },
             injections: lens.inject.clone(),
             injected: Vec::new(),
             pokes,
@@ -323,6 +332,8 @@ struct Process {
     hold: Option<ActiveHold>,
     /// How long it was held at its `exit`, for the exit event.
     exit_held: Option<Duration>,
+    /// Past its exit stop: ending.
+    exiting: bool,
     /// The addresses it has a segment attached at (its own `shmat`s, and its parent's
     /// attachments at the fork), less those it detached.
     attached: Vec<u64>,
@@ -342,6 +353,8 @@ struct Pending {
 struct ActiveHold {
     hold: usize,
     since: Instant,
+    /// Held until its children have ended ([`RunLens::until_children_end`]).
+    until_children_end: bool,
     /// CPU time of the others when the hold began.
     ran_before: HashMap<Pid, Duration>,
 }
@@ -471,6 +484,7 @@ impl Tracer {
                 pending: None,
                 hold: None,
                 exit_held: None,
+                exiting: false,
                 attached: Vec::new(),
             },
         );
@@ -690,6 +704,7 @@ impl Tracer {
                 process.hold = Some(ActiveHold {
                     hold,
                     since: Instant::now(),
+                    until_children_end: self.run.until_children_end.contains(&kind),
                     ran_before,
                 });
             }
@@ -847,6 +862,7 @@ impl Tracer {
         };
         if let Some(process) = self.processes.get_mut(&pid) {
             process.pending = None;
+            process.exiting = true;
             let held = process.exit_held.take();
             let lineage = process.lineage.clone();
             self.record(pid, Call::Exit(exit), None, held);
@@ -863,6 +879,10 @@ impl Tracer {
                 && target.poke.at == at
                 && !self.run.poked.contains(&target.index)
                 && target.poke.offset + target.poke.bytes.len() <= target.attachment.len()
+                && target.poke.only_if.iter().all(|(offset, bytes)| {
+                    let mut held = vec![0; bytes.len()];
+                    target.attachment.try_read(*offset, &mut held).is_ok() && held == *bytes
+                })
             {
                 target
                     .attachment
@@ -940,6 +960,18 @@ impl Tracer {
         let elapsed = hold.since.elapsed();
         if elapsed >= SLEEP_CAP {
             return true;
+        }
+        if hold.until_children_end {
+            let lineage = &self.processes[&pid].lineage;
+            let children_alive = self.processes.values().any(|process| {
+                process.lineage.len() > lineage.len()
+                    && process.lineage.starts_with(lineage)
+                    && !process.exiting
+                    && !process.thread
+            });
+            if children_alive {
+                return false;
+            }
         }
         let others = self.processes.iter().filter(|(other, _)| **other != pid);
         let mut sleeping = false;
