@@ -262,6 +262,15 @@ impl Test {
         self
     }
 
+    /// Under the schedules of [`Test::race`] or [`Test::explore`], the clocks read through the
+    /// kernel and moved `jump` ahead when a hold begins ([`Explore::clocks_jump`]).
+    pub fn clocks_jump_at_holds(mut self, jump: std::time::Duration) -> Test {
+        if let Schedules::Explore(explore) = &mut self.lens.schedules {
+            explore.clocks_jump = Some(jump);
+        }
+        self
+    }
+
     /// Make the first `call` of each step fail with `errno` (only in step `step` if given).
     pub fn inject(mut self, call: SyscallKind, errno: i32, step: Option<usize>) -> Test {
         self.lens.inject.push(Injection {

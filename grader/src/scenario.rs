@@ -10,8 +10,9 @@
 //! [`Scenario::lens`] asks for more than the end state: a trace of the system calls of every
 //! process of the program's tree ([`StepOutcome::trace`]), schedules that hold one process at
 //! one of its calls so the others run first ([`Schedules::Explore`]), calls made to fail on
-//! purpose ([`Injection`]), bytes written into a segment behind the program's back ([`Poke`])
-//! and segment ids used up before the program runs ([`Lens::burn_ids`]). Processes are named by
+//! purpose ([`Injection`]), bytes written into a segment behind the program's back ([`Poke`]),
+//! clocks moved ahead once a hold begins ([`Explore::clocks_jump`]) and segment ids used up
+//! before the program runs ([`Lens::burn_ids`]). Processes are named by
 //! their [`Lineage`] (which child of which child of the program), which, unlike pids and unlike
 //! the order in which the kernel happens to run forks, is the same in every run of a program.
 
@@ -124,6 +125,12 @@ pub struct Explore {
     /// that attaches only after `waitpid` has no child alive there, and is not held at all.
     #[serde(default)]
     pub until_children_end: Vec<SyscallKind>,
+    /// Read the clocks through the kernel (the vDSO hidden from the program at its `exec`), and
+    /// move them this far ahead, for the rest of the run, once a hold begins (once, however
+    /// many holds): to a process that waits by spinning on the clock, the held one was away
+    /// that long. `None`: clocks as they are.
+    #[serde(default)]
+    pub clocks_jump: Option<Duration>,
 }
 
 impl Default for Explore {
@@ -140,6 +147,7 @@ impl Default for Explore {
             depth: 1,
             max_runs: 64,
             until_children_end: Vec::new(),
+            clocks_jump: None,
         }
     }
 }

@@ -125,15 +125,22 @@ fn a_thread_instead_of_a_child_fails_the_fork_checks_and_is_no_unwaited_child() 
 }
 
 #[test]
-#[ignore = "known gap: a child that waits by spinning on the clock (Instant::now, a vDSO call \
-            the tracer never sees) for longer than a hold (released after \
-            the spinner's first 1 ms of CPU) orders the children by time, undetected"]
-fn known_gap_ping_pong_spinning_on_the_clock_fails_the_order_check() {
-    let result = grade_fixture("ping-pong", "ping-pong-spins-on-the-clock");
-    assert!(
-        failed_checks(&result).contains(&"prints the four lines in causal order, with the real id"),
-        "{result:#?}"
-    );
+fn ping_pong_spinning_on_the_clock_fails_the_order_check() {
+    // With the vDSO hidden, its clock reads reach the kernel; once the grader holds a child,
+    // the clocks jump 0.5 s ahead, and the spinner (50 ms, 150 ms) goes on while the held
+    // child has not done its part.
+    let order = "prints the four lines in causal order, with the real id";
+    let contents = "the segment ends with turn 2 and the answer";
+    for grading in 1..=REGRADES {
+        let result = grade_fixture("ping-pong", "ping-pong-spins-on-the-clock");
+        let failed = failed_checks(&result);
+        // With child 1 held after child 2 went on, child 1 may also write over the answer or
+        // pass the turn last: a second failure, depending on which held run is reported.
+        assert!(
+            failed.contains(&order) && failed.iter().all(|check| [order, contents].contains(check)),
+            "grading {grading}: {result:#?}"
+        );
+    }
 }
 
 #[test]

@@ -23,6 +23,11 @@ const WROTE: [&str; 2] = ["child 1 wrote: ", "child 2 wrote: "];
 /// sleeps 1 s and 2 s to order the children, while a program that waits for the flag takes
 /// milliseconds, even pinned to one CPU). A short sleep escapes it; the trace sees every one.
 const CLOCK_LIMIT: Duration = Duration::from_millis(900);
+/// How far the clocks jump once the grader holds a process: a child that waits by spinning on
+/// the clock for less than that, until the other must be done, goes on at once. Well below the
+/// stub's `PATIENCE` (10 s) and the fixtures' (1 s), so a child that waits for its turn does not
+/// give up. A spin longer than this is still unseen (the grader reference says so).
+const CLOCKS_JUMP: Duration = Duration::from_millis(500);
 /// Lines in the wrong order mean the children are not synchronised, whatever the check.
 const ORDERING_ADVICE: &str = "the lines are right but in the wrong order: a synchronisation \
     problem, not a segment one. Print before you pass the turn (child 1 prints `wrote` before \
@@ -89,6 +94,9 @@ pub fn tests() -> Vec<Test> {
             )
             .run(&[])
             .race()
+            // A child spinning on the clock until the other must be done goes at once while
+            // the other is held (see `CLOCKS_JUMP`).
+            .clocks_jump_at_holds(CLOCKS_JUMP)
             .check(
                 1,
                 "exits with status 0",

@@ -65,6 +65,10 @@
 //! read from then on is the grader's, and what the process itself had written is in its
 //! event.
 //!
+//! **Clocks** ([`crate::scenario::Explore::clocks_jump`], clock.rs): in a run with holds, the
+//! vDSO is hidden from the program at its `exec` stop, so its clock reads become calls the
+//! filter stops; once a hold has begun, each read's time is moved ahead at its return.
+//!
 //! **Holds** ([`crate::scenario::Hold`]): a process is held by not resuming it at the stop
 //! before the chosen call. It is released when the others have had their chance: each other
 //! process is blocked in the kernel (waiting for a child, a lock, a pipe), stopped, gone, or
@@ -86,6 +90,7 @@
 //! a child still there went to its parent; a child gone whose parent is ending was init's.
 
 mod arch;
+mod clock;
 pub mod decode;
 pub mod explore;
 mod filter;
@@ -280,6 +285,10 @@ pub struct RunLens {
     pub hold_bound: Duration,
     /// [`crate::scenario::Explore::until_children_end`].
     until_children_end: Vec<SyscallKind>,
+    /// [`crate::scenario::Explore::clocks_jump`].
+    clocks_jump: Option<Duration>,
+    /// How far the run's clocks are ahead: a jump once a hold has begun.
+    clocks_ahead: Duration,
     pub injections: Vec<Injection>,
     pub injected: Vec<Injected>,
     pub pokes: Vec<PokeTarget>,
@@ -309,6 +318,11 @@ impl RunLens {
                 Schedules::Explore(explore) => explore.until_children_end.clone(),
                 Schedules::Once => Vec::new(),
             },
+            clocks_jump: match &lens.schedules {
+                Schedules::Explore(explore) => explore.clocks_jump,
+                Schedules::Once => None,
+            },
+            clocks_ahead: Duration::ZERO,
             injections: lens.inject.clone(),
             injected: Vec::new(),
             pokes,
@@ -329,6 +343,8 @@ struct Process {
     counts: HashMap<SyscallKind, u32>,
     /// The call it is in, between the stop before it and its return.
     pending: Option<Pending>,
+    /// The clock read it is in, to be moved ahead at its return ([`RunLens::clocks_ahead`]).
+    clock_read: Option<clock::ClockRead>,
     hold: Option<ActiveHold>,
     /// How long it was held at its `exit`, for the exit event.
     exit_held: Option<Duration>,
@@ -482,6 +498,7 @@ impl Tracer {
                 children: 0,
                 counts: HashMap::new(),
                 pending: None,
+                clock_read: None,
                 hold: None,
                 exit_held: None,
                 exiting: false,
@@ -619,6 +636,10 @@ impl Tracer {
                 if let Some(process) = self.processes.get(&pid) {
                     self.trace.processes[process.index].exe = exe.clone();
                 }
+                // Only a run with holds has clocks to move: the others keep the vDSO.
+                if self.run.clocks_jump.is_some() && !self.run.holds.is_empty() {
+                    clock::hide_vdso(pid);
+                }
                 self.record(
                     pid,
                     Call::Exec {
@@ -653,6 +674,15 @@ impl Tracer {
 
     /// The stop before a call runs.
     fn entering(&mut self, pid: Pid, nr: u64, args: [u64; 6]) {
+        if let Some(read) = clock::read(nr, &args) {
+            // Stopped at its return only when there is something to move.
+            if let Some(process) = self.processes.get_mut(&pid)
+                && !self.run.clocks_ahead.is_zero()
+            {
+                process.clock_read = Some(read);
+            }
+            return self.resume(pid, None);
+        }
         let Some(syscall) = arch::lookup(nr).filter(|syscall| arch::selected(syscall, &args))
         else {
             return self.resume(pid, None);
@@ -701,6 +731,7 @@ impl Tracer {
         match hold {
             Some(hold) => {
                 self.run.started[hold] = true;
+                self.run.clocks_ahead = self.run.clocks_jump.unwrap_or_default();
                 process.hold = Some(ActiveHold {
                     hold,
                     since: Instant::now(),
@@ -748,6 +779,17 @@ impl Tracer {
 
     /// The stop after a call returned `value`.
     fn returning(&mut self, pid: Pid, mut value: i64) {
+        if let Some(read) = self
+            .processes
+            .get_mut(&pid)
+            .and_then(|p| p.clock_read.take())
+        {
+            // Failed (a bad pointer: -EFAULT...): nothing to move.
+            if value >= 0 {
+                clock::shift(pid, read, value, self.run.clocks_ahead);
+            }
+            return self.resume(pid, None);
+        }
         let Some(pending) = self.processes.get_mut(&pid).and_then(|p| p.pending.take()) else {
             return self.resume(pid, None);
         };
@@ -899,7 +941,7 @@ impl Tracer {
             || self
                 .processes
                 .get(&pid)
-                .is_some_and(|p| p.pending.is_some());
+                .is_some_and(|p| p.pending.is_some() || p.clock_read.is_some());
         // ESRCH: killed meanwhile (the timeout), nothing to resume.
         let _ = if to_return {
             ptrace::syscall(pid, signal)
