@@ -130,14 +130,12 @@ fn ping_pong_spinning_on_the_clock_fails_the_order_check() {
     // the clocks jump 0.5 s ahead, and the spinner (50 ms, 150 ms) goes on while the held
     // child has not done its part.
     let order = "prints the four lines in causal order, with the real id";
-    let contents = "the segment ends with turn 2 and the answer";
     for grading in 1..=REGRADES {
         let result = grade_fixture("ping-pong", "ping-pong-spins-on-the-clock");
-        let failed = failed_checks(&result);
-        // With child 1 held after child 2 went on, child 1 may also write over the answer or
-        // pass the turn last: a second failure, depending on which held run is reported.
+        // Only the order check every time: the spin is still a race, which other checks (the
+        // end state, the unsteered run on its own) catch in some gradings, by luck.
         assert!(
-            failed.contains(&order) && failed.iter().all(|check| [order, contents].contains(check)),
+            failed_checks(&result).contains(&order),
             "grading {grading}: {result:#?}"
         );
     }

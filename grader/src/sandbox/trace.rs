@@ -73,7 +73,8 @@
 //! before the chosen call. It is released when the others have had their chance: each other
 //! process is blocked in the kernel (waiting for a child, a lock, a pipe), stopped, gone, or
 //! has run [`RAN_ENOUGH`] of CPU since the hold began (`/proc/PID/schedstat`: a process
-//! spinning on a turn in shared memory never blocks); and never while another process sleeps
+//! spinning on a turn in shared memory never blocks) or read the clock [`LOOPED_ENOUGH`]
+//! times (a waiting loop whose clock reads the lens stops, see clock.rs); and never while another process sleeps
 //! in a traced sleep (up to [`SLEEP_CAP`]): waiting out a `sleep` is what exposes ordering by
 //! sleeping. At the latest it is released after the scenario's bound. A hold at one of
 //! [`crate::scenario::Explore::until_children_end`]'s calls of a process with children alive
@@ -123,6 +124,9 @@ pub const TRACE_ENV: &str = "SHMLAB_SANDBOX_TRACE";
 
 /// A process counts as having had its chance during a hold once it has run this much CPU.
 pub const RAN_ENOUGH: Duration = Duration::from_millis(1);
+/// A process counts as having had its chance during a hold once it has read the clock this many
+/// times (with the vDSO hidden, see clock.rs): it is going round a waiting loop.
+pub const LOOPED_ENOUGH: u32 = 10;
 /// The longest a hold waits for another process's traced sleep to end.
 pub const SLEEP_CAP: Duration = Duration::from_secs(1);
 /// How often holds are looked at.
@@ -345,6 +349,8 @@ struct Process {
     pending: Option<Pending>,
     /// The clock read it is in, to be moved ahead at its return ([`RunLens::clocks_ahead`]).
     clock_read: Option<clock::ClockRead>,
+    /// Clock reads so far (seen only with the vDSO hidden).
+    clock_reads: u32,
     hold: Option<ActiveHold>,
     /// How long it was held at its `exit`, for the exit event.
     exit_held: Option<Duration>,
@@ -371,8 +377,8 @@ struct ActiveHold {
     since: Instant,
     /// Held until its children have ended ([`RunLens::until_children_end`]).
     until_children_end: bool,
-    /// CPU time of the others when the hold began.
-    ran_before: HashMap<Pid, Duration>,
+    /// CPU time and clock reads of the others when the hold began.
+    ran_before: HashMap<Pid, (Duration, u32)>,
 }
 
 /// How init should treat the end of a process of the run.
@@ -499,6 +505,7 @@ impl Tracer {
                 counts: HashMap::new(),
                 pending: None,
                 clock_read: None,
+                clock_reads: 0,
                 hold: None,
                 exit_held: None,
                 exiting: false,
@@ -676,10 +683,11 @@ impl Tracer {
     fn entering(&mut self, pid: Pid, nr: u64, args: [u64; 6]) {
         if let Some(read) = clock::read(nr, &args) {
             // Stopped at its return only when there is something to move.
-            if let Some(process) = self.processes.get_mut(&pid)
-                && !self.run.clocks_ahead.is_zero()
-            {
-                process.clock_read = Some(read);
+            if let Some(process) = self.processes.get_mut(&pid) {
+                process.clock_reads += 1;
+                if !self.run.clocks_ahead.is_zero() {
+                    process.clock_read = Some(read);
+                }
             }
             return self.resume(pid, None);
         }
@@ -1038,10 +1046,14 @@ impl Tracer {
                 // Not 'D': uninterruptible waits are short (a page fault, a disk read).
                 Some(state) => matches!(state, 'S' | 'Z' | 'X' | 'x' | 'T'),
             };
-            let ran = cpu_time(*proc_pid)
-                .zip(hold.ran_before.get(other).copied().or(Some(Duration::ZERO)))
-                .is_some_and(|(now, before)| now.saturating_sub(before) >= RAN_ENOUGH);
-            settled &= blocked || ran;
+            let (cpu_before, reads_before) =
+                hold.ran_before.get(other).copied().unwrap_or_default();
+            let ran =
+                cpu_time(*proc_pid).is_some_and(|now| now.saturating_sub(cpu_before) >= RAN_ENOUGH);
+            // A waiting loop that reads the clock (the vDSO hidden) spends its time stopped
+            // at those reads rather than on the CPU: going round it is its chance.
+            let looped = process.clock_reads.saturating_sub(reads_before) >= LOOPED_ENOUGH;
+            settled &= blocked || ran || looped;
         }
         !sleeping && (settled || elapsed >= self.run.hold_bound)
     }
@@ -1074,13 +1086,13 @@ impl Tracer {
         }
     }
 
-    fn cpu_of_others(&self, pid: Pid) -> HashMap<Pid, Duration> {
+    fn cpu_of_others(&self, pid: Pid) -> HashMap<Pid, (Duration, u32)> {
         self.processes
             .iter()
             .filter(|(other, _)| **other != pid)
             .filter_map(|(other, process)| {
                 let (proc_pid, _) = process.proc_pid.as_ref()?;
-                Some((*other, cpu_time(*proc_pid)?))
+                Some((*other, (cpu_time(*proc_pid)?, process.clock_reads)))
             })
             .collect()
     }
