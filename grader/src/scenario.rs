@@ -107,7 +107,7 @@ pub enum Schedules {
 pub struct Explore {
     /// The longest a process is held. It is released earlier once every other process of the
     /// step is blocked (waiting in the kernel), stopped, gone, or has run 1 ms of CPU since
-    /// (a process spinning on a turn never blocks) or read the clock 10 times (seen with
+    /// (a process spinning on a turn never blocks) or read the clock 3 times (seen with
     /// [`Explore::clocks_jump`]); never while another is in a traced sleep
     /// (up to 1 s): waiting that out is what exposes ordering by sleeping. The bound is for a
     /// process that gets no CPU at all: on a loaded machine the others may wait tens of

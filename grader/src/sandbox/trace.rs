@@ -125,8 +125,10 @@ pub const TRACE_ENV: &str = "SHMLAB_SANDBOX_TRACE";
 /// A process counts as having had its chance during a hold once it has run this much CPU.
 pub const RAN_ENOUGH: Duration = Duration::from_millis(1);
 /// A process counts as having had its chance during a hold once it has read the clock this many
-/// times (with the vDSO hidden, see clock.rs): it is going round a waiting loop.
-pub const LOOPED_ENOUGH: u32 = 10;
+/// times (with the vDSO hidden, see clock.rs): it is going round a waiting loop. Three, not
+/// two: a process spinning on the clock makes at most two (one begun before the hold, one
+/// that jumps and ends its spin), and must not end the hold before it has gone on.
+pub const LOOPED_ENOUGH: u32 = 3;
 /// The longest a hold waits for another process's traced sleep to end.
 pub const SLEEP_CAP: Duration = Duration::from_secs(1);
 /// How often holds are looked at.
