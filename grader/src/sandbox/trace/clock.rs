@@ -155,3 +155,35 @@ fn word(bytes: &[u8], index: usize) -> Option<i64> {
     let chunk = bytes.get(index * 8..index * 8 + 8)?;
     Some(i64::from_ne_bytes(chunk.try_into().ok()?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock_gettime(clock: libc::clockid_t, buffer: u64) -> Option<ClockRead> {
+        read(
+            libc::SYS_clock_gettime as u64,
+            &[clock as u64, buffer, 0, 0, 0, 0],
+        )
+    }
+
+    #[test]
+    fn only_reads_of_real_time_are_moved() {
+        assert_eq!(
+            clock_gettime(libc::CLOCK_MONOTONIC, 0x1000),
+            Some(ClockRead::Timespec(0x1000))
+        );
+        assert_eq!(
+            clock_gettime(libc::CLOCK_REALTIME, 0x1000),
+            Some(ClockRead::Timespec(0x1000))
+        );
+        // CPU time is not the time the other process had; no buffer, nothing to move.
+        assert_eq!(clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, 0x1000), None);
+        assert_eq!(clock_gettime(libc::CLOCK_MONOTONIC, 0), None);
+        let gettimeofday =
+            |buffer: u64| read(libc::SYS_gettimeofday as u64, &[buffer, 0, 0, 0, 0, 0]);
+        assert_eq!(gettimeofday(0x2000), Some(ClockRead::Timeval(0x2000)));
+        assert_eq!(gettimeofday(0), None);
+        assert_eq!(read(libc::SYS_getpid as u64, &[0; 6]), None);
+    }
+}
