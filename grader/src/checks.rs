@@ -28,7 +28,7 @@ pub use text::{
 use text::quoted_list;
 
 use crate::scenario::{
-    Explore, Injection, Input, Lens, Poke, Schedules, SetupSegment, Step, SyscallKind, When,
+    Explore, Injection, Input, Lens, Poke, PokeAt, Schedules, SetupSegment, Step, SyscallKind, When,
 };
 
 /// The result of one check on one run.
@@ -252,6 +252,25 @@ impl Test {
         self
     }
 
+    /// Under the schedules of [`Test::race`] or [`Test::explore`], a process held at `call`
+    /// while children of its own are alive is held until they have ended
+    /// ([`Explore::until_children_end`]).
+    pub fn hold_until_children_end(mut self, call: SyscallKind) -> Test {
+        if let Schedules::Explore(explore) = &mut self.lens.schedules {
+            explore.until_children_end.push(call);
+        }
+        self
+    }
+
+    /// Under the schedules of [`Test::race`] or [`Test::explore`], the clocks read through the
+    /// kernel and moved `jump` ahead when a hold begins ([`Explore::clocks_jump`]).
+    pub fn clocks_jump_at_holds(mut self, jump: std::time::Duration) -> Test {
+        if let Schedules::Explore(explore) = &mut self.lens.schedules {
+            explore.clocks_jump = Some(jump);
+        }
+        self
+    }
+
     /// Make the first `call` of each step fail with `errno` (only in step `step` if given).
     pub fn inject(mut self, call: SyscallKind, errno: i32, step: Option<usize>) -> Test {
         self.lens.inject.push(Injection {
@@ -277,9 +296,33 @@ impl Test {
             offset,
             bytes: bytes.to_vec(),
             step: 0,
-            after_exit_of: lineage.to_vec(),
+            process: lineage.to_vec(),
+            at: PokeAt::Exit,
+            only_if: Vec::new(),
         });
         self
+    }
+
+    /// At the stop before the `nth` `call` of process `lineage` of step 0, if setup segment
+    /// `segment` then holds each of `only_if`'s bytes at its offset, write `bytes` at `offset`
+    /// of it, behind the program's back.
+    pub fn poke_before(
+        self,
+        segment: usize,
+        (offset, bytes): (usize, &[u8]),
+        lineage: &[u32],
+        (call, nth): (SyscallKind, u32),
+        only_if: &[(usize, &[u8])],
+    ) -> Test {
+        let mut test = self.poke_after_exit(segment, offset, bytes, lineage);
+        if let Some(poke) = test.lens.pokes.last_mut() {
+            poke.at = PokeAt::Before { call, nth };
+            poke.only_if = only_if
+                .iter()
+                .map(|(offset, bytes)| (*offset, bytes.to_vec()))
+                .collect();
+        }
+        test
     }
 
     /// Use up `count` segment ids before the setup, so that the program's ids are not 0, 1...

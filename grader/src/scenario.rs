@@ -10,8 +10,9 @@
 //! [`Scenario::lens`] asks for more than the end state: a trace of the system calls of every
 //! process of the program's tree ([`StepOutcome::trace`]), schedules that hold one process at
 //! one of its calls so the others run first ([`Schedules::Explore`]), calls made to fail on
-//! purpose ([`Injection`]), bytes written into a segment behind the program's back ([`Poke`])
-//! and segment ids used up before the program runs ([`Lens::burn_ids`]). Processes are named by
+//! purpose ([`Injection`]), bytes written into a segment behind the program's back ([`Poke`]),
+//! clocks moved ahead once a hold begins ([`Explore::clocks_jump`]) and segment ids used up
+//! before the program runs ([`Lens::burn_ids`]). Processes are named by
 //! their [`Lineage`] (which child of which child of the program), which, unlike pids and unlike
 //! the order in which the kernel happens to run forks, is the same in every run of a program.
 
@@ -106,7 +107,8 @@ pub enum Schedules {
 pub struct Explore {
     /// The longest a process is held. It is released earlier once every other process of the
     /// step is blocked (waiting in the kernel), stopped, gone, or has run 1 ms of CPU since
-    /// (a process spinning on a turn never blocks); never while another is in a traced sleep
+    /// (a process spinning on a turn never blocks) or read the clock 3 times (seen with
+    /// [`Explore::clocks_jump`]); never while another is in a traced sleep
     /// (up to 1 s): waiting that out is what exposes ordering by sleeping. The bound is for a
     /// process that gets no CPU at all: on a loaded machine the others may wait tens of
     /// milliseconds for a core, and a hold released before they ran exposes nothing. On an
@@ -118,6 +120,18 @@ pub struct Explore {
     pub depth: u8,
     /// At most this many runs besides the baseline.
     pub max_runs: u32,
+    /// A process held at one of these calls while children of its own are alive is held until
+    /// they have all ended (at most 1 s), whatever else runs: a parent held at its `shmat`
+    /// after the fork then shows whether its child could do its part without it. A parent
+    /// that attaches only after `waitpid` has no child alive there, and is not held at all.
+    #[serde(default)]
+    pub until_children_end: Vec<SyscallKind>,
+    /// Read the clocks through the kernel (the vDSO hidden from the program at its `exec`), and
+    /// move them this far ahead, for the rest of the run, once a hold begins (once, however
+    /// many holds): to a process that waits by spinning on the clock, the held one was away
+    /// that long. `None`: clocks as they are.
+    #[serde(default)]
+    pub clocks_jump: Option<Duration>,
 }
 
 impl Default for Explore {
@@ -133,6 +147,8 @@ impl Default for Explore {
             ],
             depth: 1,
             max_runs: 64,
+            until_children_end: Vec::new(),
+            clocks_jump: None,
         }
     }
 }
@@ -273,8 +289,10 @@ pub enum When {
     Every,
 }
 
-/// Bytes the grader writes into a setup segment when a process of the program ends (stopped at
-/// its exit, before its parent can see it gone), e.g. a number the parent must then print.
+/// Bytes the grader writes into a setup segment behind the program's back, while one of its
+/// processes is stopped: at its exit (before its parent can see it gone), e.g. a number the
+/// parent must then print; or before one of its calls, e.g. a message changed after one child
+/// wrote it and before the other reads it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Poke {
     /// Index into [`Scenario::setup`].
@@ -283,8 +301,24 @@ pub struct Poke {
     pub bytes: Vec<u8>,
     /// Index into [`Scenario::steps`].
     pub step: usize,
-    /// The process whose exit triggers it (e.g. `vec![0]`, the program's first child).
-    pub after_exit_of: Lineage,
+    /// The process whose stop triggers it (e.g. `vec![0]`, the program's first child).
+    pub process: Lineage,
+    /// Which of its stops.
+    pub at: PokeAt,
+    /// Made only if the segment then holds these bytes at these offsets (e.g. a turn not yet
+    /// passed, a question not yet answered); empty: always.
+    #[serde(default)]
+    pub only_if: Vec<(usize, Vec<u8>)>,
+}
+
+/// The stop of a [`Poke`]'s process that triggers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PokeAt {
+    /// Its end (whatever the cause), before its parent can see it gone.
+    Exit,
+    /// The stop before its `nth` call of this kind (1 for the first), after the lens read what
+    /// its segments held there ([`Event::shared`]) and before any hold.
+    Before { call: SyscallKind, nth: u32 },
 }
 
 /// A segment made by the grader before the program runs.

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use grader::sandbox::Tier;
 use grader::scenario::{
-    Call, Event, Exit, Explore, Hold, Injection, Isolation, Lineage, Observation, Poke, Scenario,
-    Schedules, Step, SyscallKind, Trace,
+    Call, Event, Exit, Explore, Hold, Injection, Isolation, Lineage, Observation, Poke, PokeAt,
+    Scenario, Schedules, Step, SyscallKind, Trace,
 };
 use grading_common::fixture;
 use sandbox_common::{run_as_ordinary_user, run_once, run_with, segment, shell};
@@ -310,7 +310,9 @@ fn a_poke_is_seen_by_a_parent_that_reads_after_waiting() {
         offset: 0,
         bytes: number.to_ne_bytes().to_vec(),
         step: 0,
-        after_exit_of: vec![0],
+        process: vec![0],
+        at: PokeAt::Exit,
+        only_if: Vec::new(),
     }];
     let observation = run_once(&scenario);
     assert_eq!(observation.poked, [0]);

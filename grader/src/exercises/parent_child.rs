@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::checks::lens::{describe_lineage, events_where, process_with_lineage, render_events};
 use crate::checks::{Failure, Run, Test, Verdict, describe_bytes, ensure, unpredictable};
-use crate::scenario::{Call, SyscallKind};
+use crate::scenario::{Call, Event, SyscallKind};
 
 /// The child, by descent: the program's first fork.
 const CHILD: &[u32] = &[0];
@@ -40,6 +40,7 @@ pub fn tests() -> Vec<Test> {
             .held(KEY, 4, 0o644, &[0; 4])
             .run(&[])
             .race()
+            .hold_until_children_end(SyscallKind::Shmat)
             .check(
                 1,
                 "exits with status 0",
@@ -196,9 +197,10 @@ fn value_in_segment(run: &Run) -> Verdict {
     child_attached_the_segment(run)
 }
 
-/// The 37892 in the segment is the child's: child 1 attached the segment itself, and the
-/// parent did not attach it before forking (it could have written the value then, leaving the
-/// child only a number to print). Without a trace, or without a child (the fork check's
+/// The 37892 in the segment is the child's: child 1 attached the segment itself, the parent
+/// did not attach it before forking (it could have written the value then, leaving the child
+/// only a number to print), and the child saw the value before the parent attached after the
+/// fork (the parent could have written it then, while the child waited for it). Without a trace, or without a child (the fork check's
 /// business), nothing more can be seen.
 fn child_attached_the_segment(run: &Run) -> Verdict {
     let Ok(trace) = run.traced(0) else {
@@ -249,6 +251,52 @@ fn child_attached_the_segment(run: &Run) -> Verdict {
         ))
         .expected(format!("shmat({id}, ...) by {}", describe_lineage(CHILD)))
         .actual(format!("no shmat by {}", describe_lineage(CHILD)))
+        .trace(render_events(trace, &shown))
+        .step(0)
+    })?;
+    // A parent that attaches after the fork, while its child lives, is held there until the
+    // child has ended (the schedule of `hold_until_children_end`): a child that writes the
+    // value itself had it in the segment, as the lens read it at its line or its shmdt, before
+    // the parent attached; a child waiting for the parent to write it sees it only after.
+    let Some(parent_attached) = attaches
+        .iter()
+        .copied()
+        .find(|&event| trace.events[event].process == 0 && event > forked)
+        .filter(|&event| trace.events[event].held.is_some())
+    else {
+        return Ok(());
+    };
+    let holds_value = |event: &Event| {
+        event
+            .shared
+            .iter()
+            .any(|shared| shared.bytes.get(..4) == Some(&VALUE.to_ne_bytes()[..]))
+    };
+    let in_time = trace.events[..parent_attached]
+        .iter()
+        .any(|event| event.process == child && holds_value(event));
+    ensure(in_time, || {
+        let child_name = describe_lineage(CHILD);
+        let mut shown = shown.clone();
+        shown.extend(events_where(trace, |event| {
+            event.process == child && !event.shared.is_empty()
+        }));
+        shown.sort_unstable();
+        shown.dedup();
+        let held = trace.events[parent_attached].held.unwrap_or_default();
+        Failure::new(format!(
+            "with the parent held at its shmat after the fork until {child_name} ended, \
+             {child_name} never had 37892 in the segment before the parent attached: the value \
+             is the parent's; the child must write it, and the parent attach only after waitpid"
+        ))
+        .expected(format!(
+            "37892 in the segment when {child_name} prints or detaches, before the parent \
+             attaches"
+        ))
+        .actual(format!(
+            "{child_name} saw it only after the parent attached (held {} ms)",
+            held.as_millis()
+        ))
         .trace(render_events(trace, &shown))
         .step(0)
     })

@@ -9,7 +9,7 @@ use crate::checks::lens::{
 use crate::checks::{
     Failure, Run, Test, Verdict, c_string_at, describe_bytes, ensure, unpredictable,
 };
-use crate::scenario::{Call, Exit};
+use crate::scenario::{Call, Exit, SyscallKind};
 
 use super::spec::ping_pong::{
     ANSWER, CHILD_1_READ, CHILD_1_WROTE, CHILD_2_READ, CHILD_2_WROTE, KEY, QUESTION,
@@ -26,6 +26,11 @@ const WROTE: [&str; 2] = [prefix(CHILD_1_WROTE), prefix(CHILD_2_WROTE)];
 /// sleeps 1 s and 2 s to order the children, while a program that waits for the flag takes
 /// milliseconds, even pinned to one CPU). A short sleep escapes it; the trace sees every one.
 const CLOCK_LIMIT: Duration = Duration::from_millis(900);
+/// How far the clocks jump once the grader holds a process: a child that waits by spinning on
+/// the clock for less than that, until the other must be done, goes on at once. Well below the
+/// stub's `PATIENCE` (10 s) and the fixtures' (1 s), so a child that waits for its turn does not
+/// give up. A spin longer than this is still unseen (the grader reference says so).
+const CLOCKS_JUMP: Duration = Duration::from_millis(500);
 /// Lines in the wrong order mean the children are not synchronised, whatever the check.
 const ORDERING_ADVICE: &str = "the lines are right but in the wrong order: a synchronisation \
     problem, not a segment one. Print before you pass the turn (child 1 prints `wrote` before \
@@ -34,6 +39,22 @@ const ORDERING_ADVICE: &str = "the lines are right but in the wrong order: a syn
 
 fn question(id: i64) -> String {
     fill(QUESTION, &[("id", &id)])
+}
+
+/// Where in the question the grader changes a word, and to what: "Is this" becomes "Is that"
+/// ([`question_variant`]).
+const VARIANT_AT: usize = "Is ".len();
+const VARIANT: &[u8] = b"that";
+
+/// The question as the grader rewrites it in the segment, at the stop before child 1's first
+/// line: child 1 has written its question and, printing before it passes the turn, has not let
+/// child 2 read yet. Same length, still a question: child 2 must print the one it reads. Only
+/// made while the turn is 0 and the word is there (a question, not yet answered): a child 1
+/// that passed the turn sooner may have had child 2 answer already.
+fn question_variant(id: i64) -> String {
+    let mut question = question(id).into_bytes();
+    question[VARIANT_AT..VARIANT_AT + VARIANT.len()].copy_from_slice(VARIANT);
+    String::from_utf8_lossy(&question).into_owned()
 }
 
 fn answer(id: i64) -> String {
@@ -69,8 +90,18 @@ pub fn tests() -> Vec<Test> {
             // Not id 0: a hard-coded id fails.
             .burn_ids(1 + unpredictable(8))
             .held(KEY, 512, 0o666, &stale_contents())
+            .poke_before(
+                0,
+                (MESSAGE + VARIANT_AT, VARIANT),
+                CHILD_1,
+                (SyscallKind::Write, 1),
+                &[(0, &0u32.to_ne_bytes()), (MESSAGE + VARIANT_AT, b"this")],
+            )
             .run(&[])
             .race()
+            // A child spinning on the clock until the other must be done goes at once while
+            // the other is held (see `CLOCKS_JUMP`).
+            .clocks_jump_at_holds(CLOCKS_JUMP)
             .check(
                 1,
                 "exits with status 0",
@@ -84,8 +115,10 @@ pub fn tests() -> Vec<Test> {
                 "print before you pass the turn: child 1 prints `wrote` before storing 1, child 2 prints `wrote` before storing 2; and reset the turn to 0 before forking",
                 |run| {
                     let id = i64::from(run.setup_id(0)?);
-                    run.printed(0, &expected_lines(id))
-                        .map_err(|failure| ordering_advice(run.with_writes(0, failure)))
+                    let (expected, rewritten) = lines_after_rewrite(run, id);
+                    run.printed(0, &expected).map_err(|failure| {
+                        ordering_advice(run.with_writes(0, rewritten_question(failure, rewritten)))
+                    })
                 },
             )
             .check(
@@ -170,6 +203,59 @@ pub fn tests() -> Vec<Test> {
             )
             .tidy(),
     ]
+}
+
+/// The four lines once the grader rewrote the question ([`question_variant`]), and whether
+/// child 2 had to read the rewritten one. It had when child 1's first line was its first write
+/// and, at its stop, the segment held turn 0 and child 1's question (the lens read them just
+/// before the rewrite): a program that takes turns gives child 2 no chance to read before. A
+/// program that passed the turn sooner, or printed before writing, may have child 2 read either
+/// question (a race, or a flaw, that other runs and checks judge): either is accepted then.
+fn lines_after_rewrite(run: &Run, id: i64) -> (Vec<String>, bool) {
+    let mut lines = expected_lines(id);
+    let Ok(trace) = run.traced(0) else {
+        return (lines, false);
+    };
+    if run.observation.poked.is_empty() {
+        return (lines, false);
+    }
+    let rewritten = format!("child 2 read: {}", question_variant(id));
+    let child_1 = process_with_lineage(trace, CHILD_1);
+    let first_write = trace.events.iter().position(|event| {
+        Some(event.process) == child_1 && matches!(event.call, Call::Write { .. })
+    });
+    let before_the_turn = lines_by_process(trace)
+        .into_iter()
+        .find(|line| Some(line.process) == child_1)
+        .filter(|line| Some(line.event) == first_write)
+        .and_then(|line| seen_at_line(trace, &line).last().cloned())
+        .is_some_and(|shared| {
+            shared.bytes.get(..4) == Some(&0u32.to_ne_bytes()[..])
+                && c_string_at(&shared.bytes, MESSAGE) == question(id).as_bytes()
+        });
+    let printed_it = run
+        .output_lines(0)
+        .is_ok_and(|printed| printed.contains(&rewritten));
+    if before_the_turn || printed_it {
+        lines[1] = rewritten;
+    }
+    (lines, before_the_turn)
+}
+
+/// Says why child 2's expected question is not child 1's, when the grader rewrote it.
+fn rewritten_question(failure: Failure, rewritten: bool) -> Failure {
+    if !rewritten || failure.message.ends_with("in the wrong order") {
+        return failure;
+    }
+    Failure {
+        message: format!(
+            "{}: after child 1 wrote its question, before it passed the turn, the grader \
+             changed the question in the segment (\"Is this\" to \"Is that\"); child 2 must \
+             print the question it read there, not one it built",
+            failure.message
+        ),
+        ..failure
+    }
 }
 
 fn final_contents(run: &Run) -> Verdict {

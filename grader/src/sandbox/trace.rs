@@ -59,13 +59,27 @@
 //! segment at that moment rather than at the end. One `process_vm_readv` per attachment, at
 //! most [`MAX_SHARED_READS`] calls per step; no extra run.
 //!
+//! **Pokes** ([`crate::scenario::Poke`]): bytes written into a setup segment through init's
+//! own attachment while the process that triggers them is stopped, at its exit stop or at the
+//! stop before one of its calls (after the read above, before any hold): what the others
+//! read from then on is the grader's, and what the process itself had written is in its
+//! event.
+//!
+//! **Clocks** ([`crate::scenario::Explore::clocks_jump`], clock.rs): in a run with holds, the
+//! vDSO is hidden from the program at its `exec` stop, so its clock reads become calls the
+//! filter stops; once a hold has begun, each read's time is moved ahead at its return.
+//!
 //! **Holds** ([`crate::scenario::Hold`]): a process is held by not resuming it at the stop
 //! before the chosen call. It is released when the others have had their chance: each other
 //! process is blocked in the kernel (waiting for a child, a lock, a pipe), stopped, gone, or
 //! has run [`RAN_ENOUGH`] of CPU since the hold began (`/proc/PID/schedstat`: a process
-//! spinning on a turn in shared memory never blocks); and never while another process sleeps
+//! spinning on a turn in shared memory never blocks) or read the clock [`LOOPED_ENOUGH`]
+//! times (a waiting loop whose clock reads the lens stops, see clock.rs); and never while another process sleeps
 //! in a traced sleep (up to [`SLEEP_CAP`]): waiting out a `sleep` is what exposes ordering by
-//! sleeping. At the latest it is released after the scenario's bound.
+//! sleeping. At the latest it is released after the scenario's bound. A hold at one of
+//! [`crate::scenario::Explore::until_children_end`]'s calls of a process with children alive
+//! lasts until they have all reached their exit stop (up to [`SLEEP_CAP`]), however much CPU
+//! they spin meanwhile: a child waiting for its held parent never gets there.
 //!
 //! **Exits and reaping.** A traced process's end is reported to its tracer before its parent
 //! can reap it; init then "reaps" it for the tracer only (the kernel hands the zombie on to its
@@ -77,6 +91,7 @@
 //! a child still there went to its parent; a child gone whose parent is ending was init's.
 
 mod arch;
+mod clock;
 pub mod decode;
 pub mod explore;
 mod filter;
@@ -98,8 +113,8 @@ use sysv::Attachment;
 
 use super::procs;
 use crate::scenario::{
-    Call, Event as TraceEvent, Exit, Hold, Injected, Injection, Lens, Lineage, Poke, SharedBytes,
-    SyscallKind, Trace, TracedProcess, When,
+    Call, Event as TraceEvent, Exit, Hold, Injected, Injection, Lens, Lineage, Poke, PokeAt,
+    Schedules, SharedBytes, SyscallKind, Trace, TracedProcess, When,
 };
 
 /// Environment variable read by the sandbox: `seccomp` (the default), `syscall` (plain
@@ -109,6 +124,11 @@ pub const TRACE_ENV: &str = "SHMLAB_SANDBOX_TRACE";
 
 /// A process counts as having had its chance during a hold once it has run this much CPU.
 pub const RAN_ENOUGH: Duration = Duration::from_millis(1);
+/// A process counts as having had its chance during a hold once it has read the clock this many
+/// times (with the vDSO hidden, see clock.rs): it is going round a waiting loop. Three, not
+/// two: a process spinning on the clock makes at most two (one begun before the hold, one
+/// that jumps and ends its spin), and must not end the hold before it has gone on.
+pub const LOOPED_ENOUGH: u32 = 3;
 /// The longest a hold waits for another process's traced sleep to end.
 pub const SLEEP_CAP: Duration = Duration::from_secs(1);
 /// How often holds are looked at.
@@ -269,6 +289,12 @@ pub struct RunLens {
     /// Holds that have started (a hold is applied once).
     started: Vec<bool>,
     pub hold_bound: Duration,
+    /// [`crate::scenario::Explore::until_children_end`].
+    until_children_end: Vec<SyscallKind>,
+    /// [`crate::scenario::Explore::clocks_jump`].
+    clocks_jump: Option<Duration>,
+    /// How far the run's clocks are ahead: a jump once a hold has begun.
+    clocks_ahead: Duration,
     pub injections: Vec<Injection>,
     pub injected: Vec<Injected>,
     pub pokes: Vec<PokeTarget>,
@@ -294,6 +320,15 @@ impl RunLens {
             started: vec![false; holds.len()],
             holds,
             hold_bound,
+            until_children_end: match &lens.schedules {
+                Schedules::Explore(explore) => explore.until_children_end.clone(),
+                Schedules::Once => Vec::new(),
+            },
+            clocks_jump: match &lens.schedules {
+                Schedules::Explore(explore) => explore.clocks_jump,
+                Schedules::Once => None,
+            },
+            clocks_ahead: Duration::ZERO,
             injections: lens.inject.clone(),
             injected: Vec::new(),
             pokes,
@@ -315,9 +350,15 @@ struct Process {
     counts: HashMap<SyscallKind, u32>,
     /// The call it is in, between the stop before it and its return.
     pending: Option<Pending>,
+    /// The clock read it is in, to be moved ahead at its return ([`RunLens::clocks_ahead`]).
+    clock_read: Option<clock::ClockRead>,
+    /// Clock reads so far (seen only with the vDSO hidden).
+    clock_reads: u32,
     hold: Option<ActiveHold>,
     /// How long it was held at its `exit`, for the exit event.
     exit_held: Option<Duration>,
+    /// Past its exit stop: ending.
+    exiting: bool,
     /// The addresses it has a segment attached at (its own `shmat`s, and its parent's
     /// attachments at the fork), less those it detached.
     attached: Vec<u64>,
@@ -337,8 +378,10 @@ struct Pending {
 struct ActiveHold {
     hold: usize,
     since: Instant,
-    /// CPU time of the others when the hold began.
-    ran_before: HashMap<Pid, Duration>,
+    /// Held until its children have ended ([`RunLens::until_children_end`]).
+    until_children_end: bool,
+    /// CPU time and clock reads of the others when the hold began.
+    ran_before: HashMap<Pid, (Duration, u32)>,
 }
 
 /// How init should treat the end of a process of the run.
@@ -464,8 +507,11 @@ impl Tracer {
                 children: 0,
                 counts: HashMap::new(),
                 pending: None,
+                clock_read: None,
+                clock_reads: 0,
                 hold: None,
                 exit_held: None,
+                exiting: false,
                 attached: Vec::new(),
             },
         );
@@ -600,6 +646,10 @@ impl Tracer {
                 if let Some(process) = self.processes.get(&pid) {
                     self.trace.processes[process.index].exe = exe.clone();
                 }
+                // Only a run with holds has clocks to move: the others keep the vDSO.
+                if self.run.clocks_jump.is_some() && !self.run.holds.is_empty() {
+                    clock::hide_vdso(pid);
+                }
                 self.record(
                     pid,
                     Call::Exec {
@@ -634,6 +684,16 @@ impl Tracer {
 
     /// The stop before a call runs.
     fn entering(&mut self, pid: Pid, nr: u64, args: [u64; 6]) {
+        if let Some(read) = clock::read(nr, &args) {
+            // Stopped at its return only when there is something to move.
+            if let Some(process) = self.processes.get_mut(&pid) {
+                process.clock_reads += 1;
+                if !self.run.clocks_ahead.is_zero() {
+                    process.clock_read = Some(read);
+                }
+            }
+            return self.resume(pid, None);
+        }
         let Some(syscall) = arch::lookup(nr).filter(|syscall| arch::selected(syscall, &args))
         else {
             return self.resume(pid, None);
@@ -665,6 +725,7 @@ impl Tracer {
             held: None,
             shared: self.read_shared(pid, kind, &args),
         };
+        self.poke(&lineage, PokeAt::Before { call: kind, nth });
         let hold = (0..self.run.holds.len()).find(|&h| {
             let hold = &self.run.holds[h];
             !self.run.started[h]
@@ -681,9 +742,11 @@ impl Tracer {
         match hold {
             Some(hold) => {
                 self.run.started[hold] = true;
+                self.run.clocks_ahead = self.run.clocks_jump.unwrap_or_default();
                 process.hold = Some(ActiveHold {
                     hold,
                     since: Instant::now(),
+                    until_children_end: self.run.until_children_end.contains(&kind),
                     ran_before,
                 });
             }
@@ -727,6 +790,17 @@ impl Tracer {
 
     /// The stop after a call returned `value`.
     fn returning(&mut self, pid: Pid, mut value: i64) {
+        if let Some(read) = self
+            .processes
+            .get_mut(&pid)
+            .and_then(|p| p.clock_read.take())
+        {
+            // Failed (a bad pointer: -EFAULT...): nothing to move.
+            if value >= 0 {
+                clock::shift(pid, read, value, self.run.clocks_ahead);
+            }
+            return self.resume(pid, None);
+        }
         let Some(pending) = self.processes.get_mut(&pid).and_then(|p| p.pending.take()) else {
             return self.resume(pid, None);
         };
@@ -841,23 +915,34 @@ impl Tracer {
         };
         if let Some(process) = self.processes.get_mut(&pid) {
             process.pending = None;
+            process.exiting = true;
             let held = process.exit_held.take();
             let lineage = process.lineage.clone();
             self.record(pid, Call::Exit(exit), None, held);
-            for target in &self.run.pokes {
-                if target.poke.step == self.step
-                    && target.poke.after_exit_of == lineage
-                    && !self.run.poked.contains(&target.index)
-                    && target.poke.offset + target.poke.bytes.len() <= target.attachment.len()
-                {
-                    target
-                        .attachment
-                        .write(target.poke.offset, &target.poke.bytes);
-                    self.run.poked.push(target.index);
-                }
-            }
+            self.poke(&lineage, PokeAt::Exit);
         }
         let _ = ptrace::cont(pid, None);
+    }
+
+    /// Makes the pokes that the stop `at` of process `lineage` triggers (it is stopped there).
+    fn poke(&mut self, lineage: &[u32], at: PokeAt) {
+        for target in &self.run.pokes {
+            if target.poke.step == self.step
+                && target.poke.process == lineage
+                && target.poke.at == at
+                && !self.run.poked.contains(&target.index)
+                && target.poke.offset + target.poke.bytes.len() <= target.attachment.len()
+                && target.poke.only_if.iter().all(|(offset, bytes)| {
+                    let mut held = vec![0; bytes.len()];
+                    target.attachment.try_read(*offset, &mut held).is_ok() && held == *bytes
+                })
+            {
+                target
+                    .attachment
+                    .write(target.poke.offset, &target.poke.bytes);
+                self.run.poked.push(target.index);
+            }
+        }
     }
 
     /// Resumes a stopped process: to its call's return when a call is pending (or in plain
@@ -867,7 +952,7 @@ impl Tracer {
             || self
                 .processes
                 .get(&pid)
-                .is_some_and(|p| p.pending.is_some());
+                .is_some_and(|p| p.pending.is_some() || p.clock_read.is_some());
         // ESRCH: killed meanwhile (the timeout), nothing to resume.
         let _ = if to_return {
             ptrace::syscall(pid, signal)
@@ -929,6 +1014,18 @@ impl Tracer {
         if elapsed >= SLEEP_CAP {
             return true;
         }
+        if hold.until_children_end {
+            let lineage = &self.processes[&pid].lineage;
+            let children_alive = self.processes.values().any(|process| {
+                process.lineage.len() > lineage.len()
+                    && process.lineage.starts_with(lineage)
+                    && !process.exiting
+                    && !process.thread
+            });
+            if children_alive {
+                return false;
+            }
+        }
         let others = self.processes.iter().filter(|(other, _)| **other != pid);
         let mut sleeping = false;
         let mut settled = elapsed >= HOLD_TICK;
@@ -952,10 +1049,14 @@ impl Tracer {
                 // Not 'D': uninterruptible waits are short (a page fault, a disk read).
                 Some(state) => matches!(state, 'S' | 'Z' | 'X' | 'x' | 'T'),
             };
-            let ran = cpu_time(*proc_pid)
-                .zip(hold.ran_before.get(other).copied().or(Some(Duration::ZERO)))
-                .is_some_and(|(now, before)| now.saturating_sub(before) >= RAN_ENOUGH);
-            settled &= blocked || ran;
+            let (cpu_before, reads_before) =
+                hold.ran_before.get(other).copied().unwrap_or_default();
+            let ran =
+                cpu_time(*proc_pid).is_some_and(|now| now.saturating_sub(cpu_before) >= RAN_ENOUGH);
+            // A waiting loop that reads the clock (the vDSO hidden) spends its time stopped
+            // at those reads rather than on the CPU: going round it is its chance.
+            let looped = process.clock_reads.saturating_sub(reads_before) >= LOOPED_ENOUGH;
+            settled &= blocked || ran || looped;
         }
         !sleeping && (settled || elapsed >= self.run.hold_bound)
     }
@@ -988,13 +1089,13 @@ impl Tracer {
         }
     }
 
-    fn cpu_of_others(&self, pid: Pid) -> HashMap<Pid, Duration> {
+    fn cpu_of_others(&self, pid: Pid) -> HashMap<Pid, (Duration, u32)> {
         self.processes
             .iter()
             .filter(|(other, _)| **other != pid)
             .filter_map(|(other, process)| {
                 let (proc_pid, _) = process.proc_pid.as_ref()?;
-                Some((*other, cpu_time(*proc_pid)?))
+                Some((*other, (cpu_time(*proc_pid)?, process.clock_reads)))
             })
             .collect()
     }

@@ -4,7 +4,8 @@
 //! A classic BPF program: check the architecture, load the call's number, then one block per
 //! traced call. A block whose number does not match falls through to the next; one that
 //! matches returns, after looking at arguments where only some calls matter: writes to fd 1
-//! or 2, `futex` waits with a timeout, `poll`-family calls with a positive timeout.
+//! or 2, `futex` waits with a timeout, `poll`-family calls with a positive timeout. Last come
+//! the clock reads (clock.rs), which reach the kernel only in a run whose vDSO the lens hid.
 //!
 //! The filter is installed by the program's child just before `exec`, once the tracer has
 //! seized it: a `SECCOMP_RET_TRACE` with no tracer attached would fail the call (`ENOSYS`).
@@ -111,6 +112,12 @@ pub fn program() -> Vec<libc::sock_filter> {
         program.push(jump(BPF_JEQ_K, nr as u32, 0, body.len() as u8));
         program.extend(body);
     }
+    // Clock reads reach the kernel only when the lens hid the vDSO (clock.rs).
+    for &nr in super::clock::CALLS {
+        program.push(stmt(BPF_LD_W_ABS, NR));
+        program.push(jump(BPF_JEQ_K, nr as u32, 0, 1));
+        program.push(stmt(BPF_RET_K, TRACE));
+    }
     program.push(stmt(BPF_RET_K, ALLOW));
     program
 }
@@ -202,6 +209,9 @@ mod tests {
             "a wait without a timeout is not a sleep"
         );
         assert_eq!(futex(1, 0x1000), ALLOW, "a wake");
+        // Clock reads, which reach the kernel only with the vDSO hidden (clock.rs).
+        assert_eq!(run(&program, libc::SYS_clock_gettime, none), TRACE);
+        assert_eq!(run(&program, libc::SYS_gettimeofday, none), TRACE);
         #[cfg(target_arch = "x86_64")]
         {
             let poll = |timeout: u64| run(&program, libc::SYS_poll, [0, 1, timeout, 0, 0, 0]);
