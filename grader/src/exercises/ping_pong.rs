@@ -41,10 +41,17 @@ fn question(id: i64) -> String {
     fill(QUESTION, &[("id", &id)])
 }
 
-/// Where in the question the grader changes a word, and to what: "Is this" becomes "Is that"
-/// ([`question_variant`]).
-const VARIANT_AT: usize = "Is ".len();
-const VARIANT: &[u8] = b"that";
+/// The word of the question the grader changes, and to what: "Is this" becomes "Is that"
+/// ([`question_variant`]). Same length, so the rest of the segment stays as it was.
+const WORD: &str = "this";
+const VARIANT: &str = "that";
+
+/// Where [`WORD`] is in the question (the spec's, so the two cannot drift apart).
+fn variant_at() -> usize {
+    QUESTION
+        .find(WORD)
+        .expect("the spec's ping-pong question has the word the grader rewrites")
+}
 
 /// The question as the grader rewrites it in the segment, at the stop before child 1's first
 /// line: child 1 has written its question and, printing before it passes the turn, has not let
@@ -53,7 +60,7 @@ const VARIANT: &[u8] = b"that";
 /// that passed the turn sooner may have had child 2 answer already.
 fn question_variant(id: i64) -> String {
     let mut question = question(id).into_bytes();
-    question[VARIANT_AT..VARIANT_AT + VARIANT.len()].copy_from_slice(VARIANT);
+    question[variant_at()..variant_at() + VARIANT.len()].copy_from_slice(VARIANT.as_bytes());
     String::from_utf8_lossy(&question).into_owned()
 }
 
@@ -92,10 +99,10 @@ pub fn tests() -> Vec<Test> {
             .held(KEY, 512, 0o666, &stale_contents())
             .poke_before(
                 0,
-                (MESSAGE + VARIANT_AT, VARIANT),
+                (MESSAGE + variant_at(), VARIANT.as_bytes()),
                 CHILD_1,
                 (SyscallKind::Write, 1),
-                &[(0, &0u32.to_ne_bytes()), (MESSAGE + VARIANT_AT, b"this")],
+                &[(0, &0u32.to_ne_bytes()), (MESSAGE + variant_at(), WORD.as_bytes())],
             )
             .run(&[])
             .race()
@@ -219,7 +226,7 @@ fn lines_after_rewrite(run: &Run, id: i64) -> (Vec<String>, bool) {
     if run.observation.poked.is_empty() {
         return (lines, false);
     }
-    let rewritten = format!("child 2 read: {}", question_variant(id));
+    let rewritten = fill(CHILD_2_READ, &[("question", &question_variant(id))]);
     let child_1 = process_with_lineage(trace, CHILD_1);
     let first_write = trace.events.iter().position(|event| {
         Some(event.process) == child_1 && matches!(event.call, Call::Write { .. })
@@ -250,7 +257,7 @@ fn rewritten_question(failure: Failure, rewritten: bool) -> Failure {
     Failure {
         message: format!(
             "{}: after child 1 wrote its question, before it passed the turn, the grader \
-             changed the question in the segment (\"Is this\" to \"Is that\"); child 2 must \
+             changed the question in the segment ({WORD:?} to {VARIANT:?}); child 2 must \
              print the question it read there, not one it built",
             failure.message
         ),
