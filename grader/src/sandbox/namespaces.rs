@@ -257,7 +257,7 @@ pub(crate) fn create_dir(path: &Path) -> Result<()> {
 }
 
 /// Creates an empty file at `path` (a mount point for a file).
-pub(crate) fn create_file(path: &Path) -> Result<()> {
+fn create_file(path: &Path) -> Result<()> {
     std::fs::File::create(path)
         .map(drop)
         .with_context(|| format!("Failed to create {}", path.display()))

@@ -43,18 +43,9 @@ pub fn rows_from_state<'a>(exercises: &'a [ExerciseInfo], state: &State) -> Vec<
         .collect()
 }
 
-/// The table of exercises, in order, with their status and points, then the progress line.
-///
-/// `current` marks the exercise the watch loop is on (with `>`), if any.
-pub fn render_list(exercises: &[ExerciseInfo], state: &State, current: Option<&str>) -> String {
-    let mut text = render_table(&rows_from_state(exercises, state), current);
-    text.push_str(&render_progress(exercises, state));
-    text.push('\n');
-    text
-}
-
-/// The table alone, one row per exercise (the watch loop shows the progress line anyway;
-/// `cargo grade list` ends with the score instead).
+/// The table of exercises, in order, with their status and points; `current` (the exercise the
+/// watch loop is on) marked with `>`. The watch loop shows the progress line after it,
+/// `cargo grade list` the score.
 pub fn render_table(rows: &[Row], current: Option<&str>) -> String {
     let name_width = rows
         .iter()
@@ -171,7 +162,11 @@ mod tests {
     fn list_shows_status_points_and_the_current_exercise() {
         let mut state = State::fresh();
         state.record("create", true);
-        let text = render_list(&exercises(), &state, Some("parent-child"));
+        let text = format!(
+            "{}{}",
+            render_table(&rows_from_state(&exercises(), &state), Some("parent-child")),
+            render_progress(&exercises(), &state)
+        );
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "     #  exercise      status    points");
         assert_eq!(lines[1], "     1  create        done       10/10");
