@@ -23,14 +23,14 @@
 //!                               namespaces; root  of the run
 //! ```
 //!
-//! **The jail, once per scenario** (`userns.rs`, `rootfs.rs`): a new user namespace (as root the
-//! dedicated uid range, mapped by the sandbox, which alone may; otherwise the caller's own uid as 0),
-//! then new mount, network, UTS and cgroup namespaces, and the minimal read-only root built and
-//! pivoted into. One network namespace for all the repeats: making one costs about 0.4 ms here
-//! and tearing it down more (an asynchronous kernel worker), against 0.04 ms for IPC and PID;
-//! nothing of the network survives a run anyway (sockets die with their processes), and a
-//! program has no right to configure it. The sandbox itself never enters any of this, so when
-//! the kernel refuses a tier it is free to try the next.
+//! **The jail, once per scenario** (`userns.rs`, `rootfs.rs`): a new user namespace (as root
+//! the dedicated uid range, mapped by the sandbox, which alone may; otherwise the caller's own
+//! uid as 0), then new mount, network, UTS and cgroup namespaces, and the minimal read-only
+//! root built and pivoted into. One network namespace for all the repeats: making one costs
+//! about 0.4 ms here and tearing it down more (an asynchronous kernel worker), against 0.04 ms
+//! for IPC and PID; nothing of the network survives a run anyway (sockets die with their
+//! processes), and a program has no right to configure it. The sandbox itself never enters any
+//! of this, so when the kernel refuses a tier it is free to try the next.
 //!
 //! **Per repeat: fresh IPC, PID and mount namespaces.** The worker unshares them and forks
 //! init. Init mounts the run's own `/proc`, detaches the machine's old root for good, mounts the

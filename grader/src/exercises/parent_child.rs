@@ -200,8 +200,8 @@ fn value_in_segment(run: &Run) -> Verdict {
 /// The 37892 in the segment is the child's: child 1 attached the segment itself, the parent
 /// did not attach it before forking (it could have written the value then, leaving the child
 /// only a number to print), and the child saw the value before the parent attached after the
-/// fork (the parent could have written it then, while the child waited for it). Without a trace, or without a child (the fork check's
-/// business), nothing more can be seen.
+/// fork (the parent could have written it then, while the child waited for it). Without a
+/// trace, or without a child (the fork check's business), nothing more can be seen.
 fn child_attached_the_segment(run: &Run) -> Verdict {
     let Ok(trace) = run.traced(0) else {
         return Ok(());

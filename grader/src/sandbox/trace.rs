@@ -73,13 +73,13 @@
 //! before the chosen call. It is released when the others have had their chance: each other
 //! process is blocked in the kernel (waiting for a child, a lock, a pipe), stopped, gone, or
 //! has run [`RAN_ENOUGH`] of CPU since the hold began (`/proc/PID/schedstat`: a process
-//! spinning on a turn in shared memory never blocks) or read the clock [`LOOPED_ENOUGH`]
-//! times (a waiting loop whose clock reads the lens stops, see clock.rs); and never while another process sleeps
-//! in a traced sleep (up to [`SLEEP_CAP`]): waiting out a `sleep` is what exposes ordering by
-//! sleeping. At the latest it is released after the scenario's bound. A hold at one of
-//! [`crate::scenario::Explore::until_children_end`]'s calls of a process with children alive
-//! lasts until they have all reached their exit stop (up to [`SLEEP_CAP`]), however much CPU
-//! they spin meanwhile: a child waiting for its held parent never gets there.
+//! spinning on a turn in shared memory never blocks) or read the clock [`LOOPED_ENOUGH`] times
+//! (a waiting loop whose clock reads the lens stops, see clock.rs); and never while another
+//! process sleeps in a traced sleep (up to [`SLEEP_CAP`]): waiting out a `sleep` is what
+//! exposes ordering by sleeping. At the latest it is released after the scenario's bound. A
+//! hold at one of [`crate::scenario::Explore::until_children_end`]'s calls of a process with
+//! children alive lasts until they have all reached their exit stop (up to [`SLEEP_CAP`]),
+//! however much CPU they spin meanwhile: a child waiting for its held parent never gets there.
 //!
 //! **Exits and reaping.** A traced process's end is reported to its tracer before its parent
 //! can reap it; init then "reaps" it for the tracer only (the kernel hands the zombie on to its

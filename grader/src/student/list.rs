@@ -2,8 +2,9 @@
 //!
 //! One table serves both: its rows come from the progress file (watch mode: done or not) or
 //! from a graded report (`cargo grade list`: in progress, not started, partial points).
-//! Rendering is a pure function of those rows, returning a `String` with `\n` line ends: callers print it (the watch loop converts line ends for raw mode), and tests
-//! compare it without a terminal.
+//! Rendering is a pure function of those rows, returning a `String` with `\n` line ends:
+//! callers print it (the watch loop converts line ends for raw mode), and tests compare it
+//! without a terminal.
 
 use std::fmt::Write as _;
 

@@ -10,10 +10,10 @@
 //!
 //! The first hold moves the run's clocks ahead for the rest of the run ([`shift`]): at the
 //! return of each clock read, the tracer adds how far to the time the kernel wrote. To a
-//! process that waits until the clock says the others must be done, the held one was away
-//! that long, as on a loaded machine it could be: the spin ends while the held process has not done its part, and the lines come
-//! out of order in every grading. A process that waits for a turn in the segment is not moved
-//! by it (its patience, if it has one, must outlast the jump).
+//! process that waits until the clock says the others must be done, the held one was away that
+//! long, as on a loaded machine it could be: the spin ends while the held process has not done
+//! its part, and the lines come out of order in every grading. A process that waits for a turn
+//! in the segment is not moved by it (its patience, if it has one, must outlast the jump).
 //!
 //! Not seen: a program reading the time stamp counter itself (`rdtsc`), which no program of
 //! the lab does by accident; `prctl(PR_SET_TSC, PR_TSC_SIGSEGV)` would make it trap, but
